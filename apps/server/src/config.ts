@@ -1,0 +1,108 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Every environment variable Hugo reads, parsed once at boot. README's configuration table is
+ * checked against this list by a test. Only apps read process.env; everything else gets `Config`.
+ */
+export const ENV_VARS = {
+  PORT: { default: "8080", doc: "TCP port the HTTP and WebSocket server listens on." },
+  HOST: { default: "0.0.0.0", doc: "Interface to bind." },
+  DATA_DIR: { default: "./data", doc: "Folder for the SQLite database file and the server secret." },
+  DATABASE_URL: {
+    default: "(unset)",
+    doc: "`postgres://…` to run on PostgreSQL instead of the embedded SQLite file.",
+  },
+  PUBLIC_URL: {
+    default: "http://localhost:$PORT",
+    doc: "Base URL printed in links and snippets (what browsers and backends use to reach Hugo).",
+  },
+  HUGO_SECRET: {
+    default: "(generated into DATA_DIR/secret)",
+    doc: "Server secret (≥ 32 chars) signing visitor credentials; set it when several processes share a database.",
+  },
+  BODY_LIMIT: { default: "1048576", doc: "Largest accepted request body, in bytes." },
+  SEED_DEMO: { default: "true", doc: "Seed a demo website, owner and API token on the first start." },
+  LOG_LEVEL: { default: "info", doc: "fatal, error, warn, info, debug, trace or silent." },
+  JOB_CONCURRENCY: { default: "4", doc: "Jobs the in-process worker runs at once." },
+  WORKER: { default: "true", doc: "Run the job worker in this process." },
+  WS_PING_INTERVAL_MS: {
+    default: "30000",
+    doc: "WebSocket ping interval; a peer missing one pong is closed.",
+  },
+  WS_MAX_BUFFERED_BYTES: {
+    default: "1048576",
+    doc: "A WebSocket whose unsent buffer exceeds this is closed (it reconnects and replays).",
+  },
+  SHUTDOWN_TIMEOUT_MS: { default: "15000", doc: "How long SIGTERM waits for requests and jobs to drain." },
+} as const;
+
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const EnvSchema = z.object({
+  PORT: int(0, 65_535).default(8080),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATA_DIR: z.string().min(1).default("./data"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must start with postgres:// (unset it to use SQLite)")
+    .optional(),
+  PUBLIC_URL: z.string().url().optional(),
+  HUGO_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  BODY_LIMIT: int(1024, 100 * 1024 * 1024).default(1_048_576),
+  SEED_DEMO: bool.default(true),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  JOB_CONCURRENCY: int(1, 256).default(4),
+  WORKER: bool.default(true),
+  WS_PING_INTERVAL_MS: int(100, 600_000).default(30_000),
+  WS_MAX_BUFFERED_BYTES: int(16 * 1024, 1024 * 1024 * 1024).default(1_048_576),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(15_000),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  publicUrl: string;
+  secret: string | undefined;
+  bodyLimit: number;
+  seedDemo: boolean;
+  logLevel: string;
+  jobConcurrency: number;
+  worker: boolean;
+  wsPingIntervalMs: number;
+  wsMaxBufferedBytes: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; a bad value fails with a message naming the variable. */
+export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<Config> = {}): Config {
+  const known = Object.fromEntries(Object.keys(ENV_VARS).map((k) => [k, env[k] === "" ? undefined : env[k]]));
+  const parsed = EnvSchema.safeParse(known);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    secret: e.HUGO_SECRET,
+    bodyLimit: e.BODY_LIMIT,
+    seedDemo: e.SEED_DEMO,
+    logLevel: e.LOG_LEVEL,
+    jobConcurrency: e.JOB_CONCURRENCY,
+    worker: e.WORKER,
+    wsPingIntervalMs: e.WS_PING_INTERVAL_MS,
+    wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    ...overrides,
+  });
+}

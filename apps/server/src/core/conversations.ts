@@ -1,0 +1,279 @@
+import {
+  AUTOMATED_INBOX,
+  type Conversation,
+  type ConversationListQuery,
+  type ConversationMeta,
+  type ConversationState,
+  type Message,
+  type MessageInput,
+  type MetaPatch,
+} from "@hugo/protocol";
+import { AppError } from "./errors.ts";
+import { newFingerprint, newSessionId } from "./ids.ts";
+import type { ConversationEvent, EventSink, Stores } from "./ports.ts";
+
+export const EMPTY_META: ConversationMeta = {
+  nickname: "",
+  email: "",
+  phone: "",
+  avatar: "",
+  ip: "",
+  subject: "",
+  origin: "",
+  segments: [],
+  data: {},
+};
+
+/** The one-line text a conversation list shows for a message. */
+export function excerptOf(type: Message["type"], content: unknown): string {
+  const c = content as Record<string, unknown>;
+  const text =
+    typeof content === "string"
+      ? content
+      : type === "file"
+        ? `[file] ${c.name}`
+        : type === "animation"
+          ? "[animation]"
+          : type === "audio"
+            ? "[audio]"
+            : typeof c?.text === "string"
+              ? c.text
+              : `[${type}]`;
+  return text.replace(/\s+/g, " ").trim().slice(0, 200);
+}
+
+/** Visitor messages are `message:send`; operator, bot and agent messages are `message:received` (Crisp). */
+const eventNameFor = (from: Message["from"]) => (from === "user" ? "message:send" : "message:received");
+
+export interface CreateConversationInput {
+  inbox_id?: string | null;
+  meta?: Partial<ConversationMeta>;
+}
+
+/** Conversation rules. Routes call these; the stores only persist. */
+export class ConversationService {
+  readonly #stores: Stores;
+  readonly #sink: EventSink;
+
+  constructor(stores: Stores, sink: EventSink) {
+    this.#stores = stores;
+    this.#sink = sink;
+  }
+
+  async create(websiteId: string, input: CreateConversationInput = {}): Promise<Conversation> {
+    const now = Date.now();
+    const conversation: Conversation = {
+      session_id: newSessionId(),
+      website_id: websiteId,
+      inbox_id: input.inbox_id ?? null,
+      state: "pending",
+      is_blocked: false,
+      assigned: null,
+      meta: { ...EMPTY_META, ...input.meta },
+      created_at: now,
+      updated_at: now,
+      last_message: "",
+      unread: { operator: 0, visitor: 0 },
+      last_seq: 1,
+    };
+    const event = await this.#stores.conversations.create(conversation);
+    this.#sink.committed([event]);
+    return conversation;
+  }
+
+  async get(websiteId: string, sessionId: string): Promise<Conversation> {
+    const conversation = await this.#stores.conversations.find(websiteId, sessionId);
+    if (!conversation)
+      throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
+    return conversation;
+  }
+
+  list(websiteId: string, query: ConversationListQuery, page: number): Promise<Conversation[]> {
+    return this.#stores.conversations.list(websiteId, query, page);
+  }
+
+  /**
+   * Posts a message. A visitor writing in a resolved conversation reopens it; an operator's reply
+   * moves a pending conversation to unresolved. Both happen in the message's transaction.
+   */
+  async sendMessage(websiteId: string, sessionId: string, input: MessageInput): Promise<Message> {
+    const timestamp = Date.now();
+    const events: ConversationEvent[] = [];
+    const message = await this.#stores.transaction(async (tx) => {
+      const conversation = await tx.conversations.find(websiteId, sessionId);
+      if (!conversation)
+        throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
+      if (
+        input.fingerprint !== undefined &&
+        (await tx.conversations.findMessage(websiteId, sessionId, input.fingerprint))
+      ) {
+        throw new AppError(
+          "fingerprint_conflict",
+          `Message ${input.fingerprint} already exists in this conversation.`,
+          {
+            field: "fingerprint",
+          },
+        );
+      }
+      const stealth = input.stealth ?? false;
+      const appended = await tx.conversations.appendMessage(
+        websiteId,
+        sessionId,
+        {
+          type: input.type,
+          from: input.from,
+          origin: input.origin,
+          content: input.content,
+          fingerprint: input.fingerprint ?? newFingerprint(timestamp),
+          timestamp,
+          user: input.user ?? {},
+          automated: input.automated ?? false,
+          stealth,
+          excerpt: excerptOf(input.type, input.content),
+        },
+        eventNameFor(input.from),
+      );
+      if (!appended) throw new AppError("session_not_found");
+      events.push(appended.event);
+      const next = nextState(conversation.state, input, stealth);
+      if (next !== conversation.state) {
+        const changed = await tx.conversations.change(
+          websiteId,
+          sessionId,
+          { state: next },
+          { name: "session:set_state", data: { state: next } },
+        );
+        if (changed) events.push(changed.event);
+      }
+      return appended.message;
+    });
+    this.#sink.committed(events);
+    return message;
+  }
+
+  async listMessages(
+    websiteId: string,
+    sessionId: string,
+    window: { before?: number | undefined; after?: number | undefined },
+  ): Promise<Message[]> {
+    await this.get(websiteId, sessionId);
+    return this.#stores.conversations.listMessages(websiteId, sessionId, { ...window, limit: 50 });
+  }
+
+  async getMessage(websiteId: string, sessionId: string, fingerprint: number): Promise<Message> {
+    await this.get(websiteId, sessionId);
+    const message = await this.#stores.conversations.findMessage(websiteId, sessionId, fingerprint);
+    if (!message) throw new AppError("message_not_found", `No message ${fingerprint} in this conversation.`);
+    return message;
+  }
+
+  async updateMeta(websiteId: string, sessionId: string, patch: MetaPatch): Promise<ConversationMeta> {
+    const { data, ...rest } = patch;
+    const conversation = await this.#stores.transaction(async (tx) => {
+      const current = await tx.conversations.find(websiteId, sessionId);
+      if (!current) throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
+      const meta: Partial<ConversationMeta> = { ...rest };
+      if (data) {
+        const merged = { ...current.meta.data };
+        for (const [k, v] of Object.entries(data)) {
+          if (v === null) delete merged[k];
+          else merged[k] = v;
+        }
+        if (Object.keys(merged).length > 200) {
+          throw new AppError("invalid_body", "meta.data may hold at most 200 keys.", { field: "data" });
+        }
+        meta.data = merged;
+      }
+      if (meta.segments) meta.segments = [...new Set(meta.segments)];
+      const changed = await tx.conversations.change(
+        websiteId,
+        sessionId,
+        { meta },
+        { name: "session:set_meta", data: patch },
+      );
+      return changed!;
+    });
+    this.#sink.committed([conversation.event]);
+    return conversation.conversation.meta;
+  }
+
+  setState(websiteId: string, sessionId: string, state: ConversationState): Promise<Conversation> {
+    return this.#change(websiteId, sessionId, { state }, "session:set_state", { state });
+  }
+
+  setInbox(websiteId: string, sessionId: string, inboxId: string | null): Promise<Conversation> {
+    if (inboxId !== null && inboxId !== AUTOMATED_INBOX) {
+      throw new AppError(
+        "inbox_not_found",
+        `No inbox ${inboxId}; use "automated" or null (the main inbox).`,
+        {
+          field: "inbox_id",
+        },
+      );
+    }
+    return this.#change(websiteId, sessionId, { inbox_id: inboxId }, "session:set_inbox", {
+      inbox_id: inboxId,
+    });
+  }
+
+  async assign(websiteId: string, sessionId: string, userId: string | null): Promise<Conversation> {
+    if (userId !== null && !(await this.#stores.operators.findMembership(websiteId, userId))) {
+      throw new AppError("operator_not_found", `No operator ${userId} in this website.`, {
+        field: "assigned.user_id",
+      });
+    }
+    return this.#change(websiteId, sessionId, { assigned_user_id: userId }, "session:set_routing", {
+      assigned: userId ? { user_id: userId } : null,
+    });
+  }
+
+  async markRead(
+    websiteId: string,
+    sessionId: string,
+    reader: "operator" | "user",
+    fingerprints?: number[],
+  ): Promise<number[]> {
+    const result = await this.#stores.conversations.markRead(websiteId, sessionId, reader, fingerprints);
+    if (!result) throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
+    this.#sink.committed([result.event]);
+    return result.fingerprints;
+  }
+
+  /** Typing indicators are ephemeral: broadcast, never stored. */
+  async compose(
+    websiteId: string,
+    sessionId: string,
+    from: "user" | "operator",
+    state: "start" | "stop",
+    excerpt?: string,
+  ): Promise<void> {
+    await this.get(websiteId, sessionId);
+    this.#sink.compose(websiteId, { session_id: sessionId, from, state, ...(excerpt ? { excerpt } : {}) });
+  }
+
+  async remove(websiteId: string, sessionId: string): Promise<void> {
+    const event = await this.#stores.conversations.remove(websiteId, sessionId);
+    if (!event) throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
+    this.#sink.committed([event]);
+  }
+
+  async #change(
+    websiteId: string,
+    sessionId: string,
+    change: Parameters<Stores["conversations"]["change"]>[2],
+    name: string,
+    data: unknown,
+  ): Promise<Conversation> {
+    const changed = await this.#stores.conversations.change(websiteId, sessionId, change, { name, data });
+    if (!changed) throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
+    this.#sink.committed([changed.event]);
+    return changed.conversation;
+  }
+}
+
+function nextState(state: ConversationState, input: MessageInput, stealth: boolean): ConversationState {
+  if (input.type === "note" || stealth) return state;
+  if (input.from === "user" && state === "resolved") return "unresolved";
+  if (input.from === "operator" && state === "pending" && !input.automated) return "unresolved";
+  return state;
+}

@@ -1,0 +1,203 @@
+import type {
+  Conversation,
+  ConversationListQuery,
+  ConversationState,
+  Message,
+  MessageUser,
+  OperatorRole,
+  TokenScope,
+} from "@hugo/protocol";
+
+/**
+ * Storage ports. Each has one contract suite (`*.contract.ts` in db/) run against SQLite and
+ * PostgreSQL. Core code depends on these interfaces only, never on a driver.
+ */
+
+export interface Website {
+  id: string;
+  name: string;
+  domain: string;
+  created_at: number;
+}
+
+export interface OperatorRecord {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  created_at: number;
+  last_login_at: number | null;
+}
+
+export interface Membership {
+  website_id: string;
+  operator_id: string;
+  role: OperatorRole;
+}
+
+export interface TokenRecord {
+  id: string;
+  website_id: string;
+  name: string;
+  scopes: TokenScope[];
+  secret_hash: string;
+  hint: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** A conversation event: the log that realtime replays and web hooks read. */
+export interface ConversationEvent {
+  website_id: string;
+  website_seq: number;
+  session_id: string | null;
+  seq: number | null;
+  name: string;
+  data: unknown;
+  created_at: number;
+}
+
+export interface NewMessage {
+  type: Message["type"];
+  from: Message["from"];
+  origin: string;
+  content: unknown;
+  fingerprint: number;
+  timestamp: number;
+  user: MessageUser;
+  automated: boolean;
+  stealth: boolean;
+  /** One-line excerpt stored as the conversation's `last_message`. */
+  excerpt: string;
+}
+
+/** Column changes a conversation event carries; counters and `updated_at` are handled by the store. */
+export interface ConversationChange {
+  inbox_id?: string | null;
+  state?: ConversationState;
+  is_blocked?: boolean;
+  assigned_user_id?: string | null;
+  meta?: Partial<Conversation["meta"]>;
+  unread_operator?: number;
+  unread_visitor?: number;
+}
+
+export interface WebsiteStore {
+  create(website: Website): Promise<void>;
+  find(id: string): Promise<Website | undefined>;
+  list(): Promise<Website[]>;
+  update(id: string, patch: Partial<Pick<Website, "name" | "domain">>): Promise<Website | undefined>;
+}
+
+export interface OperatorStore {
+  create(operator: OperatorRecord): Promise<void>;
+  findByEmail(email: string): Promise<OperatorRecord | undefined>;
+  findById(id: string): Promise<OperatorRecord | undefined>;
+  addMembership(membership: Membership, at: number): Promise<void>;
+  findMembership(websiteId: string, operatorId: string): Promise<Membership | undefined>;
+  listMembers(websiteId: string): Promise<(OperatorRecord & { role: OperatorRole })[]>;
+  setRole(websiteId: string, operatorId: string, role: OperatorRole): Promise<boolean>;
+  removeMembership(websiteId: string, operatorId: string): Promise<boolean>;
+  countOwners(websiteId: string): Promise<number>;
+  update(id: string, patch: { name?: string; last_login_at?: number }): Promise<void>;
+}
+
+export interface TokenStore {
+  create(token: TokenRecord): Promise<void>;
+  /** By id across websites: authentication looks a token up before it knows the website. */
+  find(id: string): Promise<TokenRecord | undefined>;
+  list(websiteId: string): Promise<TokenRecord[]>;
+  revoke(websiteId: string, id: string, at: number): Promise<boolean>;
+  touch(id: string, at: number): Promise<void>;
+}
+
+export interface ConversationStore {
+  create(conversation: Conversation): Promise<ConversationEvent>;
+  find(websiteId: string, sessionId: string): Promise<Conversation | undefined>;
+  list(websiteId: string, query: ConversationListQuery, page: number): Promise<Conversation[]>;
+  /** Inserts a message, bumps counters and appends the `message:*` event, atomically. */
+  appendMessage(
+    websiteId: string,
+    sessionId: string,
+    message: NewMessage,
+    eventName: string,
+  ): Promise<{ message: Message; event: ConversationEvent } | undefined>;
+  findMessage(websiteId: string, sessionId: string, fingerprint: number): Promise<Message | undefined>;
+  listMessages(
+    websiteId: string,
+    sessionId: string,
+    window: { before?: number | undefined; after?: number | undefined; limit: number },
+  ): Promise<Message[]>;
+  /** Applies column changes and appends an event, atomically. Undefined when the conversation is missing. */
+  change(
+    websiteId: string,
+    sessionId: string,
+    change: ConversationChange,
+    event: { name: string; data: unknown },
+  ): Promise<{ conversation: Conversation; event: ConversationEvent } | undefined>;
+  markRead(
+    websiteId: string,
+    sessionId: string,
+    reader: "operator" | "user",
+    fingerprints: number[] | undefined,
+  ): Promise<{ fingerprints: number[]; event: ConversationEvent } | undefined>;
+  /** Deletes the conversation and its messages; the `session:removed` event stays in the log. */
+  remove(websiteId: string, sessionId: string): Promise<ConversationEvent | undefined>;
+  /** Events after a sequence number, oldest first: per conversation when `sessionId` is given, else per website. */
+  readEvents(
+    websiteId: string,
+    from: { sessionId?: string | undefined; after: number; limit: number },
+  ): Promise<ConversationEvent[]>;
+  /** Latest sequence number: of the conversation, or of the website. */
+  lastSeq(websiteId: string, sessionId?: string): Promise<number | undefined>;
+}
+
+export type IdempotencyClaim =
+  | { state: "claimed" }
+  | { state: "done"; requestHash: string; status: number; response: string }
+  | { state: "pending"; requestHash: string };
+
+export interface IdempotencyStore {
+  /** Claims a key, or reports the earlier request's outcome. Claims older than `staleBefore` are taken over. */
+  claim(
+    scope: string,
+    key: string,
+    requestHash: string,
+    now: number,
+    staleBefore: number,
+  ): Promise<IdempotencyClaim>;
+  complete(scope: string, key: string, status: number, response: string): Promise<void>;
+  release(scope: string, key: string): Promise<void>;
+  purge(before: number): Promise<number>;
+}
+
+export interface KvStore {
+  get(key: string): Promise<string | undefined>;
+  /** Sets the key only if absent; returns the value that is stored afterwards. */
+  setIfAbsent(key: string, value: string): Promise<string>;
+}
+
+/** Every store over one executor: the database, or a transaction so several writes commit together. */
+export interface Stores {
+  websites: WebsiteStore;
+  operators: OperatorStore;
+  tokens: TokenStore;
+  conversations: ConversationStore;
+  idempotency: IdempotencyStore;
+  kv: KvStore;
+  /** Runs `fn` with stores bound to one transaction (joins the current one if any). */
+  transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
+  /** Opaque handle of the executor, for ports (the job queue) that must join the same transaction. */
+  readonly executor: unknown;
+}
+
+/** Receives committed events (and ephemeral compose signals) for realtime delivery. */
+export interface EventSink {
+  committed(events: ConversationEvent[]): void;
+  compose(
+    websiteId: string,
+    frame: { session_id: string; from: "user" | "operator"; state: "start" | "stop"; excerpt?: string },
+  ): void;
+}

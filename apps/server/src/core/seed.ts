@@ -1,0 +1,51 @@
+import { randomBytes } from "node:crypto";
+import type { CreatedToken } from "@hugo/protocol";
+import type { ConversationService } from "./conversations.ts";
+import type { OperatorService } from "./operators.ts";
+import type { Stores } from "./ports.ts";
+import type { TokenService } from "./tokens.ts";
+import type { WebsiteService } from "./websites.ts";
+
+export interface DemoSeed {
+  websiteId: string;
+  ownerEmail: string;
+  ownerPassword: string;
+  token: CreatedToken;
+  sessionId: string;
+}
+
+/**
+ * On a database with no website, creates the demo: a website, its owner, an API token and one
+ * conversation. Returns undefined when a website already exists (restarts keep everything).
+ * The owner password and the token are returned once, for printing, and stored only hashed.
+ */
+export async function seedDemo(deps: {
+  stores: Stores;
+  websites: WebsiteService;
+  operators: OperatorService;
+  tokens: TokenService;
+  conversations: ConversationService;
+}): Promise<DemoSeed | undefined> {
+  // A unique marker row makes the seed run once even if two processes start together.
+  const marker = randomBytes(8).toString("hex");
+  if ((await deps.stores.kv.setIfAbsent("demo_seeded", marker)) !== marker) return undefined;
+  if ((await deps.stores.websites.list()).length > 0) return undefined;
+  const website = await deps.websites.create({ name: "Demo website", domain: "localhost" });
+  const ownerEmail = "owner@hugo.local";
+  const ownerPassword = randomBytes(12).toString("base64url");
+  await deps.operators.create(website.id, {
+    email: ownerEmail,
+    name: "Demo owner",
+    role: "owner",
+    password: ownerPassword,
+  });
+  const token = await deps.tokens.create(website.id, { name: "Demo token" });
+  const conversation = await deps.conversations.create(website.id, { meta: { nickname: "Demo visitor" } });
+  await deps.conversations.sendMessage(website.id, conversation.session_id, {
+    type: "text",
+    from: "user",
+    origin: "chat",
+    content: "Hi! How do I trigger a workflow from my backend?",
+  });
+  return { websiteId: website.id, ownerEmail, ownerPassword, token, sessionId: conversation.session_id };
+}

@@ -1,0 +1,344 @@
+import type { Conversation, ConversationListQuery, Message } from "@hugo/protocol";
+import { type Kysely, sql } from "kysely";
+import type { ConversationChange, ConversationEvent, ConversationStore, NewMessage } from "../core/ports.ts";
+import { fromConversation, toConversation, toEvent, toMessage } from "./rows.ts";
+import type { ConversationsTable, DB } from "./schema.ts";
+
+/** Runs `fn` in a transaction, joining the caller's when there is one. */
+export function inTransaction<T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
+}
+
+/**
+ * Appends one event to the website's log. Must run inside the transaction that made the change:
+ * bumping `websites.last_seq` takes the website row lock, so on PostgreSQL events commit in
+ * sequence order and a reader following `website_seq` never skips one that commits late.
+ */
+export async function appendEvent(
+  trx: Kysely<DB>,
+  websiteId: string,
+  session: { id: string; seq: number } | null,
+  name: string,
+  data: unknown,
+  now: number,
+): Promise<ConversationEvent> {
+  const website = await trx
+    .updateTable("websites")
+    .set((eb) => ({ last_seq: eb("last_seq", "+", 1) }))
+    .where("id", "=", websiteId)
+    .returning("last_seq")
+    .executeTakeFirstOrThrow();
+  const row = {
+    website_id: websiteId,
+    website_seq: website.last_seq,
+    session_id: session?.id ?? null,
+    seq: session?.seq ?? null,
+    name,
+    data: JSON.stringify(data),
+    created_at: now,
+  };
+  await trx.insertInto("events").values(row).execute();
+  return toEvent(row);
+}
+
+function likePattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+async function applyChange(
+  trx: Kysely<DB>,
+  websiteId: string,
+  sessionId: string,
+  change: ConversationChange,
+  event: { name: string; data: unknown },
+): Promise<{ conversation: Conversation; event: ConversationEvent } | undefined> {
+  const now = Date.now();
+  const set: Partial<ConversationsTable> = { updated_at: now };
+  if (change.inbox_id !== undefined) set.inbox_id = change.inbox_id;
+  if (change.state !== undefined) set.state = change.state;
+  if (change.is_blocked !== undefined) set.is_blocked = change.is_blocked ? 1 : 0;
+  if (change.assigned_user_id !== undefined) set.assigned_user_id = change.assigned_user_id;
+  if (change.unread_operator !== undefined) set.unread_operator = change.unread_operator;
+  if (change.unread_visitor !== undefined) set.unread_visitor = change.unread_visitor;
+  const meta = change.meta ?? {};
+  for (const key of ["nickname", "email", "phone", "avatar", "ip", "subject", "origin"] as const) {
+    if (meta[key] !== undefined) set[key] = meta[key];
+  }
+  if (meta.segments !== undefined) set.segments = JSON.stringify(meta.segments);
+  if (meta.data !== undefined) set.data = JSON.stringify(meta.data);
+  const row = await trx
+    .updateTable("conversations")
+    .set((eb) => ({ ...set, last_seq: eb("last_seq", "+", 1) }))
+    .where("website_id", "=", websiteId)
+    .where("session_id", "=", sessionId)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const conversation = toConversation(row);
+  const appended = await appendEvent(
+    trx,
+    websiteId,
+    { id: sessionId, seq: row.last_seq },
+    event.name,
+    event.data,
+    now,
+  );
+  return { conversation, event: appended };
+}
+
+export class SqlConversationStore implements ConversationStore {
+  readonly #db: Kysely<DB>;
+  constructor(db: Kysely<DB>) {
+    this.#db = db;
+  }
+
+  create(conversation: Conversation): Promise<ConversationEvent> {
+    return inTransaction(this.#db, async (trx) => {
+      const row = { ...fromConversation(conversation), last_seq: 1 };
+      await trx.insertInto("conversations").values(row).execute();
+      const session = { id: conversation.session_id, seq: 1 };
+      return appendEvent(
+        trx,
+        conversation.website_id,
+        session,
+        "session:created",
+        toConversation(row),
+        conversation.created_at,
+      );
+    });
+  }
+
+  async find(websiteId: string, sessionId: string): Promise<Conversation | undefined> {
+    const row = await this.#db
+      .selectFrom("conversations")
+      .selectAll()
+      .where("website_id", "=", websiteId)
+      .where("session_id", "=", sessionId)
+      .executeTakeFirst();
+    return row && toConversation(row);
+  }
+
+  async list(websiteId: string, q: ConversationListQuery, page: number): Promise<Conversation[]> {
+    let query = this.#db.selectFrom("conversations").selectAll().where("website_id", "=", websiteId);
+    if (q.filter_inbox_id !== undefined) {
+      query =
+        q.filter_inbox_id === "main" || q.filter_inbox_id === ""
+          ? query.where("inbox_id", "is", null)
+          : query.where("inbox_id", "=", q.filter_inbox_id);
+    }
+    if (q.filter_unread === "1") query = query.where("unread_operator", ">", 0);
+    if (q.filter_resolved === "1") query = query.where("state", "=", "resolved");
+    if (q.filter_not_resolved === "1") query = query.where("state", "!=", "resolved");
+    if (q.filter_assigned) query = query.where("assigned_user_id", "=", q.filter_assigned);
+    if (q.filter_unassigned === "1") query = query.where("assigned_user_id", "is", null);
+    if (q.search_query) {
+      if (q.search_type === "segment") {
+        query = query.where(
+          sql`lower(segments)`,
+          "like",
+          sql`${likePattern(JSON.stringify(q.search_query))} escape '\\'`,
+        );
+      } else {
+        const pattern = likePattern(q.search_query);
+        query = query.where((eb) =>
+          eb.or(
+            (["nickname", "email", "phone", "subject", "last_message"] as const).map((col) =>
+              eb(sql`lower(${sql.ref(col)})`, "like", sql`${pattern} escape '\\'`),
+            ),
+          ),
+        );
+      }
+    }
+    const order = q.order_date_created === "1" ? "created_at" : "updated_at";
+    const rows = await query
+      .orderBy(order, "desc")
+      .orderBy("session_id", "desc")
+      .limit(q.per_page)
+      .offset((page - 1) * q.per_page)
+      .execute();
+    return rows.map(toConversation);
+  }
+
+  appendMessage(
+    websiteId: string,
+    sessionId: string,
+    m: NewMessage,
+    eventName: string,
+  ): Promise<{ message: Message; event: ConversationEvent } | undefined> {
+    return inTransaction(this.#db, async (trx) => {
+      const toVisitor = m.from === "operator" && m.type !== "note" && !m.stealth;
+      const conv = await trx
+        .updateTable("conversations")
+        .set((eb) => ({
+          last_seq: eb("last_seq", "+", 1),
+          updated_at: m.timestamp,
+          ...(m.type === "note" ? {} : { last_message: m.excerpt }),
+          unread_operator: m.from === "user" ? eb("unread_operator", "+", 1) : eb.ref("unread_operator"),
+          unread_visitor: toVisitor ? eb("unread_visitor", "+", 1) : eb.ref("unread_visitor"),
+        }))
+        .where("website_id", "=", websiteId)
+        .where("session_id", "=", sessionId)
+        .returning(["last_seq"])
+        .executeTakeFirst();
+      if (!conv) return undefined;
+      const row = {
+        session_id: sessionId,
+        fingerprint: m.fingerprint,
+        website_id: websiteId,
+        seq: conv.last_seq,
+        type: m.type,
+        sender: m.from,
+        origin: m.origin,
+        content: JSON.stringify(m.content),
+        user: JSON.stringify(m.user),
+        automated: m.automated ? 1 : 0,
+        stealth: m.stealth ? 1 : 0,
+        read: 0,
+        delivered: 0,
+        edited: 0,
+        timestamp: m.timestamp,
+      };
+      await trx.insertInto("messages").values(row).execute();
+      const message = toMessage(row);
+      const event = await appendEvent(
+        trx,
+        websiteId,
+        { id: sessionId, seq: conv.last_seq },
+        eventName,
+        message,
+        m.timestamp,
+      );
+      return { message, event };
+    });
+  }
+
+  async findMessage(websiteId: string, sessionId: string, fingerprint: number): Promise<Message | undefined> {
+    const row = await this.#db
+      .selectFrom("messages")
+      .selectAll()
+      .where("website_id", "=", websiteId)
+      .where("session_id", "=", sessionId)
+      .where("fingerprint", "=", fingerprint)
+      .executeTakeFirst();
+    return row && toMessage(row);
+  }
+
+  async listMessages(
+    websiteId: string,
+    sessionId: string,
+    w: { before?: number | undefined; after?: number | undefined; limit: number },
+  ): Promise<Message[]> {
+    let query = this.#db
+      .selectFrom("messages")
+      .selectAll()
+      .where("website_id", "=", websiteId)
+      .where("session_id", "=", sessionId);
+    if (w.before !== undefined) query = query.where("timestamp", "<", w.before);
+    if (w.after !== undefined) query = query.where("timestamp", ">", w.after);
+    // After a point: the oldest first. Otherwise the newest page, returned in chronological order.
+    const newestFirst = w.after === undefined;
+    const rows = await query
+      .orderBy("seq", newestFirst ? "desc" : "asc")
+      .limit(w.limit)
+      .execute();
+    if (newestFirst) rows.reverse();
+    return rows.map(toMessage);
+  }
+
+  change(
+    websiteId: string,
+    sessionId: string,
+    change: ConversationChange,
+    event: { name: string; data: unknown },
+  ): Promise<{ conversation: Conversation; event: ConversationEvent } | undefined> {
+    return inTransaction(this.#db, (trx) => applyChange(trx, websiteId, sessionId, change, event));
+  }
+
+  markRead(
+    websiteId: string,
+    sessionId: string,
+    reader: "operator" | "user",
+    fingerprints: number[] | undefined,
+  ): Promise<{ fingerprints: number[]; event: ConversationEvent } | undefined> {
+    return inTransaction(this.#db, async (trx) => {
+      // The operator reads the visitor's messages, and the visitor the operator's.
+      const sender = reader === "operator" ? "user" : "operator";
+      let query = trx
+        .updateTable("messages")
+        .set({ read: 1, delivered: 1 })
+        .where("website_id", "=", websiteId)
+        .where("session_id", "=", sessionId)
+        .where("sender", "=", sender)
+        .where("read", "=", 0);
+      if (fingerprints) {
+        if (fingerprints.length === 0) query = query.where(sql<boolean>`1 = 0`);
+        else query = query.where("fingerprint", "in", fingerprints);
+      }
+      const read = await query.returning("fingerprint").execute();
+      const unreadColumn = reader === "operator" ? "unread_operator" : "unread_visitor";
+      const remaining = await trx
+        .selectFrom("messages")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("website_id", "=", websiteId)
+        .where("session_id", "=", sessionId)
+        .where("sender", "=", sender)
+        .where("read", "=", 0)
+        .where("type", "!=", "note")
+        .executeTakeFirstOrThrow();
+      const fps = read.map((r) => r.fingerprint).sort((a, b) => a - b);
+      const changed = await applyChange(
+        trx,
+        websiteId,
+        sessionId,
+        { [unreadColumn]: Number(remaining.n) },
+        { name: "message:acknowledge:read", data: { reader, fingerprints: fps } },
+      );
+      return changed && { fingerprints: fps, event: changed.event };
+    });
+  }
+
+  remove(websiteId: string, sessionId: string): Promise<ConversationEvent | undefined> {
+    return inTransaction(this.#db, async (trx) => {
+      const removed = await trx
+        .deleteFrom("conversations")
+        .where("website_id", "=", websiteId)
+        .where("session_id", "=", sessionId)
+        .returning("last_seq")
+        .executeTakeFirst();
+      if (!removed) return undefined;
+      await trx.deleteFrom("messages").where("session_id", "=", sessionId).execute();
+      const session = { id: sessionId, seq: removed.last_seq + 1 };
+      return appendEvent(trx, websiteId, session, "session:removed", { session_id: sessionId }, Date.now());
+    });
+  }
+
+  async readEvents(
+    websiteId: string,
+    from: { sessionId?: string | undefined; after: number; limit: number },
+  ): Promise<ConversationEvent[]> {
+    let query = this.#db.selectFrom("events").selectAll().where("website_id", "=", websiteId);
+    query = from.sessionId
+      ? query.where("session_id", "=", from.sessionId).where("seq", ">", from.after).orderBy("seq")
+      : query.where("website_seq", ">", from.after).orderBy("website_seq");
+    const rows = await query.limit(from.limit).execute();
+    return rows.map(toEvent);
+  }
+
+  async lastSeq(websiteId: string, sessionId?: string): Promise<number | undefined> {
+    if (sessionId) {
+      const row = await this.#db
+        .selectFrom("conversations")
+        .select("last_seq")
+        .where("website_id", "=", websiteId)
+        .where("session_id", "=", sessionId)
+        .executeTakeFirst();
+      return row?.last_seq;
+    }
+    const row = await this.#db
+      .selectFrom("websites")
+      .select("last_seq")
+      .where("id", "=", websiteId)
+      .executeTakeFirst();
+    return row?.last_seq;
+  }
+}

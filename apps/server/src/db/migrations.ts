@@ -1,0 +1,191 @@
+import { type Kysely, sql } from "kysely";
+import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
+import type { Dialect } from "./database.ts";
+
+/**
+ * Migrations live in code (not files read at run time) so a build or bundle carries them.
+ * Each migration receives the dialect for the few places SQLite and PostgreSQL differ.
+ */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const big = dialect === "postgres" ? "bigint" : "integer";
+  return {
+    "0001_core": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("websites")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("domain", "text", (c) => c.notNull().defaultTo(""))
+          .addColumn("created_at", big, (c) => c.notNull())
+          .addColumn("last_seq", big, (c) => c.notNull().defaultTo(0))
+          .execute();
+
+        await db.schema
+          .createTable("operators")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("email", "text", (c) => c.notNull().unique())
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("password_hash", "text", (c) => c.notNull())
+          .addColumn("created_at", big, (c) => c.notNull())
+          .addColumn("last_login_at", big)
+          .execute();
+
+        await db.schema
+          .createTable("website_operators")
+          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
+          .addColumn("operator_id", "text", (c) => c.notNull().references("operators.id").onDelete("cascade"))
+          .addColumn("role", "text", (c) => c.notNull())
+          .addColumn("created_at", big, (c) => c.notNull())
+          .addPrimaryKeyConstraint("website_operators_pk", ["website_id", "operator_id"])
+          .execute();
+
+        await db.schema
+          .createTable("api_tokens")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("scopes", "text", (c) => c.notNull())
+          .addColumn("secret_hash", "text", (c) => c.notNull())
+          .addColumn("hint", "text", (c) => c.notNull())
+          .addColumn("created_at", big, (c) => c.notNull())
+          .addColumn("expires_at", big)
+          .addColumn("last_used_at", big)
+          .addColumn("revoked_at", big)
+          .execute();
+        await db.schema
+          .createIndex("api_tokens_website")
+          .on("api_tokens")
+          .columns(["website_id", "created_at"])
+          .execute();
+
+        await db.schema
+          .createTable("conversations")
+          .addColumn("session_id", "text", (c) => c.primaryKey())
+          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
+          .addColumn("inbox_id", "text")
+          .addColumn("state", "text", (c) => c.notNull())
+          .addColumn("is_blocked", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("assigned_user_id", "text")
+          .addColumn("nickname", "text", (c) => c.notNull().defaultTo(""))
+          .addColumn("email", "text", (c) => c.notNull().defaultTo(""))
+          .addColumn("phone", "text", (c) => c.notNull().defaultTo(""))
+          .addColumn("avatar", "text", (c) => c.notNull().defaultTo(""))
+          .addColumn("ip", "text", (c) => c.notNull().defaultTo(""))
+          .addColumn("subject", "text", (c) => c.notNull().defaultTo(""))
+          .addColumn("origin", "text", (c) => c.notNull().defaultTo(""))
+          .addColumn("segments", "text", (c) => c.notNull().defaultTo("[]"))
+          .addColumn("data", "text", (c) => c.notNull().defaultTo("{}"))
+          .addColumn("created_at", big, (c) => c.notNull())
+          .addColumn("updated_at", big, (c) => c.notNull())
+          .addColumn("last_message", "text", (c) => c.notNull().defaultTo(""))
+          .addColumn("unread_operator", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("unread_visitor", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("last_seq", big, (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createIndex("conversations_website_updated")
+          .on("conversations")
+          .columns(["website_id", "updated_at"])
+          .execute();
+
+        await db.schema
+          .createTable("messages")
+          .addColumn("session_id", "text", (c) =>
+            c.notNull().references("conversations.session_id").onDelete("cascade"),
+          )
+          .addColumn("fingerprint", big, (c) => c.notNull())
+          .addColumn("website_id", "text", (c) => c.notNull())
+          .addColumn("seq", big, (c) => c.notNull())
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("sender", "text", (c) => c.notNull())
+          .addColumn("origin", "text", (c) => c.notNull())
+          .addColumn("content", "text", (c) => c.notNull())
+          .addColumn("user", "text", (c) => c.notNull())
+          .addColumn("automated", "integer", (c) => c.notNull())
+          .addColumn("stealth", "integer", (c) => c.notNull())
+          .addColumn("read", "integer", (c) => c.notNull())
+          .addColumn("delivered", "integer", (c) => c.notNull())
+          .addColumn("edited", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("timestamp", big, (c) => c.notNull())
+          .addPrimaryKeyConstraint("messages_pk", ["session_id", "fingerprint"])
+          .execute();
+        await db.schema
+          .createIndex("messages_session_time")
+          .on("messages")
+          .columns(["session_id", "timestamp"])
+          .execute();
+
+        await db.schema
+          .createTable("events")
+          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
+          .addColumn("website_seq", big, (c) => c.notNull())
+          .addColumn("session_id", "text")
+          .addColumn("seq", big)
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("data", "text", (c) => c.notNull())
+          .addColumn("created_at", big, (c) => c.notNull())
+          .addPrimaryKeyConstraint("events_pk", ["website_id", "website_seq"])
+          .execute();
+        await db.schema
+          .createIndex("events_session_seq")
+          .on("events")
+          .columns(["session_id", "seq"])
+          .execute();
+
+        await db.schema
+          .createTable("idempotency_keys")
+          .addColumn("scope", "text", (c) => c.notNull())
+          .addColumn("key", "text", (c) => c.notNull())
+          .addColumn("request_hash", "text", (c) => c.notNull())
+          .addColumn("status", "integer")
+          .addColumn("response", "text")
+          .addColumn("created_at", big, (c) => c.notNull())
+          .addPrimaryKeyConstraint("idempotency_keys_pk", ["scope", "key"])
+          .execute();
+        await db.schema
+          .createIndex("idempotency_keys_created")
+          .on("idempotency_keys")
+          .column("created_at")
+          .execute();
+
+        await db.schema
+          .createTable("kv")
+          .addColumn("key", "text", (c) => c.primaryKey())
+          .addColumn("value", "text", (c) => c.notNull())
+          .execute();
+
+        // The local job queue backs SQLite deployments; on PostgreSQL graphile-worker owns its own schema.
+        if (dialect === "sqlite") {
+          await sql`create table jobs (
+            id integer primary key autoincrement,
+            kind text not null,
+            payload text not null,
+            queue_key text,
+            job_key text unique,
+            run_at integer not null,
+            attempts integer not null default 0,
+            max_attempts integer not null default 10,
+            locked_by text,
+            locked_until integer,
+            last_error text,
+            created_at integer not null
+          )`.execute(db);
+          await sql`create index jobs_ready on jobs (run_at, id)`.execute(db);
+          await sql`create index jobs_queue on jobs (queue_key, id)`.execute(db);
+        }
+      },
+    },
+  };
+}
+
+/** Brings the schema to the latest version; safe to call on every start and from several processes. */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run against any schema version
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(dialect) } satisfies MigrationProvider,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

@@ -1,0 +1,139 @@
+import type { Generated } from "kysely";
+
+/**
+ * Table shapes, identical on SQLite and PostgreSQL: JSON is stored as text, booleans as 0/1
+ * integers and times as integer milliseconds, so one store implementation serves both dialects
+ * (see docs/adr/0002-one-schema-two-dialects.md).
+ */
+export interface DB {
+  websites: WebsitesTable;
+  operators: OperatorsTable;
+  website_operators: WebsiteOperatorsTable;
+  api_tokens: ApiTokensTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  events: EventsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  jobs: JobsTable;
+  kv: KvTable;
+}
+
+export interface WebsitesTable {
+  id: string;
+  name: string;
+  domain: string;
+  created_at: number;
+  /** Last per-website event sequence number handed out. */
+  last_seq: number;
+}
+
+export interface OperatorsTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  created_at: number;
+  last_login_at: number | null;
+}
+
+export interface WebsiteOperatorsTable {
+  website_id: string;
+  operator_id: string;
+  role: string;
+  created_at: number;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  website_id: string;
+  name: string;
+  scopes: string;
+  secret_hash: string;
+  hint: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface ConversationsTable {
+  session_id: string;
+  website_id: string;
+  inbox_id: string | null;
+  state: string;
+  is_blocked: number;
+  assigned_user_id: string | null;
+  nickname: string;
+  email: string;
+  phone: string;
+  avatar: string;
+  ip: string;
+  subject: string;
+  origin: string;
+  segments: string;
+  data: string;
+  created_at: number;
+  updated_at: number;
+  last_message: string;
+  unread_operator: number;
+  unread_visitor: number;
+  /** Last per-conversation event sequence number handed out. */
+  last_seq: number;
+}
+
+export interface MessagesTable {
+  session_id: string;
+  fingerprint: number;
+  website_id: string;
+  seq: number;
+  type: string;
+  sender: string;
+  origin: string;
+  content: string;
+  user: string;
+  automated: number;
+  stealth: number;
+  read: number;
+  delivered: number;
+  edited: number;
+  timestamp: number;
+}
+
+export interface EventsTable {
+  website_id: string;
+  website_seq: number;
+  session_id: string | null;
+  seq: number | null;
+  name: string;
+  data: string;
+  created_at: number;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  status: number | null;
+  response: string | null;
+  created_at: number;
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  kind: string;
+  payload: string;
+  queue_key: string | null;
+  job_key: string | null;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+}
+
+export interface KvTable {
+  key: string;
+  value: string;
+}

@@ -1,0 +1,22 @@
+import type { Kysely } from "kysely";
+import type { Stores } from "../core/ports.ts";
+import { SqlConversationStore } from "./conversation-store.ts";
+import { SqlIdempotencyStore } from "./idempotency-store.ts";
+import { SqlOperatorStore } from "./operator-store.ts";
+import type { DB } from "./schema.ts";
+import { SqlTokenStore } from "./token-store.ts";
+import { SqlKvStore, SqlWebsiteStore } from "./website-store.ts";
+
+export function createStores(db: Kysely<DB>): Stores {
+  return {
+    websites: new SqlWebsiteStore(db),
+    operators: new SqlOperatorStore(db),
+    tokens: new SqlTokenStore(db),
+    conversations: new SqlConversationStore(db),
+    idempotency: new SqlIdempotencyStore(db),
+    kv: new SqlKvStore(db),
+    executor: db,
+    transaction: (fn) =>
+      db.isTransaction ? fn(createStores(db)) : db.transaction().execute((trx) => fn(createStores(trx))),
+  };
+}

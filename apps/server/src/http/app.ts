@@ -1,0 +1,117 @@
+import fastifySwagger from "@fastify/swagger";
+import type { TokenScope } from "@hugo/protocol";
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { ConversationService } from "../core/conversations.ts";
+import type { OperatorService } from "../core/operators.ts";
+import type { Stores } from "../core/ports.ts";
+import type { TokenService } from "../core/tokens.ts";
+import type { WebsiteService } from "../core/websites.ts";
+import { authorize } from "./auth.ts";
+import { apiDocsPage } from "./docs-page.ts";
+import { registerErrorHandling } from "./errors.ts";
+import { registerIdempotency } from "./idempotency.ts";
+import { managementRoutes } from "./routes/api-management.ts";
+import { crispConversationRoutes } from "./routes/crisp-conversations.ts";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The API-token scope a route needs; routes without one are public. */
+    scope?: TokenScope;
+  }
+}
+
+export interface HttpDeps {
+  stores: Stores;
+  tokens: TokenService;
+  conversations: ConversationService;
+  operators: OperatorService;
+  websites: WebsiteService;
+  bodyLimit: number;
+  logger: FastifyServerOptions["logger"];
+  publicUrl: string;
+}
+
+/** Builds the Fastify app. Routes stay thin: parse with the schema, call the core, wrap the result. */
+export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger,
+    bodyLimit: deps.bodyLimit,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    // Per-request access logs would dominate the log at chat volumes; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  // Responses are built from typed core values; serialising them through zod again would only cost time.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  registerErrorHandling(app);
+
+  // Authentication runs before body parsing and validation: an anonymous caller learns nothing about the schema.
+  app.addHook("onRequest", async (request) => {
+    const scope = request.routeOptions.config?.scope;
+    if (!scope) return;
+    const websiteId = (request.params as { website_id?: string } | undefined)?.website_id;
+    await authorize(deps.tokens, request, scope, websiteId);
+  });
+  registerIdempotency(app, deps.stores.idempotency);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Hugo API",
+        version: "1.0.0",
+        description:
+          "Hugo's HTTP API. Every response is the Crisp envelope `{ error, reason, data }`; `reason` is a stable code on errors (docs/ERRORS.md). " +
+          "`/api/` takes `Authorization: Bearer hugo_<identifier>_<key>`; the Crisp-compatible `/v1/` also takes `Basic base64(identifier:key)` with `X-Crisp-Tier`. " +
+          "Every POST honours `Idempotency-Key` for 24 hours.",
+      },
+      servers: [{ url: deps.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer" },
+          basic: { type: "http", scheme: "basic" },
+        },
+      },
+      security: [{ bearer: [] }, { basic: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.get("/health", { schema: { hide: true } }, async () => ({
+    error: false,
+    reason: "ok",
+    data: { status: "ok" },
+  }));
+  await app.register(crispConversationRoutes(deps.conversations), { prefix: "/v1" });
+  await app.register(managementRoutes(deps), { prefix: "/api" });
+
+  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  app.get("/api/docs", { schema: { hide: true } }, async (_req, reply) =>
+    reply
+      .type("text/html; charset=utf-8")
+      .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")
+      .send(apiDocsPage(app.swagger() as OpenApiDoc)),
+  );
+  return app;
+}
+
+export type OpenApiDoc = {
+  info: { title: string; description?: string };
+  paths?: Record<
+    string,
+    Record<
+      string,
+      {
+        summary?: string;
+        tags?: string[];
+        requestBody?: unknown;
+        parameters?: unknown[];
+        responses?: Record<string, unknown>;
+      }
+    >
+  >;
+};

@@ -1,0 +1,169 @@
+import {
+  CreatedToken,
+  Operator,
+  OperatorCreate,
+  OperatorId,
+  OperatorUpdate,
+  Token,
+  TokenCreate,
+  TokenId,
+  WebsiteSettings,
+  WebsiteUpdate,
+} from "@hugo/protocol";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { OperatorService } from "../../core/operators.ts";
+import type { TokenService } from "../../core/tokens.ts";
+import type { WebsiteService } from "../../core/websites.ts";
+import { Envelope, errorResponses, ok } from "../envelope.ts";
+
+export interface ManagementDeps {
+  tokens: TokenService;
+  operators: OperatorService;
+  websites: WebsiteService;
+}
+
+/** Hugo's own management API under `/api/`: everything is scoped to the Bearer token's website. */
+export const managementRoutes =
+  ({ tokens, operators, websites }: ManagementDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const site = (req: { principal?: { websiteId: string } }) => req.principal!.websiteId;
+
+    app.get(
+      "/website",
+      {
+        config: { scope: "website:manage" },
+        schema: {
+          tags: ["Website"],
+          summary: "Get the token's website",
+          response: { 200: Envelope(WebsiteSettings), ...errorResponses },
+        },
+      },
+      async (req) => ok(await websites.get(site(req))),
+    );
+    app.patch(
+      "/website",
+      {
+        config: { scope: "website:manage" },
+        schema: {
+          tags: ["Website"],
+          summary: "Update the website's settings",
+          body: WebsiteUpdate,
+          response: { 200: Envelope(WebsiteSettings), ...errorResponses },
+        },
+      },
+      async (req) => ok(await websites.update(site(req), req.body), "updated"),
+    );
+
+    app.get(
+      "/tokens",
+      {
+        config: { scope: "tokens:manage" },
+        schema: {
+          tags: ["API tokens"],
+          summary: "List API tokens (secrets are never shown again)",
+          response: { 200: Envelope(z.array(Token)), ...errorResponses },
+        },
+      },
+      async (req) => ok(await tokens.list(site(req))),
+    );
+    app.post(
+      "/tokens",
+      {
+        config: { scope: "tokens:manage" },
+        schema: {
+          tags: ["API tokens"],
+          summary: "Create an API token; the response holds its secret, shown this once",
+          body: TokenCreate,
+          response: { 201: Envelope(CreatedToken), ...errorResponses },
+        },
+      },
+      async (req, reply) => reply.code(201).send(ok(await tokens.create(site(req), req.body), "added")),
+    );
+    app.delete(
+      "/tokens/:token_id",
+      {
+        config: { scope: "tokens:manage" },
+        schema: {
+          tags: ["API tokens"],
+          summary: "Revoke an API token (idempotent)",
+          params: z.strictObject({ token_id: TokenId }),
+          response: { 200: Envelope(z.object({})), ...errorResponses },
+        },
+      },
+      async (req) => {
+        await tokens.revoke(site(req), req.params.token_id);
+        return ok({}, "deleted");
+      },
+    );
+
+    const OperatorParams = z.strictObject({ operator_id: OperatorId });
+    app.get(
+      "/operators",
+      {
+        config: { scope: "operators:manage" },
+        schema: {
+          tags: ["Operators"],
+          summary: "List the website's operators",
+          response: { 200: Envelope(z.array(Operator)), ...errorResponses },
+        },
+      },
+      async (req) => ok(await operators.list(site(req))),
+    );
+    app.post(
+      "/operators",
+      {
+        config: { scope: "operators:manage" },
+        schema: {
+          tags: ["Operators"],
+          summary: "Add an operator with a role and a password",
+          body: OperatorCreate,
+          response: { 201: Envelope(Operator), ...errorResponses },
+        },
+      },
+      async (req, reply) => reply.code(201).send(ok(await operators.create(site(req), req.body), "added")),
+    );
+    app.get(
+      "/operators/:operator_id",
+      {
+        config: { scope: "operators:manage" },
+        schema: {
+          tags: ["Operators"],
+          summary: "Get an operator",
+          params: OperatorParams,
+          response: { 200: Envelope(Operator), ...errorResponses },
+        },
+      },
+      async (req) => ok(await operators.get(site(req), req.params.operator_id)),
+    );
+    app.patch(
+      "/operators/:operator_id",
+      {
+        config: { scope: "operators:manage" },
+        schema: {
+          tags: ["Operators"],
+          summary: "Rename an operator or change their role",
+          params: OperatorParams,
+          body: OperatorUpdate,
+          response: { 200: Envelope(Operator), ...errorResponses },
+        },
+      },
+      async (req) => ok(await operators.update(site(req), req.params.operator_id, req.body), "updated"),
+    );
+    app.delete(
+      "/operators/:operator_id",
+      {
+        config: { scope: "operators:manage" },
+        schema: {
+          tags: ["Operators"],
+          summary: "Remove an operator from the website",
+          params: OperatorParams,
+          response: { 200: Envelope(z.object({})), ...errorResponses },
+        },
+      },
+      async (req) => {
+        await operators.remove(site(req), req.params.operator_id);
+        return ok({}, "deleted");
+      },
+    );
+  };

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import path from "node:path";
+import { ConfigError, loadConfig } from "./config.ts";
+import { openDatabase } from "./db/database.ts";
+import { migrateToLatest } from "./db/migrations.ts";
+import { createHugo } from "./server.ts";
+
+const [major] = process.versions.node.split(".").map(Number);
+if ((major ?? 0) < 22) {
+  console.error(
+    `Hugo needs Node.js 22 or newer (found ${process.version}). Run scripts/node24.sh to fetch Node 24.`,
+  );
+  process.exit(1);
+}
+
+async function serve() {
+  const config = loadConfig(process.env);
+  const hugo = await createHugo(config);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    hugo.app.log.info(`${signal}: draining requests and jobs`);
+    const timer = setTimeout(() => {
+      console.error(`Shutdown took longer than ${config.shutdownTimeoutMs} ms; exiting.`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    await hugo.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+  await hugo.listen();
+  const base = config.publicUrl;
+  const db = config.databaseUrl ? "PostgreSQL" : `SQLite (${path.join(config.dataDir, "hugo.sqlite")})`;
+  const lines = [`Hugo is running at ${base}  (database: ${db})`, `  API reference: ${base}/api/docs`];
+  if (hugo.seed) {
+    const s = hugo.seed;
+    lines.push(
+      "",
+      "First start: a demo website was created. These secrets are shown ONCE — copy them now.",
+      `  Website id:      ${s.websiteId}`,
+      `  Owner login:     ${s.ownerEmail} / ${s.ownerPassword}`,
+      `  API token:       ${s.token.token}`,
+      `  (Crisp REST v1:  identifier ${s.token.identifier}, key ${s.token.key})`,
+      `  Demo session:    ${s.sessionId}`,
+      "",
+      "Try it:",
+      `  curl -s ${base}/v1/website/${s.websiteId}/conversation/${s.sessionId}/messages -H 'Authorization: Bearer ${s.token.token}'`,
+      `  curl -s ${base}/v1/website/${s.websiteId}/conversation/${s.sessionId}/message -H 'Authorization: Bearer ${s.token.token}' \\`,
+      `       -H 'Content-Type: application/json' -d '{"type":"text","from":"operator","origin":"chat","content":"Hello from the API"}'`,
+    );
+  }
+  console.log(lines.join("\n"));
+}
+
+async function migrate() {
+  const config = loadConfig(process.env);
+  const database = openDatabase({
+    databaseUrl: config.databaseUrl,
+    sqliteFile: path.join(config.dataDir, "hugo.sqlite"),
+  });
+  const applied = await migrateToLatest(database.db, database.dialect);
+  console.log(applied.length ? `Applied: ${applied.join(", ")}` : "Schema is up to date.");
+  await database.close();
+}
+
+const commands: Record<string, () => Promise<void>> = { serve, migrate };
+const name = process.argv[2] ?? "serve";
+const command = commands[name];
+if (!command || name === "--help" || name === "-h") {
+  console.log(
+    "Usage: hugo <command>\n\n  serve     start the server (default)\n  migrate   apply database migrations and exit",
+  );
+  process.exit(command || name === "--help" || name === "-h" ? 0 : 1);
+}
+command().catch((error) => {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,110 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Config } from "./config.ts";
+import { ConversationService } from "./core/conversations.ts";
+import { randomHex } from "./core/crypto.ts";
+import { OperatorService } from "./core/operators.ts";
+import type { Stores } from "./core/ports.ts";
+import { type DemoSeed, seedDemo } from "./core/seed.ts";
+import { TokenService } from "./core/tokens.ts";
+import { WebsiteService } from "./core/websites.ts";
+import { type Database, openDatabase } from "./db/database.ts";
+import { migrateToLatest } from "./db/migrations.ts";
+import { createStores } from "./db/stores.ts";
+import { buildHttpApp } from "./http/app.ts";
+import { IDEMPOTENCY_TTL_MS } from "./http/idempotency.ts";
+import { Hub } from "./realtime/hub.ts";
+
+export interface Hugo {
+  config: Config;
+  database: Database;
+  stores: Stores;
+  hub: Hub;
+  app: FastifyInstance;
+  services: {
+    conversations: ConversationService;
+    tokens: TokenService;
+    operators: OperatorService;
+    websites: WebsiteService;
+  };
+  secret: string;
+  /** Set when this start seeded the demo (first start only). */
+  seed: DemoSeed | undefined;
+  listen(): Promise<string>;
+  /** Stops accepting work, drains in-flight requests and jobs, closes the database. */
+  close(): Promise<void>;
+}
+
+/** The server secret: HUGO_SECRET, else a random one kept in DATA_DIR/secret (mode 0600). */
+function loadSecret(config: Config): string {
+  if (config.secret) return config.secret;
+  const file = path.join(config.dataDir, "secret");
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch {
+    const secret = randomHex(32);
+    fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
+    return fs.readFileSync(file, "utf8").trim();
+  }
+}
+
+/** Composition root: opens the database, migrates, wires the core, the HTTP app, realtime and jobs. */
+export async function createHugo(config: Config, options: { sqliteFile?: string } = {}): Promise<Hugo> {
+  const database = openDatabase({
+    databaseUrl: config.databaseUrl,
+    sqliteFile: options.sqliteFile ?? path.join(config.dataDir, "hugo.sqlite"),
+  });
+  await migrateToLatest(database.db, database.dialect);
+  const stores = createStores(database.db);
+  const hub = new Hub();
+  const services = {
+    conversations: new ConversationService(stores, hub),
+    tokens: new TokenService(stores),
+    operators: new OperatorService(stores),
+    websites: new WebsiteService(stores),
+  };
+  const secret = loadSecret(config);
+  const seed = config.seedDemo ? await seedDemo({ stores, ...services }) : undefined;
+  const app = await buildHttpApp({
+    stores,
+    ...services,
+    bodyLimit: config.bodyLimit,
+    publicUrl: config.publicUrl,
+    logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+  });
+
+  const purge = setInterval(
+    () => {
+      stores.idempotency
+        .purge(Date.now() - IDEMPOTENCY_TTL_MS)
+        .catch((err) => app.log.warn({ err }, "idempotency purge failed"));
+    },
+    60 * 60 * 1000,
+  );
+  purge.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    database,
+    stores,
+    hub,
+    app,
+    services,
+    secret,
+    seed,
+    async listen() {
+      return app.listen({ port: config.port, host: config.host });
+    },
+    close() {
+      closing ??= (async () => {
+        clearInterval(purge);
+        await app.close();
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+}

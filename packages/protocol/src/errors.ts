@@ -1,0 +1,61 @@
+/**
+ * The one catalog of error reasons Hugo returns. Every `/api/` and `/v1/` error response is
+ * `{ error: true, reason, data: { message, ... } }` with `reason` one of these keys.
+ * docs/ERRORS.md is generated from this table and a test keeps the two in sync.
+ */
+export const ErrorCatalog = {
+  invalid_json: { status: 400, message: "The request body is not valid JSON." },
+  invalid_body: { status: 400, message: "The request body does not match the expected shape." },
+  invalid_query: { status: 400, message: "A query-string parameter is invalid." },
+  invalid_params: { status: 400, message: "A path parameter is malformed." },
+  invalid_header: { status: 400, message: "A request header is malformed." },
+  instruction_too_long: { status: 400, message: "The instruction exceeds 2000 characters." },
+  unauthorized: { status: 401, message: "Authentication is missing or invalid." },
+  token_revoked: { status: 401, message: "This API token has been revoked." },
+  token_expired: { status: 401, message: "This API token has expired." },
+  invalid_credentials: { status: 401, message: "The email or password is wrong." },
+  forbidden: { status: 403, message: "This credential may not perform this action." },
+  insufficient_scope: { status: 403, message: "The API token lacks a scope this action needs." },
+  route_not_found: { status: 404, message: "No such route." },
+  website_not_found: { status: 404, message: "No such website." },
+  session_not_found: { status: 404, message: "No such conversation." },
+  message_not_found: { status: 404, message: "No such message." },
+  token_not_found: { status: 404, message: "No such API token." },
+  operator_not_found: { status: 404, message: "No such operator." },
+  inbox_not_found: { status: 404, message: "No such inbox." },
+  method_not_allowed: { status: 405, message: "This method is not allowed on this route." },
+  fingerprint_conflict: { status: 409, message: "A message with this fingerprint already exists." },
+  operator_exists: { status: 409, message: "An operator with this email already exists." },
+  last_owner: { status: 409, message: "A website must keep at least one owner." },
+  idempotency_in_progress: {
+    status: 409,
+    message: "A request with this Idempotency-Key is still being processed; retry later.",
+  },
+  payload_too_large: { status: 413, message: "The request body is larger than the configured limit." },
+  unsupported_media_type: { status: 415, message: "Send the body as application/json." },
+  idempotency_key_reused: {
+    status: 422,
+    message: "This Idempotency-Key was already used with a different request.",
+  },
+  rate_limited: { status: 429, message: "Too many requests; retry later." },
+  internal_error: { status: 500, message: "An internal error occurred." },
+  unavailable: { status: 503, message: "The server is shutting down or not ready." },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorReason = keyof typeof ErrorCatalog;
+
+export const ERROR_REASONS = Object.keys(ErrorCatalog) as ErrorReason[];
+
+/** The envelope of every response: `{ error, reason, data }` (Crisp REST v1). */
+export interface Envelope<T> {
+  error: boolean;
+  reason: string;
+  data: T;
+}
+
+/** `data` of an error envelope. `field` names the offending field when there is one. */
+export interface ErrorData {
+  message: string;
+  field?: string;
+  issues?: { path: string; message: string }[];
+}

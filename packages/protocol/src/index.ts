@@ -1,0 +1,5 @@
+export * from "./conversation.ts";
+export * from "./errors.ts";
+export * from "./ids.ts";
+export * from "./management.ts";
+export * from "./realtime.ts";

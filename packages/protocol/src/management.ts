@@ -1,0 +1,104 @@
+import { z } from "zod";
+import { OperatorId, TokenId, WebsiteId } from "./ids.ts";
+
+/** What an API token may do. `*` is every scope. */
+export const TOKEN_SCOPES = [
+  "conversations:read",
+  "conversations:write",
+  "agent:trigger",
+  "workflows:trigger",
+  "workflows:write",
+  "knowledge:write",
+  "tokens:manage",
+  "operators:manage",
+  "website:manage",
+] as const;
+export const TokenScope = z.enum(TOKEN_SCOPES);
+export type TokenScope = z.infer<typeof TokenScope>;
+
+export const TokenCreate = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  scopes: z.array(TokenScope).min(1).max(TOKEN_SCOPES.length).optional(),
+  /** Lifetime in seconds; absent means the token never expires. */
+  expires_in: z
+    .number()
+    .int()
+    .min(60)
+    .max(10 * 365 * 86_400)
+    .optional(),
+});
+export type TokenCreate = z.infer<typeof TokenCreate>;
+
+export const Token = z.object({
+  id: TokenId,
+  website_id: WebsiteId,
+  name: z.string(),
+  scopes: z.array(TokenScope),
+  /** First characters of the secret, to recognise a token without revealing it. */
+  hint: z.string(),
+  created_at: z.number().int(),
+  expires_at: z.number().int().nullable(),
+  last_used_at: z.number().int().nullable(),
+  revoked_at: z.number().int().nullable(),
+});
+export type Token = z.infer<typeof Token>;
+
+/** Returned once, at creation: `token` is the Bearer secret; `identifier`/`key` the Crisp Basic pair. */
+export const CreatedToken = Token.extend({
+  token: z.string(),
+  identifier: z.string(),
+  key: z.string(),
+});
+export type CreatedToken = z.infer<typeof CreatedToken>;
+
+export const OperatorRole = z.enum(["owner", "admin", "agent"]);
+export type OperatorRole = z.infer<typeof OperatorRole>;
+
+export const Operator = z.object({
+  id: OperatorId,
+  email: z.string(),
+  name: z.string(),
+  role: OperatorRole,
+  created_at: z.number().int(),
+  last_login_at: z.number().int().nullable(),
+});
+export type Operator = z.infer<typeof Operator>;
+
+export const Password = z.string().min(10, "must be at least 10 characters").max(256);
+
+export const OperatorCreate = z.strictObject({
+  email: z.string().trim().toLowerCase().max(320).email("must be an email address"),
+  name: z.string().trim().min(1).max(100),
+  role: OperatorRole,
+  password: Password,
+});
+export type OperatorCreate = z.infer<typeof OperatorCreate>;
+
+export const OperatorUpdate = z.strictObject({
+  name: z.string().trim().min(1).max(100).optional(),
+  role: OperatorRole.optional(),
+});
+
+export const LoginRequest = z.strictObject({
+  email: z.string().trim().toLowerCase().max(320),
+  password: z.string().max(256),
+});
+
+export const WebsiteSettings = z.object({
+  id: WebsiteId,
+  name: z.string(),
+  domain: z.string(),
+  created_at: z.number().int(),
+});
+export type WebsiteSettings = z.infer<typeof WebsiteSettings>;
+
+export const WebsiteUpdate = z.strictObject({
+  name: z.string().trim().min(1).max(100).optional(),
+  domain: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .max(253)
+    .regex(/^([a-z0-9-]+\.)*[a-z0-9-]+$/, "must be a host name")
+    .optional(),
+});
