@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import path from "node:path";
 import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/database.ts";

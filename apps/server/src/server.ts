@@ -15,6 +15,7 @@ import { createStores } from "./db/stores.ts";
 import { buildHttpApp } from "./http/app.ts";
 import { IDEMPOTENCY_TTL_MS } from "./http/idempotency.ts";
 import { Hub } from "./realtime/hub.ts";
+import { PgNotifier } from "./realtime/pg-notifier.ts";
 
 export interface Hugo {
   config: Config;
@@ -58,7 +59,14 @@ export async function createHugo(config: Config, options: { sqliteFile?: string 
   });
   await migrateToLatest(database.db, database.dialect);
   const stores = createStores(database.db);
-  const hub = new Hub();
+  // Realtime follows the event log; on PostgreSQL other processes are nudged with LISTEN/NOTIFY.
+  const hub = new Hub({
+    store: stores.conversations,
+    notifier:
+      database.pool && config.databaseUrl
+        ? new PgNotifier({ connectionString: config.databaseUrl, pool: database.pool })
+        : undefined,
+  });
   const services = {
     conversations: new ConversationService(stores, hub),
     tokens: new TokenService(stores),
@@ -73,7 +81,14 @@ export async function createHugo(config: Config, options: { sqliteFile?: string 
     bodyLimit: config.bodyLimit,
     publicUrl: config.publicUrl,
     logger: config.logLevel === "silent" ? false : { level: config.logLevel },
+    realtime: {
+      hub,
+      secret,
+      pingIntervalMs: config.wsPingIntervalMs,
+      maxBufferedBytes: config.wsMaxBufferedBytes,
+    },
   });
+  await hub.start(app.log);
 
   const purge = setInterval(
     () => {
@@ -102,6 +117,7 @@ export async function createHugo(config: Config, options: { sqliteFile?: string 
       closing ??= (async () => {
         clearInterval(purge);
         await app.close();
+        await hub.close();
         await database.close();
       })();
       return closing;

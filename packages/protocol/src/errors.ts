@@ -9,6 +9,14 @@ export const ErrorCatalog = {
   invalid_query: { status: 400, message: "A query-string parameter is invalid." },
   invalid_params: { status: 400, message: "A path parameter is malformed." },
   invalid_header: { status: 400, message: "A request header is malformed." },
+  invalid_frame: {
+    status: 400,
+    message: "A WebSocket frame is not valid JSON or does not match any client frame.",
+  },
+  too_many_subscriptions: {
+    status: 400,
+    message: "This WebSocket already holds the maximum number of subscriptions (50).",
+  },
   instruction_too_long: { status: 400, message: "The instruction exceeds 2000 characters." },
   unauthorized: { status: 401, message: "Authentication is missing or invalid." },
   token_revoked: { status: 401, message: "This API token has been revoked." },

@@ -155,6 +155,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
 
         // The local job queue backs SQLite deployments; on PostgreSQL graphile-worker owns its own schema.
+        // A job is failed for good once `attempts >= max_attempts` while unlocked (as in graphile-worker);
+        // completed jobs are deleted, so `job_key` dedupes only against jobs that still exist.
         if (dialect === "sqlite") {
           await sql`create table jobs (
             id integer primary key autoincrement,
@@ -164,14 +166,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
             job_key text unique,
             run_at integer not null,
             attempts integer not null default 0,
-            max_attempts integer not null default 10,
+            max_attempts integer not null default 25,
             locked_by text,
             locked_until integer,
             last_error text,
             created_at integer not null
           )`.execute(db);
-          await sql`create index jobs_ready on jobs (run_at, id)`.execute(db);
-          await sql`create index jobs_queue on jobs (queue_key, id)`.execute(db);
+          await sql`create index jobs_ready on jobs (run_at, id) where attempts < max_attempts`.execute(db);
+          await sql`create index jobs_queue_lock on jobs (queue_key, locked_until) where queue_key is not null`.execute(
+            db,
+          );
         }
       },
     },

@@ -7,6 +7,7 @@ import type { OperatorService } from "../core/operators.ts";
 import type { Stores } from "../core/ports.ts";
 import type { TokenService } from "../core/tokens.ts";
 import type { WebsiteService } from "../core/websites.ts";
+import { type RealtimeDeps, realtimeRoutes } from "../realtime/websocket-route.ts";
 import { authorize } from "./auth.ts";
 import { apiDocsPage } from "./docs-page.ts";
 import { registerErrorHandling } from "./errors.ts";
@@ -30,6 +31,8 @@ export interface HttpDeps {
   bodyLimit: number;
   logger: FastifyServerOptions["logger"];
   publicUrl: string;
+  /** The WebSocket endpoint `/api/realtime`; omitted, the app serves HTTP only. */
+  realtime?: Pick<RealtimeDeps, "hub" | "secret" | "pingIntervalMs" | "maxBufferedBytes">;
 }
 
 /** Builds the Fastify app. Routes stay thin: parse with the schema, call the core, wrap the result. */
@@ -44,6 +47,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
 
+  // JSON only: a text/plain body is a 415, not a string that fails validation later.
+  app.removeContentTypeParser("text/plain");
   app.setValidatorCompiler(validatorCompiler);
   // Responses are built from typed core values; serialising them through zod again would only cost time.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -88,6 +93,16 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   }));
   await app.register(crispConversationRoutes(deps.conversations), { prefix: "/v1" });
   await app.register(managementRoutes(deps), { prefix: "/api" });
+  if (deps.realtime) {
+    await app.register(
+      realtimeRoutes({
+        ...deps.realtime,
+        store: deps.stores.conversations,
+        conversations: deps.conversations,
+        tokens: deps.tokens,
+      }),
+    );
+  }
 
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   app.get("/api/docs", { schema: { hide: true } }, async (_req, reply) =>

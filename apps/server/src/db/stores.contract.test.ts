@@ -1,0 +1,305 @@
+import { randomUUID } from "node:crypto";
+import type { Conversation } from "@hugo/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DIALECTS, type TestDatabase } from "../../test/databases.ts";
+import { EMPTY_META } from "../core/conversations.ts";
+import type { NewMessage, Stores, TokenRecord } from "../core/ports.ts";
+import { createStores } from "./stores.ts";
+
+/** One contract per store port, run against SQLite and PostgreSQL. */
+describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
+  let tdb: TestDatabase;
+  let stores: Stores;
+  let websiteId: string;
+  let otherWebsiteId: string;
+
+  beforeAll(async () => {
+    tdb = await fresh();
+    stores = createStores(tdb.database.db);
+    websiteId = randomUUID();
+    otherWebsiteId = randomUUID();
+    await stores.websites.create({ id: websiteId, name: "One", domain: "one.test", created_at: 1 });
+    await stores.websites.create({ id: otherWebsiteId, name: "Two", domain: "", created_at: 2 });
+  });
+  afterAll(() => tdb?.drop());
+
+  const newConversation = (site: string, at = Date.now()): Conversation => ({
+    session_id: `session_${randomUUID()}`,
+    website_id: site,
+    inbox_id: null,
+    state: "pending",
+    is_blocked: false,
+    assigned: null,
+    meta: { ...EMPTY_META },
+    created_at: at,
+    updated_at: at,
+    last_message: "",
+    unread: { operator: 0, visitor: 0 },
+    last_seq: 1,
+  });
+  const text = (content: string, from: "user" | "operator" = "user", fingerprint = Math.floor(Math.random() * 1e12) + 1): NewMessage => ({
+    type: "text",
+    from,
+    origin: "chat",
+    content,
+    fingerprint,
+    timestamp: Date.now(),
+    user: {},
+    automated: false,
+    stealth: false,
+    excerpt: content,
+  });
+
+  describe("WebsiteStore", () => {
+    it("creates, finds, lists and updates websites", async () => {
+      expect(await stores.websites.find(websiteId)).toEqual({ id: websiteId, name: "One", domain: "one.test", created_at: 1 });
+      expect((await stores.websites.list()).map((w) => w.id)).toEqual([websiteId, otherWebsiteId]);
+      expect(await stores.websites.update(otherWebsiteId, { name: "Deux" })).toMatchObject({ name: "Deux", domain: "" });
+      expect(await stores.websites.update(randomUUID(), { name: "x" })).toBeUndefined();
+      expect(await stores.websites.find(randomUUID())).toBeUndefined();
+    });
+  });
+
+  describe("KvStore", () => {
+    it("sets a key only once, even when raced", async () => {
+      const results = await Promise.all(["a", "b", "c"].map((v) => stores.kv.setIfAbsent("race", v)));
+      expect(new Set(results).size).toBe(1);
+      expect(await stores.kv.get("race")).toBe(results[0]);
+      expect(await stores.kv.get("missing")).toBeUndefined();
+    });
+  });
+
+  describe("OperatorStore", () => {
+    it("keeps operators, memberships and roles per website", async () => {
+      const id = randomUUID();
+      await stores.operators.create({ id, email: `op-${id}@x.test`, name: "Op", password_hash: "h", created_at: 5, last_login_at: null });
+      await stores.operators.addMembership({ website_id: websiteId, operator_id: id, role: "owner" }, 5);
+      expect(await stores.operators.findByEmail(`op-${id}@x.test`)).toMatchObject({ id, name: "Op" });
+      expect(await stores.operators.findMembership(websiteId, id)).toEqual({ website_id: websiteId, operator_id: id, role: "owner" });
+      expect(await stores.operators.findMembership(otherWebsiteId, id)).toBeUndefined();
+      expect(await stores.operators.countOwners(websiteId)).toBe(1);
+      expect(await stores.operators.setRole(websiteId, id, "agent")).toBe(true);
+      expect(await stores.operators.countOwners(websiteId)).toBe(0);
+      expect((await stores.operators.listMembers(websiteId)).map((m) => [m.id, m.role])).toEqual([[id, "agent"]]);
+      expect(await stores.operators.listMembers(otherWebsiteId)).toEqual([]);
+      await stores.operators.update(id, { last_login_at: 99, name: "Renamed" });
+      expect(await stores.operators.findById(id)).toMatchObject({ last_login_at: 99, name: "Renamed" });
+      expect(await stores.operators.removeMembership(otherWebsiteId, id)).toBe(false);
+      expect(await stores.operators.removeMembership(websiteId, id)).toBe(true);
+    });
+
+    it("refuses a second operator with the same email", async () => {
+      const email = `dup-${randomUUID()}@x.test`;
+      await stores.operators.create({ id: randomUUID(), email, name: "A", password_hash: "h", created_at: 1, last_login_at: null });
+      await expect(
+        stores.operators.create({ id: randomUUID(), email, name: "B", password_hash: "h", created_at: 1, last_login_at: null }),
+      ).rejects.toThrow();
+    });
+  });
+
+  describe("TokenStore", () => {
+    const token = (site: string): TokenRecord => ({
+      id: randomUUID(),
+      website_id: site,
+      name: "t",
+      scopes: ["conversations:read"],
+      secret_hash: "abc",
+      hint: "abcdef",
+      created_at: Date.now(),
+      expires_at: null,
+      last_used_at: null,
+      revoked_at: null,
+    });
+
+    it("stores tokens per website, revokes once, and records last use", async () => {
+      const t = token(websiteId);
+      await stores.tokens.create(t);
+      expect(await stores.tokens.find(t.id)).toEqual(t);
+      expect((await stores.tokens.list(websiteId)).map((x) => x.id)).toContain(t.id);
+      expect((await stores.tokens.list(otherWebsiteId)).map((x) => x.id)).not.toContain(t.id);
+      expect(await stores.tokens.revoke(otherWebsiteId, t.id, 10)).toBe(false);
+      expect(await stores.tokens.revoke(websiteId, t.id, 10)).toBe(true);
+      expect(await stores.tokens.revoke(websiteId, t.id, 11)).toBe(false);
+      await stores.tokens.touch(t.id, 20);
+      expect(await stores.tokens.find(t.id)).toMatchObject({ revoked_at: 10, last_used_at: 20 });
+    });
+  });
+
+  describe("ConversationStore", () => {
+    it("creates a conversation with its first event and scopes reads to the website", async () => {
+      const c = newConversation(websiteId);
+      const event = await stores.conversations.create(c);
+      expect(event).toMatchObject({ session_id: c.session_id, seq: 1, name: "session:created" });
+      expect(await stores.conversations.find(websiteId, c.session_id)).toEqual(c);
+      expect(await stores.conversations.find(otherWebsiteId, c.session_id)).toBeUndefined();
+      expect(await stores.conversations.lastSeq(websiteId, c.session_id)).toBe(1);
+    });
+
+    it("appends messages with increasing per-conversation and per-website sequence numbers", async () => {
+      const c = newConversation(websiteId);
+      await stores.conversations.create(c);
+      const before = (await stores.conversations.lastSeq(websiteId))!;
+      const a = await stores.conversations.appendMessage(websiteId, c.session_id, text("one"), "message:send");
+      const b = await stores.conversations.appendMessage(websiteId, c.session_id, text("two", "operator"), "message:received");
+      expect(a?.message.seq).toBe(2);
+      expect(b?.message.seq).toBe(3);
+      expect(a?.event.website_seq).toBe(before + 1);
+      expect(b?.event.website_seq).toBe(before + 2);
+      expect(await stores.conversations.appendMessage(otherWebsiteId, c.session_id, text("x"), "message:send")).toBeUndefined();
+      const found = await stores.conversations.find(websiteId, c.session_id);
+      expect(found).toMatchObject({ last_message: "two", unread: { operator: 1, visitor: 1 }, last_seq: 3 });
+      const events = await stores.conversations.readEvents(websiteId, { sessionId: c.session_id, after: 1, limit: 10 });
+      expect(events.map((e) => [e.seq, e.name])).toEqual([
+        [2, "message:send"],
+        [3, "message:received"],
+      ]);
+      expect((events[0]!.data as { content: string }).content).toBe("one");
+      expect(await stores.conversations.readEvents(otherWebsiteId, { sessionId: c.session_id, after: 0, limit: 10 })).toEqual([]);
+    });
+
+    it("hands out gap-free sequence numbers under concurrent writers", async () => {
+      const c = newConversation(websiteId);
+      await stores.conversations.create(c);
+      const start = (await stores.conversations.lastSeq(websiteId))!;
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => stores.conversations.appendMessage(websiteId, c.session_id, text(`m${i}`), "message:send")),
+      );
+      const events = await stores.conversations.readEvents(websiteId, { after: start, limit: 100 });
+      expect(events.map((e) => e.website_seq)).toEqual(Array.from({ length: 40 }, (_, i) => start + i + 1));
+      const mine = await stores.conversations.readEvents(websiteId, { sessionId: c.session_id, after: 0, limit: 100 });
+      expect(mine.map((e) => e.seq)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+    });
+
+    it("refuses a duplicate fingerprint in one conversation and writes nothing", async () => {
+      const c = newConversation(websiteId);
+      await stores.conversations.create(c);
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("one", "user", 42), "message:send");
+      await expect(stores.conversations.appendMessage(websiteId, c.session_id, text("again", "user", 42), "message:send")).rejects.toThrow();
+      expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({ last_seq: 2, last_message: "one" });
+    });
+
+    it("pages messages newest-first windows in chronological order", async () => {
+      const c = newConversation(websiteId);
+      await stores.conversations.create(c);
+      const t0 = Date.now();
+      for (let i = 0; i < 5; i++) {
+        await stores.conversations.appendMessage(websiteId, c.session_id, { ...text(`m${i}`), timestamp: t0 + i }, "message:send");
+      }
+      const last2 = await stores.conversations.listMessages(websiteId, c.session_id, { limit: 2 });
+      expect(last2.map((m) => m.content)).toEqual(["m3", "m4"]);
+      const before = await stores.conversations.listMessages(websiteId, c.session_id, { before: t0 + 3, limit: 2 });
+      expect(before.map((m) => m.content)).toEqual(["m1", "m2"]);
+      const after = await stores.conversations.listMessages(websiteId, c.session_id, { after: t0 + 1, limit: 2 });
+      expect(after.map((m) => m.content)).toEqual(["m2", "m3"]);
+      expect(await stores.conversations.findMessage(otherWebsiteId, c.session_id, last2[0]!.fingerprint)).toBeUndefined();
+    });
+
+    it("applies changes with an event, and marks messages read", async () => {
+      const c = newConversation(websiteId);
+      await stores.conversations.create(c);
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("hi"), "message:send");
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("hello"), "message:send");
+      const changed = await stores.conversations.change(
+        websiteId,
+        c.session_id,
+        { state: "resolved", meta: { email: "a@b.test", segments: ["x"], data: { k: 1 } }, inbox_id: "automated" },
+        { name: "test:change", data: { why: "test" } },
+      );
+      expect(changed?.conversation).toMatchObject({
+        state: "resolved",
+        inbox_id: "automated",
+        meta: { email: "a@b.test", segments: ["x"], data: { k: 1 } },
+        last_seq: 4,
+      });
+      expect(changed?.event).toMatchObject({ seq: 4, name: "test:change", data: { why: "test" } });
+      expect(await stores.conversations.change(otherWebsiteId, c.session_id, { state: "pending" }, { name: "x", data: {} })).toBeUndefined();
+      const read = await stores.conversations.markRead(websiteId, c.session_id, "operator", undefined);
+      expect(read?.fingerprints).toHaveLength(2);
+      expect((await stores.conversations.find(websiteId, c.session_id))?.unread.operator).toBe(0);
+      expect(await stores.conversations.markRead(otherWebsiteId, c.session_id, "operator", undefined)).toBeUndefined();
+    });
+
+    it("lists with filters, search and pages, website by website", async () => {
+      const site = randomUUID();
+      await stores.websites.create({ id: site, name: "List", domain: "", created_at: 1 });
+      const made: Conversation[] = [];
+      for (let i = 0; i < 5; i++) {
+        const c = newConversation(site, 1000 + i);
+        await stores.conversations.create(c);
+        made.push(c);
+      }
+      await stores.conversations.change(site, made[1]!.session_id, { state: "resolved", meta: { nickname: "Grace 100%" } }, { name: "x", data: {} });
+      const base = { per_page: 2 } as const;
+      const page1 = await stores.conversations.list(site, { ...base, order_date_created: "1" }, 1);
+      const page3 = await stores.conversations.list(site, { ...base, order_date_created: "1" }, 3);
+      expect(page1.map((c) => c.session_id)).toEqual([made[4]!.session_id, made[3]!.session_id]);
+      expect(page3.map((c) => c.session_id)).toEqual([made[0]!.session_id]);
+      expect((await stores.conversations.list(site, { per_page: 20, filter_resolved: "1" }, 1)).map((c) => c.session_id)).toEqual([
+        made[1]!.session_id,
+      ]);
+      expect(await stores.conversations.list(site, { per_page: 20, filter_not_resolved: "1" }, 1)).toHaveLength(4);
+      expect((await stores.conversations.list(site, { per_page: 20, search_query: "grace 100%" }, 1)).map((c) => c.session_id)).toEqual([
+        made[1]!.session_id,
+      ]);
+      // LIKE wildcards in the query are literal characters.
+      expect(await stores.conversations.list(site, { per_page: 20, search_query: "%" }, 1)).toHaveLength(1);
+      expect(await stores.conversations.list(otherWebsiteId, { per_page: 20, search_query: "grace" }, 1)).toEqual([]);
+    });
+
+    it("removes a conversation and its messages, leaving a removal event", async () => {
+      const c = newConversation(websiteId);
+      await stores.conversations.create(c);
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("bye"), "message:send");
+      expect(await stores.conversations.remove(otherWebsiteId, c.session_id)).toBeUndefined();
+      const event = await stores.conversations.remove(websiteId, c.session_id);
+      expect(event).toMatchObject({ name: "session:removed", session_id: c.session_id, seq: 3 });
+      expect(await stores.conversations.find(websiteId, c.session_id)).toBeUndefined();
+      expect(await stores.conversations.listMessages(websiteId, c.session_id, { limit: 10 })).toEqual([]);
+    });
+
+    it("rolls back every write of a failed transaction", async () => {
+      const c = newConversation(websiteId);
+      await expect(
+        stores.transaction(async (tx) => {
+          await tx.conversations.create(c);
+          await tx.conversations.appendMessage(websiteId, c.session_id, text("lost"), "message:send");
+          throw new Error("boom");
+        }),
+      ).rejects.toThrow("boom");
+      expect(await stores.conversations.find(websiteId, c.session_id)).toBeUndefined();
+    });
+  });
+
+  describe("IdempotencyStore", () => {
+    it("lets exactly one concurrent claim win, then replays the stored answer", async () => {
+      const key = randomUUID();
+      const now = Date.now();
+      const claims = await Promise.all(Array.from({ length: 8 }, () => stores.idempotency.claim("s", key, "h1", now, now - 60_000)));
+      expect(claims.filter((c) => c.state === "claimed")).toHaveLength(1);
+      expect(claims.filter((c) => c.state === "pending")).toHaveLength(7);
+      await stores.idempotency.complete("s", key, 201, '{"ok":true}');
+      expect(await stores.idempotency.claim("s", key, "h1", now, now - 60_000)).toEqual({
+        state: "done",
+        requestHash: "h1",
+        status: 201,
+        response: '{"ok":true}',
+      });
+      // Keys are per scope.
+      expect(await stores.idempotency.claim("other", key, "h1", now, now - 60_000)).toEqual({ state: "claimed" });
+    });
+
+    it("lets a stale claim be taken over once, and releases and purges", async () => {
+      const key = randomUUID();
+      await stores.idempotency.claim("s", key, "h", 1_000, 0);
+      const takeovers = await Promise.all([
+        stores.idempotency.claim("s", key, "h", 100_000, 50_000),
+        stores.idempotency.claim("s", key, "h", 100_000, 50_000),
+      ]);
+      expect(takeovers.filter((c) => c.state === "claimed")).toHaveLength(1);
+      await stores.idempotency.release("s", key);
+      expect(await stores.idempotency.claim("s", key, "h2", 200_000, 0)).toEqual({ state: "claimed" });
+      expect(await stores.idempotency.purge(300_000)).toBeGreaterThanOrEqual(1);
+      expect(await stores.idempotency.claim("s", key, "h3", 400_000, 0)).toEqual({ state: "claimed" });
+    });
+  });
+});

@@ -1,0 +1,522 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import {
+  createConversations,
+  messagePath,
+  probeRealtime,
+  type RunningHugo,
+  realtimeUrl,
+  startHugo,
+} from "./hugo.ts";
+import {
+  buildPost,
+  type ClosedLoopResult,
+  closedLoop,
+  type OpenLoopResult,
+  openLoop,
+  type Target,
+} from "./load.ts";
+import type { BenchOptions } from "./options.ts";
+import { type ServerProcess, sampleRss, settle, spawnNode, startBaseline, waitForMessage } from "./procs.ts";
+import { type ProfileSummary, summarizeProfile } from "./profile.ts";
+import { evaluateTargets, type TargetResult } from "./report.ts";
+import { type LatencySummary, summarize } from "./stats.ts";
+import { openSubscribers } from "./subscribers.ts";
+
+/** The chat message every load phase posts (~300 bytes once stored with its metadata). */
+export const MESSAGE_CONTENT =
+  "Hi! I ordered the blue jacket last Tuesday and the tracking page still says pending. Any news?";
+export const MESSAGE_BODY = JSON.stringify({
+  type: "text",
+  from: "user",
+  origin: "chat",
+  content: MESSAGE_CONTENT,
+});
+
+export interface RssInfo {
+  /** Before the phase, bytes. */
+  before: number;
+  /** Highest sample during the measured window, bytes. */
+  peak: number;
+}
+
+export type ThroughputResult = ClosedLoopResult & { rss: RssInfo };
+export type RateResult = OpenLoopResult & { rss: RssInfo };
+
+export interface DeliveryResult {
+  rate: number;
+  subscribers: number;
+  sent: number;
+  delivered: number;
+  missing: number;
+  duplicates: number;
+  /** Message posted (request written) → event frame received on the subscribed socket, ms. */
+  latency: LatencySummary;
+  /** The POST's own round trip, ms. */
+  post: LatencySummary;
+  postErrors: number;
+  rss: RssInfo;
+}
+
+export interface IdleSocketsResult {
+  requested: number;
+  connected: number;
+  failed: number;
+  firstError: string | undefined;
+  openMs: number;
+  rssBefore: number;
+  rssAfter: number;
+  heapBefore: number;
+  heapAfter: number;
+  /** (RSS after − RSS before) / connected, bytes. */
+  perConnection: number;
+  heapPerConnection: number;
+}
+
+export interface Skipped {
+  skipped: string;
+}
+
+export interface IdleResult {
+  startMs: number;
+  /** After the settle period, before any GC. */
+  rssBeforeGc: number;
+  /** After the settle period and a full GC: the number the target uses. */
+  rss: number;
+  heapUsed: number;
+  gcAvailable: boolean;
+}
+
+export interface BenchResults {
+  meta: {
+    date: string;
+    node: string;
+    platform: string;
+    cpus: number;
+    cpuModel: string;
+    loadavgStart: number[];
+    loadavgEnd: number[];
+    totalMs: number;
+    options: Omit<BenchOptions, "log" | "only"> & { only: string[] };
+  };
+  messageRowBytes?: number;
+  throughput: { b0?: ThroughputResult; b2?: ThroughputResult; hugo?: ThroughputResult };
+  rate: { rate?: number; b2?: RateResult; hugo?: RateResult };
+  delivery: { b4?: DeliveryResult; hugo?: DeliveryResult | Skipped };
+  memory: { b4?: IdleSocketsResult; hugo?: IdleSocketsResult | Skipped };
+  idle: { hugo?: IdleResult };
+  profile?: ProfileSummary | Skipped;
+  targets: TargetResult[];
+}
+
+const authHeaders = (token: string) => ({ authorization: `Bearer ${token}` });
+
+async function measureClosed(
+  proc: ServerProcess,
+  paths: string[],
+  headers: Record<string, string>,
+  options: BenchOptions,
+): Promise<ThroughputResult> {
+  const spec = { paths, headers, body: MESSAGE_BODY };
+  if (options.warmupS > 0)
+    await closedLoop(proc.target, spec, { connections: options.connections, durationS: options.warmupS });
+  const before = proc.rss();
+  const stop = sampleRss(proc.pid);
+  const result = await closedLoop(proc.target, spec, {
+    connections: options.connections,
+    durationS: options.durationS,
+  });
+  return { ...result, rss: { before, peak: stop().peak } };
+}
+
+async function measureRate(
+  proc: ServerProcess,
+  paths: string[],
+  headers: Record<string, string>,
+  rate: number,
+  options: BenchOptions,
+): Promise<RateResult> {
+  const requests = paths.map((p) => buildPost(proc.target, p, headers, MESSAGE_BODY));
+  const build = (i: number) => requests[i % requests.length]!;
+  if (options.warmupS > 0)
+    await openLoop(proc.target, {
+      connections: options.connections,
+      rate,
+      durationS: Math.min(options.warmupS, 2),
+      build,
+    });
+  const before = proc.rss();
+  const stop = sampleRss(proc.pid);
+  const result = await openLoop(proc.target, {
+    connections: options.connections,
+    rate,
+    durationS: options.durationS,
+    build,
+  });
+  return { ...result, rss: { before, peak: stop().peak } };
+}
+
+/**
+ * One subscriber per conversation; messages are posted round-robin over the conversations at a fixed
+ * rate, each carrying its send time (`bench:<i>:<performance.now()>`, same process and clock as the
+ * receiving socket).
+ */
+async function measureDelivery(
+  proc: ServerProcess,
+  wsUrl: string,
+  headers: Record<string, string>,
+  sessions: string[],
+  pathFor: (session: string) => string,
+  options: BenchOptions,
+): Promise<DeliveryResult> {
+  const rate = options.deliveryRate;
+  const total = Math.max(1, Math.round(rate * options.durationS));
+  const latencies = new Float64Array(total).fill(Number.NaN);
+  let duplicates = 0;
+  const subs = await openSubscribers({
+    url: wsUrl,
+    headers,
+    sessions,
+    count: sessions.length,
+    concurrency: 10,
+    onFrame(frame) {
+      if (frame.type !== "event" || !frame.name?.startsWith("message:")) return;
+      const content = (frame.data as { content?: unknown } | undefined)?.content;
+      if (typeof content !== "string" || !content.startsWith("bench:")) return;
+      const now = performance.now();
+      const [, i, t] = content.split(":");
+      const index = Number(i);
+      if (!(index >= 0 && index < total)) return;
+      if (Number.isNaN(latencies[index]!)) latencies[index] = now - Number(t);
+      else duplicates++;
+    },
+  });
+  if (subs.ok < sessions.length) {
+    await subs.close();
+    throw new Error(`only ${subs.ok}/${sessions.length} delivery subscribers connected: ${subs.firstError}`);
+  }
+  const target: Target = proc.target;
+  const post = (content: (i: number) => string) => (i: number) =>
+    buildPost(
+      target,
+      pathFor(sessions[i % sessions.length]!),
+      headers,
+      JSON.stringify({ type: "text", from: "user", origin: "chat", content: content(i) }),
+    );
+  try {
+    if (options.warmupS > 0)
+      await openLoop(target, {
+        connections: 8,
+        rate,
+        durationS: Math.min(options.warmupS, 2),
+        build: post(() => "warm-up"),
+      });
+    const before = proc.rss();
+    const stop = sampleRss(proc.pid);
+    const http = await openLoop(target, {
+      connections: 8,
+      rate,
+      durationS: options.durationS,
+      build: post((i) => `bench:${i}:${performance.now().toFixed(3)}`),
+    });
+    // Let the last frames arrive.
+    const deadline = performance.now() + 2_000;
+    const count = () => latencies.reduce((n, v) => (Number.isNaN(v) ? n : n + 1), 0);
+    while (count() < http.ok && performance.now() < deadline) await settle(50);
+    const rss = { before, peak: stop().peak };
+    const got = latencies.filter((v) => !Number.isNaN(v));
+    return {
+      rate,
+      subscribers: subs.ok,
+      sent: http.ok,
+      delivered: got.length,
+      missing: http.ok - got.length,
+      duplicates,
+      latency: summarize(got),
+      post: http.service,
+      postErrors: http.errors + http.non2xx,
+      rss,
+    };
+  } finally {
+    await subs.close();
+  }
+}
+
+/** RSS of the server before and after `count` idle subscribed sockets (held by a child process). */
+async function measureIdleSockets(
+  proc: ServerProcess,
+  wsUrl: string,
+  headers: Record<string, string>,
+  sessions: string[],
+  options: BenchOptions,
+): Promise<IdleSocketsResult> {
+  await settle(options.settleMs);
+  const before = await proc.mem(true);
+  const holder = spawnNode("subscribers", path.join(import.meta.dirname, "subscriber-child.ts"));
+  try {
+    await waitForMessage(holder, (m): m is unknown => (m as { bench?: string })?.bench === "ready");
+    holder.child.send({ url: wsUrl, headers, sessions, count: options.subscribers, concurrency: 100 });
+    const opened = await waitForMessage(
+      holder,
+      (m): m is { ok: number; failed: number; firstError?: string; ms: number } =>
+        (m as { bench?: string })?.bench === "subscribed",
+      180_000,
+    );
+    await settle(options.settleMs);
+    const after = await proc.mem(true);
+    holder.child.send({ bench: "close" });
+    await waitForMessage(
+      holder,
+      (m): m is unknown => (m as { bench?: string })?.bench === "closed",
+      30_000,
+    ).catch(() => undefined);
+    const n = Math.max(opened.ok, 1);
+    return {
+      requested: options.subscribers,
+      connected: opened.ok,
+      failed: opened.failed,
+      firstError: opened.firstError,
+      openMs: opened.ms,
+      rssBefore: before.rss,
+      rssAfter: after.rss,
+      heapBefore: before.heapUsed,
+      heapAfter: after.heapUsed,
+      perConnection: (after.rss - before.rss) / n,
+      heapPerConnection: (after.heapUsed - before.heapUsed) / n,
+    };
+  } finally {
+    await holder.stop();
+  }
+}
+
+async function withProcess<T extends { proc: ServerProcess }, R>(
+  start: Promise<T>,
+  use: (p: T) => Promise<R>,
+): Promise<R> {
+  const running = await start;
+  try {
+    return await use(running);
+  } finally {
+    await running.proc.stop();
+  }
+}
+
+async function hugoRealtime(hugo: RunningHugo): Promise<{ url: string } | Skipped> {
+  const url = realtimeUrl(hugo.proc);
+  const probe = await probeRealtime(url, hugo.seed.token);
+  if (probe === "ok") return { url };
+  return {
+    skipped: probe === "missing" ? "realtime endpoint missing" : `realtime endpoint failed: ${probe}`,
+  };
+}
+
+const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
+
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const started = performance.now();
+  const log = options.log;
+  const only = options.only;
+  const results: BenchResults = {
+    meta: {
+      date: new Date().toISOString(),
+      node: process.version,
+      platform: `${os.type()} ${os.release()} ${os.arch()}`,
+      cpus: os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model ?? "unknown",
+      loadavgStart: os.loadavg(),
+      loadavgEnd: [],
+      totalMs: 0,
+      options: { ...options, log: undefined, only: [...only] } as BenchResults["meta"]["options"],
+    },
+    throughput: {},
+    rate: {},
+    delivery: {},
+    memory: {},
+    idle: {},
+    targets: [],
+  };
+  delete (results.meta.options as { log?: unknown }).log;
+
+  const baselinePaths = (n: number) =>
+    Array.from(
+      { length: n },
+      (_, i) =>
+        `/v1/website/00000000-0000-4000-8000-000000000000/conversation/session_00000000-0000-4000-8000-${String(i).padStart(12, "0")}/message`,
+    );
+  const fakeAuth = { authorization: `Bearer hugo_00000000-0000-4000-8000-000000000000_${"0".repeat(64)}` };
+  const cl = `${options.connections} connections`;
+
+  // B0: raw node:http.
+  if (only.has("throughput")) {
+    log(`B0  raw node:http: closed loop, ${cl}, ${options.durationS} s`);
+    results.throughput.b0 = await withProcess(startBaseline("b0"), ({ proc }) =>
+      measureClosed(proc, baselinePaths(options.conversations), fakeAuth, options),
+    );
+    log(`    ${results.throughput.b0.rps.toFixed(0)} req/s`);
+  }
+
+  // B2: raw node:http + one better-sqlite3 insert per request; its max rate sets the fixed rate.
+  if (only.has("throughput") || only.has("rate")) {
+    await withProcess(startBaseline("b2", { BENCH_CONTENT: MESSAGE_CONTENT }), async ({ proc, info }) => {
+      results.messageRowBytes = info.rowBytes;
+      const paths = baselinePaths(options.conversations);
+      if (only.has("throughput") || options.rate === undefined) {
+        log(`B2  node:http + SQLite insert: closed loop, ${cl}, ${options.durationS} s`);
+        results.throughput.b2 = await measureClosed(proc, paths, fakeAuth, options);
+        log(`    ${results.throughput.b2.rps.toFixed(0)} req/s`);
+      }
+      if (only.has("rate")) {
+        const rate = Math.max(1, Math.round(options.rate ?? results.throughput.b2!.rps / 2));
+        results.rate.rate = rate;
+        log(`B2  fixed rate ${rate} req/s (open loop), ${options.durationS} s`);
+        results.rate.b2 = await measureRate(proc, paths, fakeAuth, rate, options);
+        log(`    p99 ${results.rate.b2.latency.p99.toFixed(2)} ms`);
+      }
+    });
+  }
+
+  // Hugo under load: throughput, the same fixed rate, then delivery to subscribed sockets.
+  if (only.has("throughput") || only.has("rate") || only.has("delivery")) {
+    await withProcess(startHugo({ main: options.hugoMain }), async (hugo) => {
+      const { proc, seed } = hugo;
+      const sessions = await createConversations(hugo, options.conversations);
+      const paths = sessions.map((s) => messagePath(seed.websiteId, s));
+      const headers = authHeaders(seed.token);
+      if (only.has("throughput")) {
+        log(
+          `Hugo send-message: closed loop, ${cl} over ${sessions.length} conversations, ${options.durationS} s`,
+        );
+        results.throughput.hugo = await measureClosed(proc, paths, headers, options);
+        log(`    ${results.throughput.hugo.rps.toFixed(0)} req/s`);
+      }
+      if (only.has("rate") && results.rate.rate) {
+        log(`Hugo fixed rate ${results.rate.rate} req/s (open loop), ${options.durationS} s`);
+        results.rate.hugo = await measureRate(proc, paths, headers, results.rate.rate, options);
+        log(`    p99 ${results.rate.hugo.latency.p99.toFixed(2)} ms`);
+      }
+      if (only.has("delivery")) {
+        const rt = await hugoRealtime(hugo);
+        if ("skipped" in rt) {
+          results.delivery.hugo = rt;
+          log(`Hugo delivery: not measured (${rt.skipped})`);
+        } else {
+          log(
+            `Hugo delivery: ${options.deliveryRate} msg/s to ${sessions.length} subscribed sockets, ${options.durationS} s`,
+          );
+          results.delivery.hugo = await measureDelivery(
+            proc,
+            rt.url,
+            headers,
+            sessions,
+            (s) => messagePath(seed.websiteId, s),
+            options,
+          );
+          log(`    p99 ${results.delivery.hugo.latency.p99.toFixed(2)} ms`);
+        }
+      }
+    });
+  }
+
+  const b4Sessions = Array.from(
+    { length: options.conversations },
+    (_, i) => `session_00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+  );
+
+  // B4: bare ws, the same delivery measurement (context for Hugo's number).
+  if (only.has("delivery")) {
+    log(
+      `B4  bare ws delivery: ${options.deliveryRate} msg/s to ${b4Sessions.length} sockets, ${options.durationS} s`,
+    );
+    results.delivery.b4 = await withProcess(startBaseline("b4"), ({ proc }) =>
+      measureDelivery(
+        proc,
+        `ws://${proc.host}:${proc.port}/api/realtime`,
+        {},
+        b4Sessions,
+        (s) => `/publish/${s}`,
+        options,
+      ),
+    );
+    log(`    p99 ${results.delivery.b4.latency.p99.toFixed(2)} ms`);
+  }
+
+  // B4: idle subscribed sockets.
+  if (only.has("memory")) {
+    log(`B4  bare ws: ${options.subscribers} idle subscribed sockets`);
+    results.memory.b4 = await withProcess(startBaseline("b4"), ({ proc }) =>
+      measureIdleSockets(proc, `ws://${proc.host}:${proc.port}/api/realtime`, {}, b4Sessions, options),
+    );
+    log(`    ${(results.memory.b4.perConnection / 1024).toFixed(1)} KB per socket`);
+  }
+
+  // Hugo idle (fresh, demo data only), then idle subscribed sockets on the same process.
+  if (only.has("idle") || only.has("memory")) {
+    await withProcess(startHugo({ main: options.hugoMain }), async (hugo) => {
+      const { proc, seed } = hugo;
+      if (only.has("idle")) {
+        log(`Hugo idle RSS: settle ${options.settleMs} ms, GC`);
+        await settle(options.settleMs);
+        const rssBeforeGc = proc.rss();
+        const m = await proc.mem(true);
+        results.idle.hugo = {
+          startMs: hugo.startMs,
+          rssBeforeGc,
+          rss: m.rss,
+          heapUsed: m.heapUsed,
+          gcAvailable: m.gcAvailable,
+        };
+        log(`    ${mb(m.rss)}`);
+      }
+      if (only.has("memory")) {
+        const rt = await hugoRealtime(hugo);
+        if ("skipped" in rt) {
+          results.memory.hugo = rt;
+          log(`Hugo idle sockets: not measured (${rt.skipped})`);
+        } else {
+          const sessions = await createConversations(hugo, options.conversations);
+          log(`Hugo: ${options.subscribers} idle subscribed sockets`);
+          results.memory.hugo = await measureIdleSockets(
+            proc,
+            rt.url,
+            authHeaders(seed.token),
+            sessions,
+            options,
+          );
+          log(`    ${(results.memory.hugo.perConnection / 1024).toFixed(1)} KB per socket`);
+        }
+      }
+    });
+  }
+
+  // Optional: where Hugo's send-message time goes (a separate run, so profiling cost skews nothing above).
+  if (options.profile) {
+    const dir = path.join(options.outDir, "profiles");
+    fs.mkdirSync(dir, { recursive: true });
+    const name = `hugo-send-message-${Date.now()}.cpuprofile`;
+    log(`Hugo send-message under --cpu-prof: closed loop, ${cl}, ${options.durationS} s`);
+    await withProcess(
+      startHugo({
+        main: options.hugoMain,
+        nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`],
+      }),
+      async (hugo) => {
+        const sessions = await createConversations(hugo, options.conversations);
+        await measureClosed(
+          hugo.proc,
+          sessions.map((s) => messagePath(hugo.seed.websiteId, s)),
+          authHeaders(hugo.seed.token),
+          options,
+        );
+      },
+    );
+    const file = path.join(dir, name);
+    results.profile = fs.existsSync(file) ? summarizeProfile(file) : { skipped: "no profile was written" };
+  }
+
+  results.meta.loadavgEnd = os.loadavg();
+  results.meta.totalMs = performance.now() - started;
+  results.targets = evaluateTargets(results, options);
+  return results;
+}

@@ -1,0 +1,127 @@
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { HUGO_MAIN } from "./hugo.ts";
+import { REPO_DIR } from "./procs.ts";
+
+export const PHASES = ["throughput", "rate", "delivery", "memory", "idle"] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Measured seconds per load phase. */
+  durationS: number;
+  /** Unmeasured seconds of the same load before each measured phase (JIT, caches, WAL). */
+  warmupS: number;
+  /** Closed-loop and fixed-rate connections. */
+  connections: number;
+  /** Conversations the load is spread over (and delivery subscribers, one each). */
+  conversations: number;
+  /** Idle subscribed sockets for the memory measurement. */
+  subscribers: number;
+  /** Messages per second for the delivery measurement. */
+  deliveryRate: number;
+  /** Pause before memory readings, ms. */
+  settleMs: number;
+  /** Fixed rate for the latency comparison; default half of B2's measured maximum. */
+  rate: number | undefined;
+  only: Set<Phase>;
+  /** Also profile Hugo's send-message under load (`--cpu-prof`) and summarise self time. */
+  profile: boolean;
+  /** Hugo's entry point (`main.ts`); another checkout's can be benched against this harness. */
+  hugoMain: string;
+  /** Where results.json (and profiles) go. */
+  outDir: string;
+  log: (line: string) => void;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --quick                 ~30 s smoke run (2 s phases, 1,000 sockets)
+  --duration <s>          measured seconds per load phase        (BENCH_DURATION, default 10; quick 2)
+  --warmup <s>            warm-up seconds before each phase      (BENCH_WARMUP, default 2; quick 1)
+  --connections <n>       HTTP connections                      (BENCH_CONNECTIONS, default 50)
+  --conversations <n>     conversations the load is spread over (BENCH_CONVERSATIONS, default 50)
+  --subscribers <n>       idle WebSocket subscribers             (BENCH_SUBSCRIBERS, default 5000; quick 1000)
+  --delivery-rate <n>     messages/s for the delivery test       (BENCH_DELIVERY_RATE, default 500)
+  --settle <ms>           pause before memory readings           (BENCH_SETTLE, default 3000; quick 1000)
+  --rate <n>              fixed rate for the p99 comparison      (BENCH_RATE, default ½ × B2's max)
+  --only <list>           comma list of ${PHASES.join(", ")}   (BENCH_ONLY)
+  --profile               also CPU-profile Hugo's send-message (BENCH_PROFILE=1)
+  --out <dir>             results folder                        (BENCH_OUT, default .bench)
+  --hugo <main.ts>        Hugo entry point to bench             (BENCH_HUGO_MAIN, default apps/server/src/main.ts)
+  -h, --help
+`;
+
+export class UsageError extends Error {}
+
+function num(name: string, raw: string | undefined, min: number): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min)
+    throw new UsageError(`--${name} must be a number ≥ ${min} (got ${raw})`);
+  return v;
+}
+
+export function parseOptions(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  log: (line: string) => void = () => {},
+): BenchOptions | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      quick: { type: "boolean" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      connections: { type: "string" },
+      conversations: { type: "string" },
+      subscribers: { type: "string" },
+      "delivery-rate": { type: "string" },
+      settle: { type: "string" },
+      rate: { type: "string" },
+      only: { type: "string" },
+      profile: { type: "boolean" },
+      out: { type: "string" },
+      hugo: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return "help";
+  const flag = (v: string | undefined) => v === "1" || v === "true";
+  const quick = values.quick ?? flag(env.BENCH_QUICK);
+  const pick = (
+    name: string,
+    cli: string | undefined,
+    envName: string,
+    min: number,
+    full: number,
+    q: number,
+  ) => num(name, cli, min) ?? num(envName, env[envName], min) ?? (quick ? q : full);
+  const onlyRaw = values.only ?? env.BENCH_ONLY;
+  const only = new Set<Phase>();
+  for (const p of (onlyRaw ?? PHASES.join(","))
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    if (!(PHASES as readonly string[]).includes(p))
+      throw new UsageError(`--only: unknown phase "${p}" (${PHASES.join(", ")})`);
+    only.add(p as Phase);
+  }
+  return {
+    quick,
+    durationS: pick("duration", values.duration, "BENCH_DURATION", 0.5, 10, 2),
+    warmupS: pick("warmup", values.warmup, "BENCH_WARMUP", 0, 2, 1),
+    connections: Math.round(pick("connections", values.connections, "BENCH_CONNECTIONS", 1, 50, 50)),
+    conversations: Math.round(pick("conversations", values.conversations, "BENCH_CONVERSATIONS", 1, 50, 50)),
+    subscribers: Math.round(pick("subscribers", values.subscribers, "BENCH_SUBSCRIBERS", 1, 5000, 1000)),
+    deliveryRate: pick("delivery-rate", values["delivery-rate"], "BENCH_DELIVERY_RATE", 1, 500, 500),
+    settleMs: pick("settle", values.settle, "BENCH_SETTLE", 0, 3000, 1000),
+    rate: num("rate", values.rate, 1) ?? num("BENCH_RATE", env.BENCH_RATE, 1),
+    only,
+    profile: values.profile ?? flag(env.BENCH_PROFILE),
+    hugoMain: path.resolve(values.hugo ?? env.BENCH_HUGO_MAIN ?? HUGO_MAIN),
+    outDir: path.resolve(REPO_DIR, values.out ?? env.BENCH_OUT ?? ".bench"),
+    log,
+  };
+}

@@ -1,0 +1,238 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { sleep } from "./stats.ts";
+
+export const BENCH_DIR = path.resolve(import.meta.dirname, "..");
+export const REPO_DIR = path.resolve(BENCH_DIR, "..");
+const AGENT = pathToFileURL(path.join(import.meta.dirname, "agent.ts")).href;
+
+/** VmRSS of a process in bytes, from /proc/<pid>/status; NaN once it is gone. */
+export function readRss(pid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return m ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export interface MemSnapshot {
+  /** VmRSS from /proc, bytes. */
+  rss: number;
+  heapUsed: number;
+  gcAvailable: boolean;
+}
+
+/** A server under test in its own process, with the bench agent preloaded. */
+export class ServerProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly host = "127.0.0.1";
+  port = 0;
+  readonly #log: string[] = [];
+  #memId = 0;
+  readonly #cleanup: (() => void)[] = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(name: string, child: ChildProcess) {
+    this.name = name;
+    this.child = child;
+    const keep = (chunk: Buffer) => {
+      this.#log.push(chunk.toString());
+      if (this.#log.length > 200) this.#log.splice(0, this.#log.length - 200);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get target() {
+    return { host: this.host, port: this.port };
+  }
+
+  output(): string {
+    return this.#log.join("").slice(-4000);
+  }
+
+  rss(): number {
+    return readRss(this.pid);
+  }
+
+  onStop(fn: () => void): void {
+    this.#cleanup.push(fn);
+  }
+
+  /** Optionally forces a GC in the server (through the agent), then reads its RSS. */
+  async mem(gc: boolean): Promise<MemSnapshot> {
+    const id = ++this.#memId;
+    const reply = await new Promise<{ heapUsed: number; gcAvailable: boolean }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no memory answer`)), 10_000);
+      const onMessage = (raw: unknown) => {
+        const msg = raw as { bench?: string; id?: number; heapUsed: number; gcAvailable: boolean };
+        if (msg?.bench !== "mem" || msg.id !== id) return;
+        clearTimeout(timer);
+        this.child.off("message", onMessage);
+        resolve(msg);
+      };
+      this.child.on("message", onMessage);
+      this.child.send({ bench: "mem", id, gc });
+    });
+    return { rss: this.rss(), heapUsed: reply.heapUsed, gcAvailable: reply.gcAvailable };
+  }
+
+  /** SIGTERM (Hugo drains and exits; a CPU profile is written then), SIGKILL after a grace period. */
+  async stop(graceMs = 20_000): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill("SIGTERM");
+      const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    for (const fn of this.#cleanup.splice(0)) fn();
+  }
+}
+
+export function spawnNode(
+  name: string,
+  script: string,
+  options: { args?: string[]; env?: Record<string, string>; nodeArgs?: string[]; cwd?: string } = {},
+): ServerProcess {
+  const env: Record<string, string | undefined> = { ...process.env, NODE_ENV: "production", ...options.env };
+  delete env.NODE_OPTIONS;
+  const child = spawn(
+    process.execPath,
+    [
+      "--expose-gc",
+      "--disable-warning=ExperimentalWarning",
+      `--import=${AGENT}`,
+      ...(options.nodeArgs ?? []),
+      script,
+      ...(options.args ?? []),
+    ],
+    { cwd: options.cwd ?? REPO_DIR, env, stdio: ["ignore", "pipe", "pipe", "ipc"] },
+  );
+  return new ServerProcess(name, child);
+}
+
+/** Resolves with the first IPC message satisfying `match`; rejects if the process exits first. */
+export function waitForMessage<T>(
+  proc: ServerProcess,
+  match: (msg: unknown) => msg is T,
+  timeoutMs = 30_000,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`${proc.name}: timed out waiting for it to start\n${proc.output()}`));
+    }, timeoutMs);
+    const onMessage = (msg: unknown) => {
+      if (!match(msg)) return;
+      cleanup();
+      resolve(msg);
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`${proc.name} exited (code ${code}) before it was ready\n${proc.output()}`));
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      proc.child.off("message", onMessage);
+      proc.child.off("exit", onExit);
+    };
+    proc.child.on("message", onMessage);
+    proc.child.once("exit", onExit);
+  });
+}
+
+export type BaselineKind = "b0" | "b2" | "b4";
+
+const BASELINE_SCRIPTS: Record<BaselineKind, string> = {
+  b0: "b0-http.ts",
+  b2: "b2-sqlite.ts",
+  b4: "b4-ws.ts",
+};
+
+interface Ready {
+  bench: "ready";
+  port: number;
+  rowBytes?: number;
+}
+const isReady = (m: unknown): m is Ready => (m as Ready | null)?.bench === "ready";
+
+export async function startBaseline(
+  kind: BaselineKind,
+  env: Record<string, string> = {},
+): Promise<{ proc: ServerProcess; info: Ready }> {
+  let tmp: string | undefined;
+  if (kind === "b2") {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hugo-bench-b2-"));
+    env = { ...env, BENCH_DB: path.join(tmp, "b2.sqlite") };
+  }
+  const proc = spawnNode(
+    kind.toUpperCase(),
+    path.join(import.meta.dirname, "servers", BASELINE_SCRIPTS[kind]),
+    {
+      env,
+    },
+  );
+  if (tmp) {
+    const dir = tmp;
+    proc.onStop(() => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  try {
+    const info = await waitForMessage(proc, isReady);
+    proc.port = info.port;
+    return { proc, info };
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
+}
+
+/** A port free right now on loopback (Hugo's main.ts wants a fixed PORT). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Samples a process's RSS every `everyMs` until stopped. */
+export function sampleRss(pid: number, everyMs = 200): () => { peak: number; last: number } {
+  let peak = readRss(pid);
+  let last = peak;
+  const timer = setInterval(() => {
+    const v = readRss(pid);
+    if (Number.isFinite(v)) {
+      last = v;
+      if (v > peak) peak = v;
+    }
+  }, everyMs);
+  return () => {
+    clearInterval(timer);
+    const v = readRss(pid);
+    if (Number.isFinite(v)) {
+      last = v;
+      if (v > peak) peak = v;
+    }
+    return { peak, last };
+  };
+}
+
+export async function settle(ms: number): Promise<void> {
+  if (ms > 0) await sleep(ms);
+}

@@ -1,0 +1,337 @@
+import type { BenchResults, DeliveryResult, IdleSocketsResult, Skipped } from "./bench.ts";
+import type { BenchOptions } from "./options.ts";
+
+export type Status = "PASS" | "MISS" | "NOT MEASURED";
+
+export interface TargetResult {
+  id: "throughput" | "rate_p99" | "delivery_p99" | "socket_memory" | "idle_rss";
+  label: string;
+  status: Status;
+  /** The measured ratio or value the limit applies to. */
+  value: number | null;
+  limit: string;
+  detail: string;
+}
+
+const isSkipped = (v: unknown): v is Skipped => typeof (v as Skipped | undefined)?.skipped === "string";
+const MiB = 1024 * 1024;
+const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "—");
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "—");
+const fmtMB = (b: number) => (Number.isFinite(b) ? `${(b / MiB).toFixed(1)}` : "—");
+const fmtKB = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(1)} KB` : "—");
+
+export function evaluateTargets(
+  r: BenchResults,
+  options: Pick<BenchOptions, "deliveryRate" | "connections" | "subscribers">,
+): TargetResult[] {
+  const targets: TargetResult[] = [];
+  const nm = (id: TargetResult["id"], label: string, limit: string, why: string) =>
+    targets.push({ id, label, status: "NOT MEASURED", value: null, limit, detail: why });
+
+  // 1. Throughput.
+  {
+    const label = `send-message throughput at ${options.connections} connections`;
+    const { b2, hugo } = r.throughput;
+    if (b2 && hugo) {
+      const ratio = hugo.rps / b2.rps;
+      const bad = hugo.non2xx + hugo.errors;
+      targets.push({
+        id: "throughput",
+        label,
+        status: ratio >= 0.5 ? "PASS" : "MISS",
+        value: ratio,
+        limit: "≥ 0.50× B2",
+        detail: `Hugo ${fmtInt(hugo.rps)} / B2 ${fmtInt(b2.rps)} req/s${bad ? `; ${bad} failed requests` : ""}`,
+      });
+    } else nm("throughput", label, "≥ 0.50× B2", "phase not run");
+  }
+
+  // 2. p99 at half of B2's max.
+  {
+    const label = `p99 at ${r.rate.rate ? fmtInt(r.rate.rate) : "½ × B2 max"} req/s (½ × B2 max)`;
+    const { b2, hugo } = r.rate;
+    if (b2 && hugo) {
+      const ratio = hugo.latency.p99 / b2.latency.p99;
+      const behind = hugo.achievedRps < 0.95 * hugo.rate;
+      const bad = hugo.non2xx + hugo.errors;
+      targets.push({
+        id: "rate_p99",
+        label,
+        status: ratio <= 3 && bad === 0 ? "PASS" : "MISS",
+        value: ratio,
+        limit: "≤ 3.00× B2",
+        detail:
+          `Hugo ${fmt(hugo.latency.p99)} / B2 ${fmt(b2.latency.p99)} ms` +
+          (behind ? `; Hugo kept up with only ${fmtInt(hugo.achievedRps)} req/s` : "") +
+          (bad ? `; ${bad} failed requests` : ""),
+      });
+    } else nm("rate_p99", label, "≤ 3.00× B2", "phase not run");
+  }
+
+  // 3. Delivery latency.
+  {
+    const label = `posted → delivered p99 at ${fmtInt(options.deliveryRate)} msg/s`;
+    const hugo = r.delivery.hugo;
+    if (hugo && !isSkipped(hugo)) {
+      const d = hugo as DeliveryResult;
+      const lost = d.missing > 0 || d.postErrors > 0;
+      targets.push({
+        id: "delivery_p99",
+        label,
+        status: d.latency.p99 <= 20 && !lost ? "PASS" : "MISS",
+        value: d.latency.p99,
+        limit: "≤ 20 ms",
+        detail:
+          `p50 ${fmt(d.latency.p50)} ms, ${fmtInt(d.delivered)}/${fmtInt(d.sent)} delivered` +
+          (r.delivery.b4 ? `; B4 p99 ${fmt(r.delivery.b4.latency.p99)} ms` : "") +
+          (d.missing ? `; ${d.missing} never delivered` : "") +
+          (d.postErrors ? `; ${d.postErrors} failed posts` : ""),
+      });
+    } else nm("delivery_p99", label, "≤ 20 ms", hugo ? (hugo as Skipped).skipped : "phase not run");
+  }
+
+  // 4. Memory per idle subscriber.
+  {
+    const label = `memory per idle subscriber (${fmtInt(options.subscribers)})`;
+    const { b4, hugo } = r.memory;
+    if (b4 && hugo && !isSkipped(hugo)) {
+      const h = hugo as IdleSocketsResult;
+      const ratio = h.perConnection / b4.perConnection;
+      const short = h.connected < h.requested;
+      targets.push({
+        id: "socket_memory",
+        label,
+        status: ratio <= 1.5 && !short ? "PASS" : "MISS",
+        value: ratio,
+        limit: "≤ 1.50× B4",
+        detail:
+          `Hugo ${fmtKB(h.perConnection)} / B4 ${fmtKB(b4.perConnection)} per socket` +
+          (short ? `; only ${h.connected}/${h.requested} connected (${h.firstError})` : ""),
+      });
+    } else nm("socket_memory", label, "≤ 1.50× B4", isSkipped(hugo) ? hugo.skipped : "phase not run");
+  }
+
+  // 5. Idle RSS.
+  {
+    const label = "idle server RSS (demo data, after GC)";
+    const idle = r.idle.hugo;
+    if (idle) {
+      targets.push({
+        id: "idle_rss",
+        label,
+        status: idle.rss <= 150 * MiB ? "PASS" : "MISS",
+        value: idle.rss / MiB,
+        limit: "≤ 150 MB",
+        detail: `${fmtMB(idle.rss)} MB (${fmtMB(idle.rssBeforeGc)} MB before GC)`,
+      });
+    } else nm("idle_rss", label, "≤ 150 MB", "phase not run");
+  }
+  return targets;
+}
+
+/** Left-aligns the first column, right-aligns the rest. */
+export function table(rows: string[][], indent = "  "): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
+  return rows
+    .map((row) =>
+      (
+        indent +
+        row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")
+      ).trimEnd(),
+    )
+    .join("\n");
+}
+
+export function formatReport(r: BenchResults): string {
+  const o = r.meta.options;
+  const out: string[] = [];
+  out.push(
+    `Hugo bench — ${r.meta.date} — node ${r.meta.node} — ${r.meta.cpus} × ${r.meta.cpuModel}`,
+    `${o.quick ? "QUICK run, " : ""}${o.durationS} s phases (+${o.warmupS} s warm-up), load average ${r.meta.loadavgStart.map((v) => v.toFixed(2)).join(" ")} → ${r.meta.loadavgEnd.map((v) => v.toFixed(2)).join(" ")}, took ${(r.meta.totalMs / 1000).toFixed(0)} s`,
+    "",
+  );
+
+  const t = r.throughput;
+  if (t.b0 || t.b2 || t.hugo) {
+    out.push(
+      `Send-message, closed loop (autocannon), ${o.connections} connections over ${o.conversations} conversations` +
+        (r.messageRowBytes ? ` (B2 row: ${r.messageRowBytes} B of JSON)` : ""),
+    );
+    const rows = [
+      ["server", "req/s", "× B2", "p50 ms", "p99 ms", "max ms", "failed", "RSS MB before → peak"],
+    ];
+    for (const [name, v] of [
+      ["B0   node:http, JSON only", t.b0],
+      ["B2   node:http + SQLite insert", t.b2],
+      ["Hugo POST …/message", t.hugo],
+    ] as const) {
+      if (!v) continue;
+      rows.push([
+        name,
+        fmtInt(v.rps),
+        t.b2 ? `${fmt(v.rps / t.b2.rps)}×` : "—",
+        fmt(v.latency.p50, 0),
+        fmt(v.latency.p99, 0),
+        fmt(v.latency.max, 0),
+        fmtInt(v.non2xx + v.errors),
+        `${fmtMB(v.rss.before)} → ${fmtMB(v.rss.peak)}`,
+      ]);
+    }
+    out.push(table(rows), "  (autocannon latencies have 1 ms resolution)", "");
+  }
+
+  const rt = r.rate;
+  if (rt.b2 || rt.hugo) {
+    out.push(
+      `Fixed rate ${fmtInt(rt.rate ?? 0)} req/s (½ × B2 max), open loop, ${o.connections} connections — ms from the scheduled send`,
+    );
+    const rows = [
+      [
+        "server",
+        "achieved/s",
+        "p50",
+        "p90",
+        "p99",
+        "max",
+        "× B2 p99",
+        "service p99",
+        "failed",
+        "RSS MB peak",
+      ],
+    ];
+    for (const [name, v] of [
+      ["B2   node:http + SQLite insert", rt.b2],
+      ["Hugo POST …/message", rt.hugo],
+    ] as const) {
+      if (!v) continue;
+      rows.push([
+        name,
+        fmtInt(v.achievedRps),
+        fmt(v.latency.p50),
+        fmt(v.latency.p90),
+        fmt(v.latency.p99),
+        fmt(v.latency.max),
+        rt.b2 ? `${fmt(v.latency.p99 / rt.b2.latency.p99)}×` : "—",
+        fmt(v.service.p99),
+        fmtInt(v.non2xx + v.errors),
+        fmtMB(v.rss.peak),
+      ]);
+    }
+    out.push(table(rows), "");
+  }
+
+  const d = r.delivery;
+  if (d.b4 || d.hugo) {
+    out.push(
+      `Message posted → event received on a subscribed WebSocket, ${fmtInt(o.deliveryRate)} msg/s, one subscriber per conversation — ms`,
+    );
+    const rows = [["server", "delivered", "lost", "p50", "p90", "p99", "max", "POST p99", "RSS MB peak"]];
+    for (const [name, v] of [
+      ["B4   bare ws", d.b4],
+      ["Hugo /api/realtime", d.hugo],
+    ] as const) {
+      if (!v) continue;
+      if (isSkipped(v)) {
+        rows.push([name, `not measured (${v.skipped})`]);
+        continue;
+      }
+      rows.push([
+        name,
+        `${fmtInt(v.delivered)}/${fmtInt(v.sent)}`,
+        fmtInt(v.missing),
+        fmt(v.latency.p50),
+        fmt(v.latency.p90),
+        fmt(v.latency.p99),
+        fmt(v.latency.max),
+        fmt(v.post.p99),
+        fmtMB(v.rss.peak),
+      ]);
+    }
+    out.push(table(rows), "");
+  }
+
+  const m = r.memory;
+  if (m.b4 || m.hugo) {
+    out.push(`Idle subscribed WebSockets (${fmtInt(o.subscribers)}), server RSS after settle + GC`);
+    const rows = [
+      ["server", "connected", "open s", "RSS MB before", "RSS MB after", "per socket", "× B4", "heap/socket"],
+    ];
+    for (const [name, v] of [
+      ["B4   bare ws", m.b4],
+      ["Hugo /api/realtime", m.hugo],
+    ] as const) {
+      if (!v) continue;
+      if (isSkipped(v)) {
+        rows.push([name, `not measured (${v.skipped})`]);
+        continue;
+      }
+      rows.push([
+        name,
+        `${fmtInt(v.connected)}/${fmtInt(v.requested)}`,
+        fmt(v.openMs / 1000, 1),
+        fmtMB(v.rssBefore),
+        fmtMB(v.rssAfter),
+        fmtKB(v.perConnection),
+        m.b4 ? `${fmt(v.perConnection / m.b4.perConnection)}×` : "—",
+        fmtKB(v.heapPerConnection),
+      ]);
+    }
+    out.push(table(rows), "");
+  }
+
+  if (r.idle.hugo) {
+    const i = r.idle.hugo;
+    out.push(
+      `Hugo idle: ${fmtMB(i.rss)} MB RSS after ${o.settleMs} ms settle + GC (${fmtMB(i.rssBeforeGc)} MB before GC, heap ${fmtMB(i.heapUsed)} MB), started in ${fmt(i.startMs / 1000, 1)} s`,
+      "",
+    );
+  }
+
+  out.push("Targets");
+  out.push(
+    table(
+      r.targets.map((x) => [
+        x.status,
+        x.label,
+        x.value === null
+          ? "—"
+          : x.id === "delivery_p99"
+            ? `${fmt(x.value)} ms`
+            : x.id === "idle_rss"
+              ? `${fmt(x.value, 1)} MB`
+              : `${fmt(x.value)}×`,
+        x.limit,
+        x.detail,
+      ]),
+    ),
+  );
+
+  const p = r.profile;
+  if (p) {
+    out.push("");
+    if (isSkipped(p)) out.push(`Profile: ${p.skipped}`);
+    else {
+      out.push(
+        `Hugo send-message CPU profile (${fmt(p.totalMs / 1000, 1)} s of non-idle samples): ${p.file}`,
+      );
+      out.push("  self time by origin:");
+      out.push(
+        table(
+          p.origins.slice(0, 12).map((e) => [e.name, `${fmt(e.percent, 1)}%`]),
+          "    ",
+        ),
+      );
+      out.push("  top functions by self time:");
+      out.push(
+        table(
+          p.functions.slice(0, 20).map((e) => [e.name, `${fmt(e.percent, 1)}%`]),
+          "    ",
+        ),
+      );
+    }
+  }
+  return out.join("\n");
+}
