@@ -30,8 +30,9 @@ async function serve() {
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
-  await hugo.listen();
-  const base = config.publicUrl;
+  const address = await hugo.listen();
+  // With PORT=0 the OS picks the port: print the real one.
+  const base = config.port === 0 ? address.replace("0.0.0.0", "127.0.0.1") : config.publicUrl;
   const db = config.databaseUrl ? "PostgreSQL" : `SQLite (${path.join(config.dataDir, "hugo.sqlite")})`;
   const lines = [`Hugo is running at ${base}  (database: ${db})`, `  API reference: ${base}/api/docs`];
   if (hugo.seed) {

@@ -185,9 +185,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
 /** Brings the schema to the latest version; safe to call on every start and from several processes. */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against any schema version
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
+  // Name the schema explicitly: Kysely otherwise detects its bookkeeping tables by name in ANY schema
+  // and skips creating them when another schema on the server (another app, another test) has them.
+  const schema =
+    dialect === "postgres"
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations(dialect) } satisfies MigrationProvider,
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));

@@ -1,0 +1,127 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freshPostgres, type TestDatabase } from "../test/databases.ts";
+
+const BIN = path.resolve(import.meta.dirname, "../bin/hugo.js");
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  url: string;
+}
+
+/** Starts `hugo serve` as a real process, as `npm start` does, and waits for its banner. */
+async function start(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, [BIN, "serve"], {
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner:\n${out}`)), 30_000);
+    const check = () => {
+      const m = /Hugo is running at (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on("data", check);
+    child.once("exit", (code) => reject(new Error(`exited ${code}:\n${out}`)));
+  });
+  return { child, output: () => out, url };
+}
+
+const exitCode = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", resolve)));
+
+describe.each(["sqlite", "postgres"] as const)("hugo serve on %s", (dialect) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hugo-main-"));
+  let pg: TestDatabase | undefined;
+  afterAll(async () => {
+    await pg?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("seeds and prints the demo once, drains on SIGTERM with exit 0, and keeps every acknowledged write", async () => {
+    const env: Record<string, string> = { DATA_DIR: dataDir };
+    if (dialect === "postgres") {
+      pg = await freshPostgres();
+      env.DATABASE_URL = pg.url!;
+    }
+    const first = await start(env);
+    const banner = first.output();
+    const websiteId = /Website id:\s+(\S+)/.exec(banner)?.[1];
+    const token = /API token:\s+(\S+)/.exec(banner)?.[1];
+    const session = /Demo session:\s+(\S+)/.exec(banner)?.[1];
+    expect(banner).toMatch(/Owner login:\s+owner@hugo\.local \/ \S+/);
+    expect(websiteId && token && session).toBeTruthy();
+    if (dialect === "sqlite") expect(fs.existsSync(path.join(dataDir, "hugo.sqlite"))).toBe(true);
+
+    const send = (i: number) =>
+      fetch(`${first.url}/v1/website/${websiteId}/conversation/${session}/message`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ type: "text", from: "user", origin: "chat", content: `drain ${i}` }),
+      }).then(
+        (r) => r.status,
+        () => "refused" as const,
+      );
+    // Requests in flight when SIGTERM arrives are answered, not cut; the process then exits 0.
+    const inflight = Array.from({ length: 100 }, (_, i) => send(i));
+    await new Promise((r) => setTimeout(r, 5));
+    first.child.kill("SIGTERM");
+    const statuses = await Promise.all(inflight);
+    expect(await exitCode(first.child)).toBe(0);
+    expect(statuses.every((s) => s === 202 || s === 503 || s === "refused")).toBe(true);
+    const acknowledged = statuses.filter((s) => s === 202).length;
+
+    const second = await start(env);
+    try {
+      expect(second.output()).not.toContain("API token:");
+      const res = await fetch(`${second.url}/v1/website/${websiteId}/conversation/${session}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+      const db = await fetch(`${second.url}/v1/website/${websiteId}/conversations/1?per_page=50`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect((await db.json()).data.length).toBeGreaterThan(0);
+      // Every acknowledged message survived the restart (the demo's own first message is one more).
+      let stored = 0;
+      let before: number | undefined;
+      for (;;) {
+        const page = await fetch(
+          `${second.url}/v1/website/${websiteId}/conversation/${session}/messages${before ? `?timestamp_before=${before}` : ""}`,
+          { headers: { authorization: `Bearer ${token}` } },
+        );
+        const messages = (await page.json()).data as { content: string; timestamp: number }[];
+        stored += messages.filter((m) => m.content.startsWith("drain ")).length;
+        if (messages.length < 50) break;
+        before = messages[0]!.timestamp;
+      }
+      expect(stored).toBe(acknowledged);
+    } finally {
+      second.child.kill("SIGTERM");
+      expect(await exitCode(second.child)).toBe(0);
+    }
+  });
+});
+
+describe("hugo with a bad configuration", () => {
+  it("fails at boot with a message naming the variable", async () => {
+    const child = spawn(process.execPath, [BIN, "serve"], {
+      env: { ...process.env, PORT: "not-a-port", DATA_DIR: os.tmpdir() },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stderr!.on("data", (d) => (out += d));
+    expect(await exitCode(child)).toBe(1);
+    expect(out).toContain("PORT");
+  });
+});
