@@ -58,7 +58,7 @@ export async function createHugo(config: Config, options: { sqliteFile?: string 
     sqliteFile: options.sqliteFile ?? path.join(config.dataDir, "hugo.sqlite"),
   });
   await migrateToLatest(database.db, database.dialect);
-  const stores = createStores(database.db);
+  const stores = createStores(database.db, database.sqlite);
   // Realtime follows the event log; on PostgreSQL other processes are nudged with LISTEN/NOTIFY.
   const hub = new Hub({
     store: stores.conversations,

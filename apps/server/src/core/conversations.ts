@@ -10,7 +10,7 @@ import {
 } from "@hugo/protocol";
 import { AppError } from "./errors.ts";
 import { newFingerprint, newSessionId } from "./ids.ts";
-import type { ConversationEvent, EventSink, Stores } from "./ports.ts";
+import type { EventSink, Stores } from "./ports.ts";
 
 export const EMPTY_META: ConversationMeta = {
   nickname: "",
@@ -97,58 +97,37 @@ export class ConversationService {
    * moves a pending conversation to unresolved. Both happen in the message's transaction.
    */
   async sendMessage(websiteId: string, sessionId: string, input: MessageInput): Promise<Message> {
-    const timestamp = Date.now();
-    const events: ConversationEvent[] = [];
-    const message = await this.#stores.transaction(async (tx) => {
-      const conversation = await tx.conversations.find(websiteId, sessionId);
-      if (!conversation)
-        throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
-      if (
-        input.fingerprint !== undefined &&
-        (await tx.conversations.findMessage(websiteId, sessionId, input.fingerprint))
-      ) {
-        throw new AppError(
-          "fingerprint_conflict",
-          `Message ${input.fingerprint} already exists in this conversation.`,
-          {
-            field: "fingerprint",
-          },
-        );
-      }
-      const stealth = input.stealth ?? false;
-      const appended = await tx.conversations.appendMessage(
-        websiteId,
-        sessionId,
-        {
-          type: input.type,
-          from: input.from,
-          origin: input.origin,
-          content: input.content,
-          fingerprint: input.fingerprint ?? newFingerprint(timestamp),
-          timestamp,
-          user: input.user ?? {},
-          automated: input.automated ?? false,
-          stealth,
-          excerpt: excerptOf(input.type, input.content),
-        },
-        eventNameFor(input.from),
-      );
-      if (!appended) throw new AppError("session_not_found");
-      events.push(appended.event);
-      const next = nextState(conversation.state, input, stealth);
-      if (next !== conversation.state) {
-        const changed = await tx.conversations.change(
+    const stealth = input.stealth ?? false;
+    // A generated fingerprint that collides (another process, same microsecond) is simply retried;
+    // a client-chosen one that exists is the client's conflict.
+    for (let attempt = 0; ; attempt++) {
+      const timestamp = Date.now();
+      try {
+        const appended = await this.#stores.conversations.appendMessage(
           websiteId,
           sessionId,
-          { state: next },
-          { name: "session:set_state", data: { state: next } },
+          {
+            type: input.type,
+            from: input.from,
+            origin: input.origin,
+            content: input.content,
+            fingerprint: input.fingerprint ?? newFingerprint(timestamp),
+            timestamp,
+            user: input.user ?? {},
+            automated: input.automated ?? false,
+            stealth,
+            excerpt: excerptOf(input.type, input.content),
+          },
+          { eventName: eventNameFor(input.from), stateAfter: (state) => nextState(state, input, stealth) },
         );
-        if (changed) events.push(changed.event);
+        if (!appended) throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
+        this.#sink.committed(appended.events);
+        return appended.message;
+      } catch (error) {
+        const retry = error instanceof AppError && error.reason === "fingerprint_conflict" && input.fingerprint === undefined;
+        if (!retry || attempt >= 3) throw error;
       }
-      return appended.message;
-    });
-    this.#sink.committed(events);
-    return message;
+    }
   }
 
   async listMessages(

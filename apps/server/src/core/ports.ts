@@ -117,13 +117,17 @@ export interface ConversationStore {
   create(conversation: Conversation): Promise<ConversationEvent>;
   find(websiteId: string, sessionId: string): Promise<Conversation | undefined>;
   list(websiteId: string, query: ConversationListQuery, page: number): Promise<Conversation[]>;
-  /** Inserts a message, bumps counters and appends the `message:*` event, atomically. */
+  /**
+   * Inserts a message, bumps counters, appends its event and — when `stateAfter` maps the current
+   * state to a new one — changes the state with a `session:set_state` event, all atomically.
+   * Undefined when the conversation is missing; throws `fingerprint_conflict` on a duplicate fingerprint.
+   */
   appendMessage(
     websiteId: string,
     sessionId: string,
     message: NewMessage,
-    eventName: string,
-  ): Promise<{ message: Message; event: ConversationEvent } | undefined>;
+    options: { eventName: string; stateAfter?: (state: ConversationState) => ConversationState },
+  ): Promise<{ message: Message; events: ConversationEvent[] } | undefined>;
   findMessage(websiteId: string, sessionId: string, fingerprint: number): Promise<Message | undefined>;
   listMessages(
     websiteId: string,

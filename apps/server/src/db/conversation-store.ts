@@ -1,7 +1,11 @@
-import type { Conversation, ConversationListQuery, Message } from "@hugo/protocol";
+import type { Conversation, ConversationListQuery, ConversationState, Message } from "@hugo/protocol";
+import type { Database as SQLiteDatabase } from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import type { ConversationChange, ConversationEvent, ConversationStore, NewMessage } from "../core/ports.ts";
+import { fingerprintConflict, messageCounters, messageRow } from "./message-rows.ts";
 import { fromConversation, toConversation, toEvent, toMessage } from "./rows.ts";
+import { isUniqueViolation } from "./sql-errors.ts";
+import { appendMessageSqlite } from "./sqlite-message-writer.ts";
 import type { ConversationsTable, DB } from "./schema.ts";
 
 /** Runs `fn` in a transaction, joining the caller's when there is one. */
@@ -45,7 +49,7 @@ function likePattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-async function applyChange(
+export async function applyChange(
   trx: Kysely<DB>,
   websiteId: string,
   sessionId: string,
@@ -88,8 +92,11 @@ async function applyChange(
 
 export class SqlConversationStore implements ConversationStore {
   readonly #db: Kysely<DB>;
-  constructor(db: Kysely<DB>) {
+  readonly #sqlite: SQLiteDatabase | undefined;
+  /** With the raw SQLite handle, appending a message (the hottest write) uses prepared statements. */
+  constructor(db: Kysely<DB>, sqlite?: SQLiteDatabase) {
     this.#db = db;
+    this.#sqlite = sqlite;
   }
 
   create(conversation: Conversation): Promise<ConversationEvent> {
@@ -163,52 +170,41 @@ export class SqlConversationStore implements ConversationStore {
     websiteId: string,
     sessionId: string,
     m: NewMessage,
-    eventName: string,
-  ): Promise<{ message: Message; event: ConversationEvent } | undefined> {
+    options: { eventName: string; stateAfter?: (state: ConversationState) => ConversationState },
+  ): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
+    if (this.#sqlite) return appendMessageSqlite(this.#db, this.#sqlite, websiteId, sessionId, m, options);
     return inTransaction(this.#db, async (trx) => {
-      const toVisitor = m.from === "operator" && m.type !== "note" && !m.stealth;
+      const counters = messageCounters(m);
       const conv = await trx
         .updateTable("conversations")
         .set((eb) => ({
           last_seq: eb("last_seq", "+", 1),
           updated_at: m.timestamp,
-          ...(m.type === "note" ? {} : { last_message: m.excerpt }),
-          unread_operator: m.from === "user" ? eb("unread_operator", "+", 1) : eb.ref("unread_operator"),
-          unread_visitor: toVisitor ? eb("unread_visitor", "+", 1) : eb.ref("unread_visitor"),
+          ...(counters.setLastMessage ? { last_message: m.excerpt } : {}),
+          unread_operator: eb("unread_operator", "+", counters.unreadOperator),
+          unread_visitor: eb("unread_visitor", "+", counters.unreadVisitor),
         }))
         .where("website_id", "=", websiteId)
         .where("session_id", "=", sessionId)
-        .returning(["last_seq"])
+        .returning(["last_seq", "state"])
         .executeTakeFirst();
       if (!conv) return undefined;
-      const row = {
-        session_id: sessionId,
-        fingerprint: m.fingerprint,
-        website_id: websiteId,
-        seq: conv.last_seq,
-        type: m.type,
-        sender: m.from,
-        origin: m.origin,
-        content: JSON.stringify(m.content),
-        user: JSON.stringify(m.user),
-        automated: m.automated ? 1 : 0,
-        stealth: m.stealth ? 1 : 0,
-        read: 0,
-        delivered: 0,
-        edited: 0,
-        timestamp: m.timestamp,
-      };
-      await trx.insertInto("messages").values(row).execute();
+      const row = messageRow(websiteId, sessionId, conv.last_seq, m);
+      try {
+        await trx.insertInto("messages").values(row).execute();
+      } catch (error) {
+        throw isUniqueViolation(error) ? fingerprintConflict(m.fingerprint) : error;
+      }
       const message = toMessage(row);
-      const event = await appendEvent(
-        trx,
-        websiteId,
-        { id: sessionId, seq: conv.last_seq },
-        eventName,
-        message,
-        m.timestamp,
-      );
-      return { message, event };
+      const events = [
+        await appendEvent(trx, websiteId, { id: sessionId, seq: conv.last_seq }, options.eventName, message, m.timestamp),
+      ];
+      const next = options.stateAfter?.(conv.state as ConversationState);
+      if (next && next !== conv.state) {
+        const changed = await applyChange(trx, websiteId, sessionId, { state: next }, { name: "session:set_state", data: { state: next } });
+        if (changed) events.push(changed.event);
+      }
+      return { message, events };
     });
   }
 

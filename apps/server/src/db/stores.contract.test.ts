@@ -15,7 +15,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
 
   beforeAll(async () => {
     tdb = await fresh();
-    stores = createStores(tdb.database.db);
+    stores = createStores(tdb.database.db, tdb.database.sqlite);
     websiteId = randomUUID();
     otherWebsiteId = randomUUID();
     await stores.websites.create({ id: websiteId, name: "One", domain: "one.test", created_at: 1 });
@@ -139,13 +139,13 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
       const before = (await stores.conversations.lastSeq(websiteId))!;
-      const a = await stores.conversations.appendMessage(websiteId, c.session_id, text("one"), "message:send");
-      const b = await stores.conversations.appendMessage(websiteId, c.session_id, text("two", "operator"), "message:received");
+      const a = await stores.conversations.appendMessage(websiteId, c.session_id, text("one"), { eventName: "message:send" });
+      const b = await stores.conversations.appendMessage(websiteId, c.session_id, text("two", "operator"), { eventName: "message:received" });
       expect(a?.message.seq).toBe(2);
       expect(b?.message.seq).toBe(3);
-      expect(a?.event.website_seq).toBe(before + 1);
-      expect(b?.event.website_seq).toBe(before + 2);
-      expect(await stores.conversations.appendMessage(otherWebsiteId, c.session_id, text("x"), "message:send")).toBeUndefined();
+      expect(a?.events.map((e) => e.website_seq)).toEqual([before + 1]);
+      expect(b?.events.map((e) => e.website_seq)).toEqual([before + 2]);
+      expect(await stores.conversations.appendMessage(otherWebsiteId, c.session_id, text("x"), { eventName: "message:send" })).toBeUndefined();
       const found = await stores.conversations.find(websiteId, c.session_id);
       expect(found).toMatchObject({ last_message: "two", unread: { operator: 1, visitor: 1 }, last_seq: 3 });
       const events = await stores.conversations.readEvents(websiteId, { sessionId: c.session_id, after: 1, limit: 10 });
@@ -162,7 +162,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       await stores.conversations.create(c);
       const start = (await stores.conversations.lastSeq(websiteId))!;
       await Promise.all(
-        Array.from({ length: 40 }, (_, i) => stores.conversations.appendMessage(websiteId, c.session_id, text(`m${i}`), "message:send")),
+        Array.from({ length: 40 }, (_, i) => stores.conversations.appendMessage(websiteId, c.session_id, text(`m${i}`), { eventName: "message:send" })),
       );
       const events = await stores.conversations.readEvents(websiteId, { after: start, limit: 100 });
       expect(events.map((e) => e.website_seq)).toEqual(Array.from({ length: 40 }, (_, i) => start + i + 1));
@@ -173,8 +173,10 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
     it("refuses a duplicate fingerprint in one conversation and writes nothing", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
-      await stores.conversations.appendMessage(websiteId, c.session_id, text("one", "user", 42), "message:send");
-      await expect(stores.conversations.appendMessage(websiteId, c.session_id, text("again", "user", 42), "message:send")).rejects.toThrow();
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("one", "user", 42), { eventName: "message:send" });
+      await expect(
+        stores.conversations.appendMessage(websiteId, c.session_id, text("again", "user", 42), { eventName: "message:send" }),
+      ).rejects.toMatchObject({ reason: "fingerprint_conflict" });
       expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({ last_seq: 2, last_message: "one" });
     });
 
@@ -183,7 +185,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       await stores.conversations.create(c);
       const t0 = Date.now();
       for (let i = 0; i < 5; i++) {
-        await stores.conversations.appendMessage(websiteId, c.session_id, { ...text(`m${i}`), timestamp: t0 + i }, "message:send");
+        await stores.conversations.appendMessage(websiteId, c.session_id, { ...text(`m${i}`), timestamp: t0 + i }, { eventName: "message:send" });
       }
       const last2 = await stores.conversations.listMessages(websiteId, c.session_id, { limit: 2 });
       expect(last2.map((m) => m.content)).toEqual(["m3", "m4"]);
@@ -194,11 +196,36 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       expect(await stores.conversations.findMessage(otherWebsiteId, c.session_id, last2[0]!.fingerprint)).toBeUndefined();
     });
 
+    it("changes the state in the message's transaction when asked, with its own event", async () => {
+      const c = newConversation(websiteId);
+      await stores.conversations.create(c);
+      const seen: string[] = [];
+      const appended = await stores.conversations.appendMessage(websiteId, c.session_id, text("reply", "operator"), {
+        eventName: "message:received",
+        stateAfter: (state) => {
+          seen.push(state);
+          return "unresolved";
+        },
+      });
+      expect(seen).toEqual(["pending"]);
+      expect(appended?.events.map((e) => [e.seq, e.name, e.data])).toEqual([
+        [2, "message:received", appended?.message],
+        [3, "session:set_state", { state: "unresolved" }],
+      ]);
+      expect(appended!.events[1]!.website_seq).toBe(appended!.events[0]!.website_seq + 1);
+      expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({ state: "unresolved", last_seq: 3, unread: { visitor: 1 } });
+      const same = await stores.conversations.appendMessage(websiteId, c.session_id, text("again", "operator"), {
+        eventName: "message:received",
+        stateAfter: (state) => state,
+      });
+      expect(same?.events).toHaveLength(1);
+    });
+
     it("applies changes with an event, and marks messages read", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
-      await stores.conversations.appendMessage(websiteId, c.session_id, text("hi"), "message:send");
-      await stores.conversations.appendMessage(websiteId, c.session_id, text("hello"), "message:send");
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("hi"), { eventName: "message:send" });
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("hello"), { eventName: "message:send" });
       const changed = await stores.conversations.change(
         websiteId,
         c.session_id,
@@ -249,7 +276,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
     it("removes a conversation and its messages, leaving a removal event", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
-      await stores.conversations.appendMessage(websiteId, c.session_id, text("bye"), "message:send");
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("bye"), { eventName: "message:send" });
       expect(await stores.conversations.remove(otherWebsiteId, c.session_id)).toBeUndefined();
       const event = await stores.conversations.remove(websiteId, c.session_id);
       expect(event).toMatchObject({ name: "session:removed", session_id: c.session_id, seq: 3 });
@@ -262,7 +289,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       await expect(
         stores.transaction(async (tx) => {
           await tx.conversations.create(c);
-          await tx.conversations.appendMessage(websiteId, c.session_id, text("lost"), "message:send");
+          await tx.conversations.appendMessage(websiteId, c.session_id, text("lost"), { eventName: "message:send" });
           throw new Error("boom");
         }),
       ).rejects.toThrow("boom");

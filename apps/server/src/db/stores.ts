@@ -1,3 +1,4 @@
+import type { Database as SQLiteDatabase } from "better-sqlite3";
 import type { Kysely } from "kysely";
 import type { Stores } from "../core/ports.ts";
 import { SqlConversationStore } from "./conversation-store.ts";
@@ -7,16 +8,17 @@ import type { DB } from "./schema.ts";
 import { SqlTokenStore } from "./token-store.ts";
 import { SqlKvStore, SqlWebsiteStore } from "./website-store.ts";
 
-export function createStores(db: Kysely<DB>): Stores {
+/** `sqlite` (the raw better-sqlite3 handle) enables prepared-statement fast paths on SQLite. */
+export function createStores(db: Kysely<DB>, sqlite?: SQLiteDatabase): Stores {
   return {
     websites: new SqlWebsiteStore(db),
     operators: new SqlOperatorStore(db),
     tokens: new SqlTokenStore(db),
-    conversations: new SqlConversationStore(db),
+    conversations: new SqlConversationStore(db, sqlite),
     idempotency: new SqlIdempotencyStore(db),
     kv: new SqlKvStore(db),
     executor: db,
     transaction: (fn) =>
-      db.isTransaction ? fn(createStores(db)) : db.transaction().execute((trx) => fn(createStores(trx))),
+      db.isTransaction ? fn(createStores(db, sqlite)) : db.transaction().execute((trx) => fn(createStores(trx, sqlite))),
   };
 }

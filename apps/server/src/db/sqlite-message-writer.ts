@@ -1,0 +1,122 @@
+import type { ConversationState, Message } from "@hugo/protocol";
+import type { Database as SQLiteDatabase, Statement } from "better-sqlite3";
+import type { Kysely } from "kysely";
+import type { ConversationEvent, NewMessage } from "../core/ports.ts";
+import { fingerprintConflict, messageCounters, messageRow } from "./message-rows.ts";
+import { toMessage } from "./rows.ts";
+import type { DB } from "./schema.ts";
+import { isUniqueViolation } from "./sql-errors.ts";
+
+/**
+ * Appending a message is the hottest write. On SQLite it runs as one synchronous better-sqlite3
+ * transaction of prepared statements (≈10× fewer microseconds than the same five queries through
+ * Kysely). Same rows, same events, same rules as the Kysely implementation; the store contract
+ * suite runs this path on SQLite and the Kysely one on PostgreSQL.
+ *
+ * Safety: better-sqlite3 has one connection, which Kysely guards with a mutex. The raw statements
+ * run only while holding that connection (`db.connection()`), or inside the caller's own Kysely
+ * transaction, which holds it already (better-sqlite3 nests with a savepoint).
+ */
+interface Statements {
+  bumpConversation: Statement;
+  setState: Statement;
+  insertMessage: Statement;
+  bumpWebsite: Statement;
+  insertEvent: Statement;
+  write: (args: WriteArgs) => { message: Message; events: ConversationEvent[] } | undefined;
+}
+
+interface WriteArgs {
+  websiteId: string;
+  sessionId: string;
+  m: NewMessage;
+  eventName: string;
+  stateAfter: ((state: ConversationState) => ConversationState) | undefined;
+}
+
+const cache = new WeakMap<SQLiteDatabase, Statements>();
+
+function statements(sqlite: SQLiteDatabase): Statements {
+  let s = cache.get(sqlite);
+  if (s) return s;
+  const bumpConversation = sqlite.prepare(
+    `update conversations set last_seq = last_seq + 1, updated_at = ?,
+       last_message = case when ? = 1 then ? else last_message end,
+       unread_operator = unread_operator + ?, unread_visitor = unread_visitor + ?
+     where website_id = ? and session_id = ? returning last_seq, state`,
+  );
+  const setState = sqlite.prepare(
+    "update conversations set state = ?, last_seq = last_seq + 1, updated_at = ? where session_id = ? returning last_seq",
+  );
+  const insertMessage = sqlite.prepare(
+    `insert into messages (session_id, fingerprint, website_id, seq, type, sender, origin, content, user,
+       automated, stealth, read, delivered, edited, timestamp)
+     values (@session_id, @fingerprint, @website_id, @seq, @type, @sender, @origin, @content, @user,
+       @automated, @stealth, @read, @delivered, @edited, @timestamp)`,
+  );
+  const bumpWebsite = sqlite.prepare("update websites set last_seq = last_seq + ? where id = ? returning last_seq");
+  const insertEvent = sqlite.prepare(
+    "insert into events (website_id, website_seq, session_id, seq, name, data, created_at) values (?, ?, ?, ?, ?, ?, ?)",
+  );
+  const write = sqlite.transaction((a: WriteArgs) => {
+    const { websiteId, sessionId, m } = a;
+    const c = messageCounters(m);
+    const conv = bumpConversation.get(
+      m.timestamp,
+      c.setLastMessage ? 1 : 0,
+      m.excerpt,
+      c.unreadOperator,
+      c.unreadVisitor,
+      websiteId,
+      sessionId,
+    ) as { last_seq: number; state: ConversationState } | undefined;
+    if (!conv) return undefined;
+    const row = messageRow(websiteId, sessionId, conv.last_seq, m);
+    try {
+      insertMessage.run(row);
+    } catch (error) {
+      throw isUniqueViolation(error) ? fingerprintConflict(m.fingerprint) : error;
+    }
+    const message = toMessage(row);
+    const pending: { seq: number; name: string; data: unknown }[] = [
+      { seq: conv.last_seq, name: a.eventName, data: message },
+    ];
+    const next = a.stateAfter?.(conv.state);
+    if (next && next !== conv.state) {
+      const changed = setState.get(next, m.timestamp, sessionId) as { last_seq: number };
+      pending.push({ seq: changed.last_seq, name: "session:set_state", data: { state: next } });
+    }
+    const site = bumpWebsite.get(pending.length, websiteId) as { last_seq: number };
+    const events = pending.map((p, i): ConversationEvent => {
+      const websiteSeq = site.last_seq - pending.length + 1 + i;
+      insertEvent.run(websiteId, websiteSeq, sessionId, p.seq, p.name, JSON.stringify(p.data), m.timestamp);
+      return {
+        website_id: websiteId,
+        website_seq: websiteSeq,
+        session_id: sessionId,
+        seq: p.seq,
+        name: p.name,
+        data: p.data,
+        created_at: m.timestamp,
+      };
+    });
+    return { message, events };
+  });
+  s = { bumpConversation, setState, insertMessage, bumpWebsite, insertEvent, write };
+  cache.set(sqlite, s);
+  return s;
+}
+
+export async function appendMessageSqlite(
+  db: Kysely<DB>,
+  sqlite: SQLiteDatabase,
+  websiteId: string,
+  sessionId: string,
+  m: NewMessage,
+  options: { eventName: string; stateAfter?: (state: ConversationState) => ConversationState },
+): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
+  const { write } = statements(sqlite);
+  const args = { websiteId, sessionId, m, eventName: options.eventName, stateAfter: options.stateAfter };
+  if (db.isTransaction) return write(args);
+  return db.connection().execute(async () => write(args));
+}
