@@ -4,9 +4,9 @@ import { type Kysely, sql } from "kysely";
 import type { ConversationChange, ConversationEvent, ConversationStore, NewMessage } from "../core/ports.ts";
 import { fingerprintConflict, messageCounters, messageRow } from "./message-rows.ts";
 import { fromConversation, toConversation, toEvent, toMessage } from "./rows.ts";
+import type { ConversationsTable, DB } from "./schema.ts";
 import { isUniqueViolation } from "./sql-errors.ts";
 import { appendMessageSqlite } from "./sqlite-message-writer.ts";
-import type { ConversationsTable, DB } from "./schema.ts";
 
 /** Runs `fn` in a transaction, joining the caller's when there is one. */
 export function inTransaction<T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
@@ -197,11 +197,24 @@ export class SqlConversationStore implements ConversationStore {
       }
       const message = toMessage(row);
       const events = [
-        await appendEvent(trx, websiteId, { id: sessionId, seq: conv.last_seq }, options.eventName, message, m.timestamp),
+        await appendEvent(
+          trx,
+          websiteId,
+          { id: sessionId, seq: conv.last_seq },
+          options.eventName,
+          message,
+          m.timestamp,
+        ),
       ];
       const next = options.stateAfter?.(conv.state as ConversationState);
       if (next && next !== conv.state) {
-        const changed = await applyChange(trx, websiteId, sessionId, { state: next }, { name: "session:set_state", data: { state: next } });
+        const changed = await applyChange(
+          trx,
+          websiteId,
+          sessionId,
+          { state: next },
+          { name: "session:set_state", data: { state: next } },
+        );
         if (changed) events.push(changed.event);
       }
       return { message, events };

@@ -33,4 +33,6 @@ export function messageRow(websiteId: string, sessionId: string, seq: number, m:
 }
 
 export const fingerprintConflict = (fingerprint: number) =>
-  new AppError("fingerprint_conflict", `Message ${fingerprint} already exists in this conversation.`, { field: "fingerprint" });
+  new AppError("fingerprint_conflict", `Message ${fingerprint} already exists in this conversation.`, {
+    field: "fingerprint",
+  });

@@ -17,13 +17,27 @@ import { isUniqueViolation } from "./sql-errors.ts";
  * run only while holding that connection (`db.connection()`), or inside the caller's own Kysely
  * transaction, which holds it already (better-sqlite3 nests with a savepoint).
  */
+type WriteResult = { message: Message; events: ConversationEvent[] } | undefined;
+
 interface Statements {
   bumpConversation: Statement;
   setState: Statement;
   insertMessage: Statement;
   bumpWebsite: Statement;
   insertEvent: Statement;
-  write: (args: WriteArgs) => { message: Message; events: ConversationEvent[] } | undefined;
+  write: (args: WriteArgs) => WriteResult;
+  /** Writes a batch in one transaction; each item in its own savepoint, so one failure spares the others. */
+  writeBatch: (items: Pending[]) => void;
+  queue: Pending[];
+  scheduled: boolean;
+}
+
+interface Pending {
+  args: WriteArgs;
+  result?: WriteResult;
+  error?: unknown;
+  resolve: (r: WriteResult) => void;
+  reject: (e: unknown) => void;
 }
 
 interface WriteArgs {
@@ -54,7 +68,9 @@ function statements(sqlite: SQLiteDatabase): Statements {
      values (@session_id, @fingerprint, @website_id, @seq, @type, @sender, @origin, @content, @user,
        @automated, @stealth, @read, @delivered, @edited, @timestamp)`,
   );
-  const bumpWebsite = sqlite.prepare("update websites set last_seq = last_seq + ? where id = ? returning last_seq");
+  const bumpWebsite = sqlite.prepare(
+    "update websites set last_seq = last_seq + ? where id = ? returning last_seq",
+  );
   const insertEvent = sqlite.prepare(
     "insert into events (website_id, website_seq, session_id, seq, name, data, created_at) values (?, ?, ?, ?, ?, ?, ?)",
   );
@@ -102,7 +118,26 @@ function statements(sqlite: SQLiteDatabase): Statements {
     });
     return { message, events };
   });
-  s = { bumpConversation, setState, insertMessage, bumpWebsite, insertEvent, write };
+  const writeBatch = sqlite.transaction((items: Pending[]) => {
+    for (const item of items) {
+      try {
+        item.result = write(item.args);
+      } catch (error) {
+        item.error = error;
+      }
+    }
+  });
+  s = {
+    bumpConversation,
+    setState,
+    insertMessage,
+    bumpWebsite,
+    insertEvent,
+    write,
+    writeBatch,
+    queue: [],
+    scheduled: false,
+  };
   cache.set(sqlite, s);
   return s;
 }
@@ -115,8 +150,39 @@ export async function appendMessageSqlite(
   m: NewMessage,
   options: { eventName: string; stateAfter?: (state: ConversationState) => ConversationState },
 ): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
-  const { write } = statements(sqlite);
+  const st = statements(sqlite);
   const args = { websiteId, sessionId, m, eventName: options.eventName, stateAfter: options.stateAfter };
-  if (db.isTransaction) return write(args);
-  return db.connection().execute(async () => write(args));
+  if (db.isTransaction) return st.write(args);
+  // Group commit: messages arriving in the same turn of the event loop share one transaction, so
+  // the commit (most of the cost) is paid once per batch. Each caller still gets its answer only
+  // after the batch is committed.
+  return new Promise<WriteResult>((resolve, reject) => {
+    st.queue.push({ args, resolve, reject });
+    if (!st.scheduled) {
+      st.scheduled = true;
+      setImmediate(() => drain(db, st));
+    }
+  });
+}
+
+const MAX_BATCH = 256;
+
+function drain(db: Kysely<DB>, st: Statements): void {
+  const batch = st.queue.splice(0, MAX_BATCH);
+  st.scheduled = st.queue.length > 0;
+  if (st.scheduled) setImmediate(() => drain(db, st));
+  void flush(db, st, batch);
+}
+
+async function flush(db: Kysely<DB>, st: Statements, batch: Pending[]): Promise<void> {
+  try {
+    await db.connection().execute(async () => st.writeBatch(batch));
+  } catch (error) {
+    for (const item of batch) item.reject(error);
+    return;
+  }
+  for (const item of batch) {
+    if (item.error !== undefined) item.reject(item.error);
+    else item.resolve(item.result);
+  }
 }

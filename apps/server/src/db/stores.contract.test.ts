@@ -37,7 +37,11 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
     unread: { operator: 0, visitor: 0 },
     last_seq: 1,
   });
-  const text = (content: string, from: "user" | "operator" = "user", fingerprint = Math.floor(Math.random() * 1e12) + 1): NewMessage => ({
+  const text = (
+    content: string,
+    from: "user" | "operator" = "user",
+    fingerprint = Math.floor(Math.random() * 1e12) + 1,
+  ): NewMessage => ({
     type: "text",
     from,
     origin: "chat",
@@ -52,9 +56,17 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
 
   describe("WebsiteStore", () => {
     it("creates, finds, lists and updates websites", async () => {
-      expect(await stores.websites.find(websiteId)).toEqual({ id: websiteId, name: "One", domain: "one.test", created_at: 1 });
+      expect(await stores.websites.find(websiteId)).toEqual({
+        id: websiteId,
+        name: "One",
+        domain: "one.test",
+        created_at: 1,
+      });
       expect((await stores.websites.list()).map((w) => w.id)).toEqual([websiteId, otherWebsiteId]);
-      expect(await stores.websites.update(otherWebsiteId, { name: "Deux" })).toMatchObject({ name: "Deux", domain: "" });
+      expect(await stores.websites.update(otherWebsiteId, { name: "Deux" })).toMatchObject({
+        name: "Deux",
+        domain: "",
+      });
       expect(await stores.websites.update(randomUUID(), { name: "x" })).toBeUndefined();
       expect(await stores.websites.find(randomUUID())).toBeUndefined();
     });
@@ -72,15 +84,28 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
   describe("OperatorStore", () => {
     it("keeps operators, memberships and roles per website", async () => {
       const id = randomUUID();
-      await stores.operators.create({ id, email: `op-${id}@x.test`, name: "Op", password_hash: "h", created_at: 5, last_login_at: null });
+      await stores.operators.create({
+        id,
+        email: `op-${id}@x.test`,
+        name: "Op",
+        password_hash: "h",
+        created_at: 5,
+        last_login_at: null,
+      });
       await stores.operators.addMembership({ website_id: websiteId, operator_id: id, role: "owner" }, 5);
       expect(await stores.operators.findByEmail(`op-${id}@x.test`)).toMatchObject({ id, name: "Op" });
-      expect(await stores.operators.findMembership(websiteId, id)).toEqual({ website_id: websiteId, operator_id: id, role: "owner" });
+      expect(await stores.operators.findMembership(websiteId, id)).toEqual({
+        website_id: websiteId,
+        operator_id: id,
+        role: "owner",
+      });
       expect(await stores.operators.findMembership(otherWebsiteId, id)).toBeUndefined();
       expect(await stores.operators.countOwners(websiteId)).toBe(1);
       expect(await stores.operators.setRole(websiteId, id, "agent")).toBe(true);
       expect(await stores.operators.countOwners(websiteId)).toBe(0);
-      expect((await stores.operators.listMembers(websiteId)).map((m) => [m.id, m.role])).toEqual([[id, "agent"]]);
+      expect((await stores.operators.listMembers(websiteId)).map((m) => [m.id, m.role])).toEqual([
+        [id, "agent"],
+      ]);
       expect(await stores.operators.listMembers(otherWebsiteId)).toEqual([]);
       await stores.operators.update(id, { last_login_at: 99, name: "Renamed" });
       expect(await stores.operators.findById(id)).toMatchObject({ last_login_at: 99, name: "Renamed" });
@@ -90,9 +115,23 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
 
     it("refuses a second operator with the same email", async () => {
       const email = `dup-${randomUUID()}@x.test`;
-      await stores.operators.create({ id: randomUUID(), email, name: "A", password_hash: "h", created_at: 1, last_login_at: null });
+      await stores.operators.create({
+        id: randomUUID(),
+        email,
+        name: "A",
+        password_hash: "h",
+        created_at: 1,
+        last_login_at: null,
+      });
       await expect(
-        stores.operators.create({ id: randomUUID(), email, name: "B", password_hash: "h", created_at: 1, last_login_at: null }),
+        stores.operators.create({
+          id: randomUUID(),
+          email,
+          name: "B",
+          password_hash: "h",
+          created_at: 1,
+          last_login_at: null,
+        }),
       ).rejects.toThrow();
     });
   });
@@ -139,22 +178,40 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
       const before = (await stores.conversations.lastSeq(websiteId))!;
-      const a = await stores.conversations.appendMessage(websiteId, c.session_id, text("one"), { eventName: "message:send" });
-      const b = await stores.conversations.appendMessage(websiteId, c.session_id, text("two", "operator"), { eventName: "message:received" });
+      const a = await stores.conversations.appendMessage(websiteId, c.session_id, text("one"), {
+        eventName: "message:send",
+      });
+      const b = await stores.conversations.appendMessage(websiteId, c.session_id, text("two", "operator"), {
+        eventName: "message:received",
+      });
       expect(a?.message.seq).toBe(2);
       expect(b?.message.seq).toBe(3);
       expect(a?.events.map((e) => e.website_seq)).toEqual([before + 1]);
       expect(b?.events.map((e) => e.website_seq)).toEqual([before + 2]);
-      expect(await stores.conversations.appendMessage(otherWebsiteId, c.session_id, text("x"), { eventName: "message:send" })).toBeUndefined();
+      expect(
+        await stores.conversations.appendMessage(otherWebsiteId, c.session_id, text("x"), {
+          eventName: "message:send",
+        }),
+      ).toBeUndefined();
       const found = await stores.conversations.find(websiteId, c.session_id);
       expect(found).toMatchObject({ last_message: "two", unread: { operator: 1, visitor: 1 }, last_seq: 3 });
-      const events = await stores.conversations.readEvents(websiteId, { sessionId: c.session_id, after: 1, limit: 10 });
+      const events = await stores.conversations.readEvents(websiteId, {
+        sessionId: c.session_id,
+        after: 1,
+        limit: 10,
+      });
       expect(events.map((e) => [e.seq, e.name])).toEqual([
         [2, "message:send"],
         [3, "message:received"],
       ]);
       expect((events[0]!.data as { content: string }).content).toBe("one");
-      expect(await stores.conversations.readEvents(otherWebsiteId, { sessionId: c.session_id, after: 0, limit: 10 })).toEqual([]);
+      expect(
+        await stores.conversations.readEvents(otherWebsiteId, {
+          sessionId: c.session_id,
+          after: 0,
+          limit: 10,
+        }),
+      ).toEqual([]);
     });
 
     it("hands out gap-free sequence numbers under concurrent writers", async () => {
@@ -162,22 +219,37 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       await stores.conversations.create(c);
       const start = (await stores.conversations.lastSeq(websiteId))!;
       await Promise.all(
-        Array.from({ length: 40 }, (_, i) => stores.conversations.appendMessage(websiteId, c.session_id, text(`m${i}`), { eventName: "message:send" })),
+        Array.from({ length: 40 }, (_, i) =>
+          stores.conversations.appendMessage(websiteId, c.session_id, text(`m${i}`), {
+            eventName: "message:send",
+          }),
+        ),
       );
       const events = await stores.conversations.readEvents(websiteId, { after: start, limit: 100 });
       expect(events.map((e) => e.website_seq)).toEqual(Array.from({ length: 40 }, (_, i) => start + i + 1));
-      const mine = await stores.conversations.readEvents(websiteId, { sessionId: c.session_id, after: 0, limit: 100 });
+      const mine = await stores.conversations.readEvents(websiteId, {
+        sessionId: c.session_id,
+        after: 0,
+        limit: 100,
+      });
       expect(mine.map((e) => e.seq)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
     });
 
     it("refuses a duplicate fingerprint in one conversation and writes nothing", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
-      await stores.conversations.appendMessage(websiteId, c.session_id, text("one", "user", 42), { eventName: "message:send" });
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("one", "user", 42), {
+        eventName: "message:send",
+      });
       await expect(
-        stores.conversations.appendMessage(websiteId, c.session_id, text("again", "user", 42), { eventName: "message:send" }),
+        stores.conversations.appendMessage(websiteId, c.session_id, text("again", "user", 42), {
+          eventName: "message:send",
+        }),
       ).rejects.toMatchObject({ reason: "fingerprint_conflict" });
-      expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({ last_seq: 2, last_message: "one" });
+      expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({
+        last_seq: 2,
+        last_message: "one",
+      });
     });
 
     it("pages messages newest-first windows in chronological order", async () => {
@@ -185,51 +257,86 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       await stores.conversations.create(c);
       const t0 = Date.now();
       for (let i = 0; i < 5; i++) {
-        await stores.conversations.appendMessage(websiteId, c.session_id, { ...text(`m${i}`), timestamp: t0 + i }, { eventName: "message:send" });
+        await stores.conversations.appendMessage(
+          websiteId,
+          c.session_id,
+          { ...text(`m${i}`), timestamp: t0 + i },
+          { eventName: "message:send" },
+        );
       }
       const last2 = await stores.conversations.listMessages(websiteId, c.session_id, { limit: 2 });
       expect(last2.map((m) => m.content)).toEqual(["m3", "m4"]);
-      const before = await stores.conversations.listMessages(websiteId, c.session_id, { before: t0 + 3, limit: 2 });
+      const before = await stores.conversations.listMessages(websiteId, c.session_id, {
+        before: t0 + 3,
+        limit: 2,
+      });
       expect(before.map((m) => m.content)).toEqual(["m1", "m2"]);
-      const after = await stores.conversations.listMessages(websiteId, c.session_id, { after: t0 + 1, limit: 2 });
+      const after = await stores.conversations.listMessages(websiteId, c.session_id, {
+        after: t0 + 1,
+        limit: 2,
+      });
       expect(after.map((m) => m.content)).toEqual(["m2", "m3"]);
-      expect(await stores.conversations.findMessage(otherWebsiteId, c.session_id, last2[0]!.fingerprint)).toBeUndefined();
+      expect(
+        await stores.conversations.findMessage(otherWebsiteId, c.session_id, last2[0]!.fingerprint),
+      ).toBeUndefined();
     });
 
     it("changes the state in the message's transaction when asked, with its own event", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
       const seen: string[] = [];
-      const appended = await stores.conversations.appendMessage(websiteId, c.session_id, text("reply", "operator"), {
-        eventName: "message:received",
-        stateAfter: (state) => {
-          seen.push(state);
-          return "unresolved";
+      const appended = await stores.conversations.appendMessage(
+        websiteId,
+        c.session_id,
+        text("reply", "operator"),
+        {
+          eventName: "message:received",
+          stateAfter: (state) => {
+            seen.push(state);
+            return "unresolved";
+          },
         },
-      });
+      );
       expect(seen).toEqual(["pending"]);
       expect(appended?.events.map((e) => [e.seq, e.name, e.data])).toEqual([
         [2, "message:received", appended?.message],
         [3, "session:set_state", { state: "unresolved" }],
       ]);
       expect(appended!.events[1]!.website_seq).toBe(appended!.events[0]!.website_seq + 1);
-      expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({ state: "unresolved", last_seq: 3, unread: { visitor: 1 } });
-      const same = await stores.conversations.appendMessage(websiteId, c.session_id, text("again", "operator"), {
-        eventName: "message:received",
-        stateAfter: (state) => state,
+      expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({
+        state: "unresolved",
+        last_seq: 3,
+        unread: { visitor: 1 },
       });
+      const same = await stores.conversations.appendMessage(
+        websiteId,
+        c.session_id,
+        text("again", "operator"),
+        {
+          eventName: "message:received",
+          stateAfter: (state) => state,
+        },
+      );
       expect(same?.events).toHaveLength(1);
     });
 
     it("applies changes with an event, and marks messages read", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
-      await stores.conversations.appendMessage(websiteId, c.session_id, text("hi"), { eventName: "message:send" });
-      await stores.conversations.appendMessage(websiteId, c.session_id, text("hello"), { eventName: "message:send" });
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("hi"), {
+        eventName: "message:send",
+      });
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("hello"), {
+        eventName: "message:send",
+      });
       const changed = await stores.conversations.change(
         websiteId,
         c.session_id,
-        { state: "resolved", meta: { email: "a@b.test", segments: ["x"], data: { k: 1 } }, inbox_id: "automated" },
+        {
+          state: "resolved",
+          meta: { email: "a@b.test", segments: ["x"], data: { k: 1 } },
+          inbox_id: "automated",
+        },
         { name: "test:change", data: { why: "test" } },
       );
       expect(changed?.conversation).toMatchObject({
@@ -239,11 +346,20 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
         last_seq: 4,
       });
       expect(changed?.event).toMatchObject({ seq: 4, name: "test:change", data: { why: "test" } });
-      expect(await stores.conversations.change(otherWebsiteId, c.session_id, { state: "pending" }, { name: "x", data: {} })).toBeUndefined();
+      expect(
+        await stores.conversations.change(
+          otherWebsiteId,
+          c.session_id,
+          { state: "pending" },
+          { name: "x", data: {} },
+        ),
+      ).toBeUndefined();
       const read = await stores.conversations.markRead(websiteId, c.session_id, "operator", undefined);
       expect(read?.fingerprints).toHaveLength(2);
       expect((await stores.conversations.find(websiteId, c.session_id))?.unread.operator).toBe(0);
-      expect(await stores.conversations.markRead(otherWebsiteId, c.session_id, "operator", undefined)).toBeUndefined();
+      expect(
+        await stores.conversations.markRead(otherWebsiteId, c.session_id, "operator", undefined),
+      ).toBeUndefined();
     });
 
     it("lists with filters, search and pages, website by website", async () => {
@@ -255,28 +371,43 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
         await stores.conversations.create(c);
         made.push(c);
       }
-      await stores.conversations.change(site, made[1]!.session_id, { state: "resolved", meta: { nickname: "Grace 100%" } }, { name: "x", data: {} });
+      await stores.conversations.change(
+        site,
+        made[1]!.session_id,
+        { state: "resolved", meta: { nickname: "Grace 100%" } },
+        { name: "x", data: {} },
+      );
       const base = { per_page: 2 } as const;
       const page1 = await stores.conversations.list(site, { ...base, order_date_created: "1" }, 1);
       const page3 = await stores.conversations.list(site, { ...base, order_date_created: "1" }, 3);
       expect(page1.map((c) => c.session_id)).toEqual([made[4]!.session_id, made[3]!.session_id]);
       expect(page3.map((c) => c.session_id)).toEqual([made[0]!.session_id]);
-      expect((await stores.conversations.list(site, { per_page: 20, filter_resolved: "1" }, 1)).map((c) => c.session_id)).toEqual([
-        made[1]!.session_id,
-      ]);
-      expect(await stores.conversations.list(site, { per_page: 20, filter_not_resolved: "1" }, 1)).toHaveLength(4);
-      expect((await stores.conversations.list(site, { per_page: 20, search_query: "grace 100%" }, 1)).map((c) => c.session_id)).toEqual([
-        made[1]!.session_id,
-      ]);
+      expect(
+        (await stores.conversations.list(site, { per_page: 20, filter_resolved: "1" }, 1)).map(
+          (c) => c.session_id,
+        ),
+      ).toEqual([made[1]!.session_id]);
+      expect(
+        await stores.conversations.list(site, { per_page: 20, filter_not_resolved: "1" }, 1),
+      ).toHaveLength(4);
+      expect(
+        (await stores.conversations.list(site, { per_page: 20, search_query: "grace 100%" }, 1)).map(
+          (c) => c.session_id,
+        ),
+      ).toEqual([made[1]!.session_id]);
       // LIKE wildcards in the query are literal characters.
       expect(await stores.conversations.list(site, { per_page: 20, search_query: "%" }, 1)).toHaveLength(1);
-      expect(await stores.conversations.list(otherWebsiteId, { per_page: 20, search_query: "grace" }, 1)).toEqual([]);
+      expect(
+        await stores.conversations.list(otherWebsiteId, { per_page: 20, search_query: "grace" }, 1),
+      ).toEqual([]);
     });
 
     it("removes a conversation and its messages, leaving a removal event", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
-      await stores.conversations.appendMessage(websiteId, c.session_id, text("bye"), { eventName: "message:send" });
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("bye"), {
+        eventName: "message:send",
+      });
       expect(await stores.conversations.remove(otherWebsiteId, c.session_id)).toBeUndefined();
       const event = await stores.conversations.remove(websiteId, c.session_id);
       expect(event).toMatchObject({ name: "session:removed", session_id: c.session_id, seq: 3 });
@@ -289,7 +420,9 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       await expect(
         stores.transaction(async (tx) => {
           await tx.conversations.create(c);
-          await tx.conversations.appendMessage(websiteId, c.session_id, text("lost"), { eventName: "message:send" });
+          await tx.conversations.appendMessage(websiteId, c.session_id, text("lost"), {
+            eventName: "message:send",
+          });
           throw new Error("boom");
         }),
       ).rejects.toThrow("boom");
@@ -301,7 +434,9 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
     it("lets exactly one concurrent claim win, then replays the stored answer", async () => {
       const key = randomUUID();
       const now = Date.now();
-      const claims = await Promise.all(Array.from({ length: 8 }, () => stores.idempotency.claim("s", key, "h1", now, now - 60_000)));
+      const claims = await Promise.all(
+        Array.from({ length: 8 }, () => stores.idempotency.claim("s", key, "h1", now, now - 60_000)),
+      );
       expect(claims.filter((c) => c.state === "claimed")).toHaveLength(1);
       expect(claims.filter((c) => c.state === "pending")).toHaveLength(7);
       await stores.idempotency.complete("s", key, 201, '{"ok":true}');
@@ -312,7 +447,9 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
         response: '{"ok":true}',
       });
       // Keys are per scope.
-      expect(await stores.idempotency.claim("other", key, "h1", now, now - 60_000)).toEqual({ state: "claimed" });
+      expect(await stores.idempotency.claim("other", key, "h1", now, now - 60_000)).toEqual({
+        state: "claimed",
+      });
     });
 
     it("lets a stale claim be taken over once, and releases and purges", async () => {

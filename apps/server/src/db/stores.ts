@@ -19,6 +19,8 @@ export function createStores(db: Kysely<DB>, sqlite?: SQLiteDatabase): Stores {
     kv: new SqlKvStore(db),
     executor: db,
     transaction: (fn) =>
-      db.isTransaction ? fn(createStores(db, sqlite)) : db.transaction().execute((trx) => fn(createStores(trx, sqlite))),
+      db.isTransaction
+        ? fn(createStores(db, sqlite))
+        : db.transaction().execute((trx) => fn(createStores(trx, sqlite))),
   };
 }
