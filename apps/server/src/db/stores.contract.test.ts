@@ -252,6 +252,25 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       });
     });
 
+    it("fails only the duplicate when concurrent appends share a batch", async () => {
+      const c = newConversation(websiteId);
+      await stores.conversations.create(c);
+      const results = await Promise.allSettled(
+        [1, 2, 3, 2, 4].map((fp) =>
+          stores.conversations.appendMessage(websiteId, c.session_id, text(`fp${fp}`, "user", fp), { eventName: "message:send" }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "rejected", "fulfilled"]);
+      expect((results[3] as PromiseRejectedResult).reason).toMatchObject({ reason: "fingerprint_conflict" });
+      const messages = await stores.conversations.listMessages(websiteId, c.session_id, { limit: 10 });
+      expect(messages.map((m) => [m.fingerprint, m.seq])).toEqual([
+        [1, 2],
+        [2, 3],
+        [3, 4],
+        [4, 5],
+      ]);
+    });
+
     it("pages messages newest-first windows in chronological order", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
