@@ -7,7 +7,7 @@ import type { OperatorService } from "../core/operators.ts";
 import type { Stores } from "../core/ports.ts";
 import type { TokenService } from "../core/tokens.ts";
 import type { WebsiteService } from "../core/websites.ts";
-import { type RealtimeDeps, realtimeRoutes } from "../realtime/websocket-route.ts";
+import { type RealtimeDeps, registerRealtime } from "../realtime/websocket-route.ts";
 import { authorize } from "./auth.ts";
 import { apiDocsPage } from "./docs-page.ts";
 import { registerErrorHandling } from "./errors.ts";
@@ -94,14 +94,12 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(crispConversationRoutes(deps.conversations), { prefix: "/v1" });
   await app.register(managementRoutes(deps), { prefix: "/api" });
   if (deps.realtime) {
-    await app.register(
-      realtimeRoutes({
-        ...deps.realtime,
-        store: deps.stores.conversations,
-        conversations: deps.conversations,
-        tokens: deps.tokens,
-      }),
-    );
+    await registerRealtime(app, {
+      ...deps.realtime,
+      store: deps.stores.conversations,
+      conversations: deps.conversations,
+      tokens: deps.tokens,
+    });
   }
 
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());

@@ -25,16 +25,18 @@ export interface ConnectionDeps {
 export interface OperatorPrincipal {
   kind: "operator";
   websiteId: string;
+  tokenId: string;
   reauthenticate(): Promise<TokenPrincipal>;
 }
 
 type Principal = OperatorPrincipal | VisitorPrincipal;
 
 export const MAX_SUBSCRIPTIONS = 50;
-// Client frames: a bucket of 60, refilled at 20 a second; frames waiting for earlier ones, at most 32.
+// Client frames: a bucket of 60 (a dashboard resubscribing 50 conversations at once fits), refilled
+// at 20 a second; frames waiting for earlier ones to finish, at most 64.
 const BUCKET = 60;
 const REFILL_PER_MS = 20 / 1000;
-const MAX_QUEUED = 32;
+const MAX_QUEUED = 64;
 
 /**
  * One WebSocket: authentication, client frames, subscriptions, and the send path that keeps the
@@ -70,7 +72,8 @@ export class Connection implements SubscriptionOwner {
     if (principal) this.#ready(principal);
     else {
       this.#authTimer = setTimeout(() => {
-        this.#error(new AppError("unauthorized", "Send an auth frame first (within 5 seconds)."));
+        const within = `${deps.authTimeoutMs / 1000} s`;
+        this.#error(new AppError("unauthorized", `No auth frame within ${within}: authenticate first.`));
         this.close(RealtimeCloseCode.unauthorized, "unauthorized");
       }, deps.authTimeoutMs);
     }
@@ -86,10 +89,6 @@ export class Connection implements SubscriptionOwner {
 
   get lowWater(): number {
     return this.#deps.maxBufferedBytes / 4;
-  }
-
-  get subscriptions(): number {
-    return this.#subs.size;
   }
 
   send(frame: string): void {
@@ -108,13 +107,19 @@ export class Connection implements SubscriptionOwner {
   }
 
   failed(sub: Subscription, error: unknown): void {
+    // A replay cut short by the socket (or the server) closing is no error worth reporting.
+    if (this.#closed) return;
     const key = sub.sessionId ?? "*";
     if (this.#subs.get(key) === sub) this.#subs.delete(key);
     this.#error(error, sub.sessionId);
   }
 
-  /** Liveness: a peer that did not answer the previous ping is presumed dead. */
-  heartbeat(): void {
+  /**
+   * Liveness: a peer that did not answer the previous ping is presumed dead. An operator's token
+   * is also checked again, so revoking it ends its sockets within one ping interval; `checks`
+   * shares one verification per token among all of a tick's sockets.
+   */
+  heartbeat(checks: Map<string, Promise<TokenPrincipal>>): void {
     if (!this.alive) {
       this.#deps.log.debug({}, "realtime: no pong, terminating");
       this.#socket.terminate();
@@ -123,16 +128,26 @@ export class Connection implements SubscriptionOwner {
     }
     this.alive = false;
     this.#socket.ping();
+    const principal = this.#principal;
+    if (principal?.kind === "operator") {
+      let check = checks.get(principal.tokenId);
+      if (!check) {
+        check = principal.reauthenticate();
+        checks.set(principal.tokenId, check);
+      }
+      check.catch((err) => {
+        // Only a verdict on the token ends the socket; a database hiccup does not.
+        if (err instanceof AppError && !this.#closed) {
+          this.#error(err);
+          this.close(RealtimeCloseCode.unauthorized, "unauthorized");
+        }
+      });
+    }
   }
 
   close(code: number, reason: string): void {
     this.#teardown();
     this.#socket.close(code, reason);
-  }
-
-  terminate(): void {
-    this.#teardown();
-    this.#socket.terminate();
   }
 
   // --- sending -------------------------------------------------------------------------------
@@ -167,7 +182,12 @@ export class Connection implements SubscriptionOwner {
       reason = "internal_error";
       message = "An internal error occurred.";
     }
-    this.#sendFrame({ type: "error", reason, message, ...(sessionId !== undefined ? { session_id: sessionId } : {}) });
+    this.#sendFrame({
+      type: "error",
+      reason,
+      message,
+      ...(sessionId !== undefined ? { session_id: sessionId } : {}),
+    });
   }
 
   // --- receiving -----------------------------------------------------------------------------
@@ -211,7 +231,9 @@ export class Connection implements SubscriptionOwner {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? ` at "${issue.path.join(".")}"` : "";
-      this.#error(new AppError("invalid_frame", `Invalid frame${where}: ${issue?.message ?? "unknown shape"}.`));
+      this.#error(
+        new AppError("invalid_frame", `Invalid frame${where}: ${issue?.message ?? "unknown shape"}.`),
+      );
       return undefined;
     }
     return parsed.data;
@@ -256,11 +278,12 @@ export class Connection implements SubscriptionOwner {
         const reauthenticate = () => this.#deps.tokens.authenticate(bearer.identifier, bearer.key);
         const token = await reauthenticate();
         requireScope(token, "conversations:read");
-        this.#ready({ kind: "operator", websiteId: token.websiteId, reauthenticate });
+        this.#ready({ kind: "operator", websiteId: token.websiteId, tokenId: token.tokenId, reauthenticate });
         return;
       }
       const visitor = verifyVisitorCredential(this.#deps.secret, token);
-      if (!visitor) throw new AppError("unauthorized", "Unknown token: send an API token or a visitor credential.");
+      if (!visitor)
+        throw new AppError("unauthorized", "Unknown token: send an API token or a visitor credential.");
       this.#ready(visitor);
     } catch (err) {
       this.#error(err);
@@ -280,7 +303,11 @@ export class Connection implements SubscriptionOwner {
   }
 
   /** Operators: any conversation of the website or the website; visitors: their conversation only. */
-  async #subscribe(principal: Principal, requested: string | undefined, after: number | undefined): Promise<void> {
+  async #subscribe(
+    principal: Principal,
+    requested: string | undefined,
+    after: number | undefined,
+  ): Promise<void> {
     let sessionId: string | null;
     if (principal.kind === "visitor") {
       if (requested !== undefined && requested !== principal.sessionId) {
@@ -321,7 +348,10 @@ export class Connection implements SubscriptionOwner {
   }
 
   /** A revoked or expired token ends the connection; a missing scope only fails the frame. */
-  async #recheck(principal: OperatorPrincipal, scope: "conversations:read" | "conversations:write"): Promise<void> {
+  async #recheck(
+    principal: OperatorPrincipal,
+    scope: "conversations:read" | "conversations:write",
+  ): Promise<void> {
     let token: TokenPrincipal;
     try {
       token = await principal.reauthenticate();

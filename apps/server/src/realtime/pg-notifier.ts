@@ -88,10 +88,7 @@ export class PgNotifier implements Notifier {
   async #flush(): Promise<void> {
     // One round trip at a time; what arrives meanwhile goes in the next.
     while (this.#flushing) await this.#flushing;
-    const payloads = [
-      ...[...this.#events].map(([w, s]) => JSON.stringify({ w, s })),
-      ...this.#compose,
-    ];
+    const payloads = [...[...this.#events].map(([w, s]) => JSON.stringify({ w, s })), ...this.#compose];
     this.#events = new Map();
     this.#compose = [];
     if (payloads.length === 0) return;

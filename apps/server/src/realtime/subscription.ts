@@ -22,8 +22,9 @@ export interface SubscriptionOwner {
 }
 
 const REPLAY_PAGE = 200;
-// Live events held while replaying; past this they are dropped and read from the log instead.
-const MAX_HELD = 1_000;
+// Live events held while replaying (shared objects, not copies); past this they are dropped and
+// read from the log instead.
+const MAX_HELD = 256;
 
 /**
  * One "replay from N, then live" stream: a conversation (keyed by `seq`) or a whole website
@@ -43,7 +44,13 @@ export class Subscription implements FeedSubscriber {
   #overflow = false;
   #announced = false;
 
-  constructor(hub: Hub, store: ConversationStore, owner: SubscriptionOwner, websiteId: string, sessionId: string | null) {
+  constructor(
+    hub: Hub,
+    store: ConversationStore,
+    owner: SubscriptionOwner,
+    websiteId: string,
+    sessionId: string | null,
+  ) {
     this.#hub = hub;
     this.#store = store;
     this.#owner = owner;
@@ -160,7 +167,9 @@ export class Subscription implements FeedSubscriber {
       this.#state = "live";
       if (!this.#announced) {
         this.#announced = true;
-        this.#owner.send(encodeFrame({ type: "subscribed", session_id: this.sessionId, up_to: this.#cursor }));
+        this.#owner.send(
+          encodeFrame({ type: "subscribed", session_id: this.sessionId, up_to: this.#cursor }),
+        );
       }
       return;
     }

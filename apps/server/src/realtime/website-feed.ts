@@ -57,9 +57,9 @@ export class WebsiteFeed {
       this.#website.add(sub);
       return;
     }
-    let subs = this.#conversations.get(sub.sessionId);
-    if (!subs) this.#conversations.set(sub.sessionId, (subs = new Set()));
-    subs.add(sub);
+    const subs = this.#conversations.get(sub.sessionId);
+    if (subs) subs.add(sub);
+    else this.#conversations.set(sub.sessionId, new Set([sub]));
   }
 
   remove(sub: FeedSubscriber): void {
@@ -125,7 +125,10 @@ export class WebsiteFeed {
           continue;
         }
         const knownBefore = this.#known;
-        const batch = await this.#store.readEvents(this.websiteId, { after: this.#delivered, limit: READ_PAGE });
+        const batch = await this.#store.readEvents(this.websiteId, {
+          after: this.#delivered,
+          limit: READ_PAGE,
+        });
         if (this.#closed) break;
         // The log has no holes, so an empty read means the nudge was stale (unless a newer one came meanwhile).
         if (batch.length === 0 && this.#known === knownBefore) this.#known = this.#delivered;
@@ -133,6 +136,10 @@ export class WebsiteFeed {
         for (const seq of this.#pending.keys()) if (seq <= this.#delivered) this.#pending.delete(seq);
       }
     } catch (err) {
+      if (this.#closed) {
+        this.#draining = false;
+        return;
+      }
       this.#log.warn({ err, website_id: this.websiteId }, "realtime: reading the event log failed; retrying");
       clearTimeout(this.#retry);
       this.#retry = setTimeout(() => {

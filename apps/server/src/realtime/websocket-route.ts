@@ -1,8 +1,8 @@
 import fastifyWebsocket from "@fastify/websocket";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import type { ConversationService } from "../core/conversations.ts";
 import type { ConversationStore } from "../core/ports.ts";
-import { requireScope, type TokenService } from "../core/tokens.ts";
+import { requireScope, type TokenPrincipal, type TokenService } from "../core/tokens.ts";
 import { authenticate } from "../http/auth.ts";
 import { Connection } from "./connection.ts";
 import type { Hub } from "./hub.ts";
@@ -24,30 +24,39 @@ const MAX_FRAME_BYTES = 64 * 1024;
 // On shutdown, peers get this long to answer the close frame before their sockets are cut.
 const CLOSE_GRACE_MS = 1_000;
 
-/** `GET /api/realtime`: the WebSocket endpoint (frames: packages/protocol/src/realtime.ts). */
-export const realtimeRoutes =
+/**
+ * Registers `@fastify/websocket` on `app` itself (so `app.websocketServer` is visible to the
+ * composition root and tests) and the `GET /api/realtime` route (frames:
+ * packages/protocol/src/realtime.ts).
+ */
+export async function registerRealtime(app: FastifyInstance, deps: RealtimeDeps): Promise<void> {
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },
+    // Socket errors (a reset, an oversized frame) are the peer's problem, not the server's.
+    errorHandler: (err, socket, request) => {
+      request.log.debug({ err }, "realtime: socket error");
+      socket.terminate();
+    },
+    preClose: async () => {
+      const wss = app.websocketServer;
+      const open = [...wss.clients];
+      const gone = open.map((ws) => new Promise((resolve) => ws.once("close", resolve)));
+      for (const ws of open) ws.close(1001, "server shutting down");
+      await Promise.race([Promise.all(gone), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS))]);
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  });
+  await app.register(realtimeRoutes(deps));
+}
+
+const realtimeRoutes =
   (deps: RealtimeDeps): FastifyPluginAsync =>
   async (app) => {
     const connections = new Set<Connection>();
-
-    await app.register(fastifyWebsocket, {
-      options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },
-      // Socket errors (a reset, an oversized frame) are the peer's problem, not the server's.
-      errorHandler: (err, socket, request) => {
-        request.log.debug({ err }, "realtime: socket error");
-        socket.terminate();
-      },
-      preClose: async () => {
-        const gone = [...connections].map((c) => c.gone);
-        for (const c of connections) c.close(1001, "server shutting down");
-        await Promise.race([Promise.all(gone), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS))]);
-        for (const c of connections) c.terminate();
-        await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
-      },
-    });
-
     const heartbeat = setInterval(() => {
-      for (const c of connections) c.heartbeat();
+      const checks = new Map<string, Promise<TokenPrincipal>>();
+      for (const c of connections) c.heartbeat(checks);
     }, deps.pingIntervalMs);
     heartbeat.unref();
     app.addHook("onClose", async () => clearInterval(heartbeat));
@@ -80,6 +89,7 @@ export const realtimeRoutes =
           token && {
             kind: "operator",
             websiteId: token.websiteId,
+            tokenId: token.tokenId,
             reauthenticate: () => authenticate(deps.tokens, request),
           },
         );
