@@ -42,7 +42,7 @@ export interface RssInfo {
   peak: number;
 }
 
-export type ThroughputResult = ClosedLoopResult & { rss: RssInfo };
+export type ThroughputResult = ClosedLoopResult & { rss: RssInfo; rounds?: ClosedLoopResult[] };
 export type RateResult = OpenLoopResult & { rss: RssInfo };
 
 export interface DeliveryResult {
@@ -72,7 +72,10 @@ export interface IdleSocketsResult {
   heapAfter: number;
   /** (RSS after − RSS before) / connected, bytes. */
   perConnection: number;
+  /** V8 heap used / reserved / external (Buffers) growth per connection, bytes. */
   heapPerConnection: number;
+  heapTotalPerConnection: number;
+  externalPerConnection: number;
 }
 
 export interface Skipped {
@@ -106,7 +109,7 @@ export interface BenchResults {
   rate: { rate?: number; b2?: RateResult; hugo?: RateResult };
   delivery: { b4?: DeliveryResult; hugo?: DeliveryResult | Skipped };
   memory: { b4?: IdleSocketsResult; hugo?: IdleSocketsResult | Skipped };
-  idle: { hugo?: IdleResult };
+  idle: { hugo?: IdleResult; b0?: IdleResult };
   profile?: ProfileSummary | Skipped;
   targets: TargetResult[];
 }
@@ -129,6 +132,66 @@ async function measureClosed(
     durationS: options.durationS,
   });
   return { ...result, rss: { before, peak: stop().peak } };
+}
+
+interface Loaded {
+  proc: ServerProcess;
+  paths: string[];
+  headers: Record<string, string>;
+}
+
+/** Rounds of one closed loop summed: req/s over all rounds, request-weighted p50/p90/mean, worst p99/max. */
+export function combineRounds(rounds: ClosedLoopResult[]): ClosedLoopResult & { rounds: ClosedLoopResult[] } {
+  const sum = (f: (r: ClosedLoopResult) => number) => rounds.reduce((n, r) => n + f(r), 0);
+  const ok = sum((r) => r.ok);
+  const durationS = sum((r) => r.durationS);
+  const weighted = (f: (r: ClosedLoopResult) => number) => (ok ? sum((r) => f(r) * r.ok) / ok : Number.NaN);
+  return {
+    rps: ok / durationS,
+    ok,
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    durationS,
+    latency: {
+      p50: weighted((r) => r.latency.p50),
+      p90: weighted((r) => r.latency.p90),
+      p99: Math.max(...rounds.map((r) => r.latency.p99)),
+      max: Math.max(...rounds.map((r) => r.latency.max)),
+      mean: weighted((r) => r.latency.mean),
+    },
+    rounds,
+  };
+}
+
+/**
+ * Closed loops on several servers that are all up at once, alternating in `options.rounds` rounds
+ * (A B A B…), so a burst of load from elsewhere on the machine hits every server rather than one.
+ */
+async function measureClosedAlternating(
+  servers: Loaded[],
+  options: BenchOptions,
+): Promise<ThroughputResult[]> {
+  const conns = { connections: options.connections };
+  const specs = servers.map((s) => ({ paths: s.paths, headers: s.headers, body: MESSAGE_BODY }));
+  if (options.warmupS > 0)
+    for (const [i, s] of servers.entries())
+      await closedLoop(s.proc.target, specs[i]!, { ...conns, durationS: options.warmupS });
+  const before = servers.map((s) => s.proc.rss());
+  const peaks = servers.map(() => 0);
+  const rounds: ClosedLoopResult[][] = servers.map(() => []);
+  const roundS = options.durationS / options.rounds;
+  for (let round = 0; round < options.rounds; round++) {
+    for (const [i, s] of servers.entries()) {
+      const stop = sampleRss(s.proc.pid);
+      rounds[i]!.push(await closedLoop(s.proc.target, specs[i]!, { ...conns, durationS: roundS }));
+      peaks[i] = Math.max(peaks[i]!, stop().peak);
+    }
+  }
+  return servers.map((_, i) => ({
+    ...combineRounds(rounds[i]!),
+    rss: { before: before[i]!, peak: peaks[i]! },
+  }));
 }
 
 async function measureRate(
@@ -285,6 +348,8 @@ async function measureIdleSockets(
       heapAfter: after.heapUsed,
       perConnection: (after.rss - before.rss) / n,
       heapPerConnection: (after.heapUsed - before.heapUsed) / n,
+      heapTotalPerConnection: (after.heapTotal - before.heapTotal) / n,
+      externalPerConnection: (after.external - before.external) / n,
     };
   } finally {
     await holder.stop();
@@ -357,65 +422,79 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     log(`    ${results.throughput.b0.rps.toFixed(0)} req/s`);
   }
 
-  // B2: raw node:http + one better-sqlite3 insert per request; its max rate sets the fixed rate.
+  // B2 (raw node:http + one better-sqlite3 insert per request) and Hugo, both up: alternating
+  // closed-loop rounds, then B2's maximum halved as the fixed rate for both.
   if (only.has("throughput") || only.has("rate")) {
-    await withProcess(startBaseline("b2", { BENCH_CONTENT: MESSAGE_CONTENT }), async ({ proc, info }) => {
-      results.messageRowBytes = info.rowBytes;
-      const paths = baselinePaths(options.conversations);
-      if (only.has("throughput") || options.rate === undefined) {
-        log(`B2  node:http + SQLite insert: closed loop, ${cl}, ${options.durationS} s`);
-        results.throughput.b2 = await measureClosed(proc, paths, fakeAuth, options);
-        log(`    ${results.throughput.b2.rps.toFixed(0)} req/s`);
-      }
-      if (only.has("rate")) {
-        const rate = Math.max(1, Math.round(options.rate ?? results.throughput.b2!.rps / 2));
-        results.rate.rate = rate;
-        log(`B2  fixed rate ${rate} req/s (open loop), ${options.durationS} s`);
-        results.rate.b2 = await measureRate(proc, paths, fakeAuth, rate, options);
-        log(`    p99 ${results.rate.b2.latency.p99.toFixed(2)} ms`);
-      }
+    await withProcess(startBaseline("b2", { BENCH_CONTENT: MESSAGE_CONTENT }), async (b2) => {
+      results.messageRowBytes = b2.info.rowBytes;
+      await withProcess(startHugo({ main: options.hugoMain }), async (hugo) => {
+        const sessions = await createConversations(hugo, options.conversations);
+        const servers = {
+          b2: { proc: b2.proc, paths: baselinePaths(options.conversations), headers: fakeAuth },
+          hugo: {
+            proc: hugo.proc,
+            paths: sessions.map((s) => messagePath(hugo.seed.websiteId, s)),
+            headers: authHeaders(hugo.seed.token),
+          },
+        };
+        if (only.has("throughput") || options.rate === undefined) {
+          const withHugo = only.has("throughput");
+          log(
+            `B2${withHugo ? " and Hugo send-message" : ""}: closed loop, ${cl} over ${options.conversations} conversations, ` +
+              `${options.durationS} s each in ${options.rounds} alternating round(s)`,
+          );
+          const [rb2, rhugo] = await measureClosedAlternating(
+            withHugo ? [servers.b2, servers.hugo] : [servers.b2],
+            options,
+          );
+          results.throughput.b2 = rb2;
+          if (withHugo) results.throughput.hugo = rhugo;
+          log(`    B2 ${rb2!.rps.toFixed(0)} req/s${rhugo ? `, Hugo ${rhugo.rps.toFixed(0)} req/s` : ""}`);
+        }
+        if (only.has("rate")) {
+          const rate = Math.max(1, Math.round(options.rate ?? results.throughput.b2!.rps / 2));
+          results.rate.rate = rate;
+          log(`B2  fixed rate ${rate} req/s (open loop), ${options.durationS} s`);
+          results.rate.b2 = await measureRate(servers.b2.proc, servers.b2.paths, fakeAuth, rate, options);
+          log(`    p99 ${results.rate.b2.latency.p99.toFixed(2)} ms`);
+          log(`Hugo fixed rate ${rate} req/s (open loop), ${options.durationS} s`);
+          results.rate.hugo = await measureRate(
+            hugo.proc,
+            servers.hugo.paths,
+            servers.hugo.headers,
+            rate,
+            options,
+          );
+          log(`    p99 ${results.rate.hugo.latency.p99.toFixed(2)} ms`);
+        }
+      });
     });
   }
 
-  // Hugo under load: throughput, the same fixed rate, then delivery to subscribed sockets.
-  if (only.has("throughput") || only.has("rate") || only.has("delivery")) {
+  // Hugo delivery to subscribed sockets, on a fresh process (the fixed-rate phase may have overloaded
+  // the previous one).
+  if (only.has("delivery")) {
     await withProcess(startHugo({ main: options.hugoMain }), async (hugo) => {
       const { proc, seed } = hugo;
       const sessions = await createConversations(hugo, options.conversations);
-      const paths = sessions.map((s) => messagePath(seed.websiteId, s));
-      const headers = authHeaders(seed.token);
-      if (only.has("throughput")) {
-        log(
-          `Hugo send-message: closed loop, ${cl} over ${sessions.length} conversations, ${options.durationS} s`,
-        );
-        results.throughput.hugo = await measureClosed(proc, paths, headers, options);
-        log(`    ${results.throughput.hugo.rps.toFixed(0)} req/s`);
+      const rt = await hugoRealtime(hugo);
+      if ("skipped" in rt) {
+        results.delivery.hugo = rt;
+        log(`Hugo delivery: not measured (${rt.skipped})`);
+        return;
       }
-      if (only.has("rate") && results.rate.rate) {
-        log(`Hugo fixed rate ${results.rate.rate} req/s (open loop), ${options.durationS} s`);
-        results.rate.hugo = await measureRate(proc, paths, headers, results.rate.rate, options);
-        log(`    p99 ${results.rate.hugo.latency.p99.toFixed(2)} ms`);
-      }
-      if (only.has("delivery")) {
-        const rt = await hugoRealtime(hugo);
-        if ("skipped" in rt) {
-          results.delivery.hugo = rt;
-          log(`Hugo delivery: not measured (${rt.skipped})`);
-        } else {
-          log(
-            `Hugo delivery: ${options.deliveryRate} msg/s to ${sessions.length} subscribed sockets, ${options.durationS} s`,
-          );
-          results.delivery.hugo = await measureDelivery(
-            proc,
-            rt.url,
-            headers,
-            sessions,
-            (s) => messagePath(seed.websiteId, s),
-            options,
-          );
-          log(`    p99 ${results.delivery.hugo.latency.p99.toFixed(2)} ms`);
-        }
-      }
+      log(
+        `Hugo delivery: ${options.deliveryRate} msg/s to ${sessions.length} subscribed sockets, ${options.durationS} s`,
+      );
+      results.delivery.hugo = await measureDelivery(
+        proc,
+        rt.url,
+        authHeaders(seed.token),
+        sessions,
+        (s) => messagePath(seed.websiteId, s),
+        options,
+      );
+      log(`    p99 ${results.delivery.hugo.latency.p99.toFixed(2)} ms`);
     });
   }
 
@@ -451,23 +530,29 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     log(`    ${(results.memory.b4.perConnection / 1024).toFixed(1)} KB per socket`);
   }
 
-  // Hugo idle (fresh, demo data only), then idle subscribed sockets on the same process.
+  // Hugo idle (fresh, demo data only), then idle subscribed sockets on the same process. B0 idle
+  // alongside: the floor of node + TypeScript stripping + the bench agent.
   if (only.has("idle") || only.has("memory")) {
     await withProcess(startHugo({ main: options.hugoMain }), async (hugo) => {
       const { proc, seed } = hugo;
       if (only.has("idle")) {
-        log(`Hugo idle RSS: settle ${options.settleMs} ms, GC`);
-        await settle(options.settleMs);
-        const rssBeforeGc = proc.rss();
-        const m = await proc.mem(true);
-        results.idle.hugo = {
-          startMs: hugo.startMs,
-          rssBeforeGc,
-          rss: m.rss,
-          heapUsed: m.heapUsed,
-          gcAvailable: m.gcAvailable,
-        };
-        log(`    ${mb(m.rss)}`);
+        log(`Hugo idle RSS: settle ${options.settleMs} ms, GC (B0 idle alongside)`);
+        const b0Start = performance.now();
+        const b0 = await startBaseline("b0");
+        const b0StartMs = performance.now() - b0Start;
+        try {
+          await settle(options.settleMs);
+          const idle = async (p: ServerProcess, startMs: number): Promise<IdleResult> => {
+            const rssBeforeGc = p.rss();
+            const m = await p.mem(true);
+            return { startMs, rssBeforeGc, rss: m.rss, heapUsed: m.heapUsed, gcAvailable: m.gcAvailable };
+          };
+          results.idle.hugo = await idle(proc, hugo.startMs);
+          results.idle.b0 = await idle(b0.proc, b0StartMs);
+        } finally {
+          await b0.proc.stop();
+        }
+        log(`    ${mb(results.idle.hugo.rss)} (B0 ${mb(results.idle.b0.rss)})`);
       }
       if (only.has("memory")) {
         const rt = await hugoRealtime(hugo);

@@ -62,9 +62,9 @@ export async function startHugo(
         resolve(banner);
       };
       proc.child.stdout?.on("data", onData);
-      proc.exited.then((code) => {
+      proc.exited.then((how) => {
         clearTimeout(timer);
-        reject(new Error(`Hugo exited (code ${code}) during startup\n${proc.output()}`));
+        reject(new Error(`Hugo exited (${how}) during startup\n${proc.output()}`));
       });
     });
     return { proc, seed, dataDir, startMs: performance.now() - started };

@@ -176,6 +176,9 @@ export interface OpenLoopResult {
   /** Completed 2xx per second between the first scheduled send and the last answer. */
   achievedRps: number;
   scheduled: number;
+  /** Never sent: the run was stopped when the server fell `maxLagMs` behind the schedule. */
+  dropped: number;
+  overloaded: boolean;
   ok: number;
   non2xx: number;
   errors: number;
@@ -199,11 +202,17 @@ export async function openLoop(
     build: (i: number) => Buffer;
     /** Extra time allowed for the last answers before counting them as errors. */
     drainMs?: number;
+    /** Stop scheduling once a due request has waited this long for a connection (server saturated). */
+    maxLagMs?: number;
   },
 ): Promise<OpenLoopResult> {
   const conns = Array.from({ length: options.connections }, () => new RawConnection(target));
   await Promise.all(conns.map((c) => c.connect()));
-  const total = Math.max(1, Math.round(options.rate * options.durationS));
+  const scheduled = Math.max(1, Math.round(options.rate * options.durationS));
+  let total = scheduled;
+  let dispatched = 0;
+  let overloaded = false;
+  const maxLagMs = options.maxLagMs ?? 2_000;
   const interval = 1000 / options.rate;
   const latency = new Samples();
   const service = new Samples();
@@ -220,7 +229,10 @@ export async function openLoop(
 
   return new Promise<OpenLoopResult>((resolve) => {
     let timer: NodeJS.Timeout | undefined;
+    let ended = false;
     const finish = () => {
+      if (ended) return;
+      ended = true;
       clearTimeout(timer);
       clearTimeout(guard);
       for (const c of conns) c.close();
@@ -228,7 +240,9 @@ export async function openLoop(
       resolve({
         rate: options.rate,
         achievedRps: ok / (Math.max(lastDone - start, 1) / 1000),
-        scheduled: total,
+        scheduled,
+        dropped: scheduled - total,
+        overloaded,
         ok,
         non2xx,
         errors,
@@ -240,8 +254,19 @@ export async function openLoop(
 
     const dispatch = () => {
       while (qHead < queue.length && idle.length > 0) {
+        if (performance.now() - (start + queue[qHead]! * interval) > maxLagMs) {
+          // Saturated: what is queued would only measure the queue. Finish what is in flight.
+          overloaded = true;
+          total = dispatched;
+          next = total;
+          queue.length = 0;
+          qHead = 0;
+          if (finished === total) finish();
+          return;
+        }
         const i = queue[qHead++]!;
         const conn = idle.pop()!;
+        dispatched++;
         const due = start + i * interval;
         const request = options.build(i);
         const sentAt = performance.now();
@@ -255,6 +280,7 @@ export async function openLoop(
             latency.push(now - due);
             service.push(now - sentAt);
           } else non2xx++;
+          if (ended) return;
           idle.push(conn);
           if (finished === total) finish();
           else dispatch();

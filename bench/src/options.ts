@@ -12,6 +12,8 @@ export interface BenchOptions {
   durationS: number;
   /** Unmeasured seconds of the same load before each measured phase (JIT, caches, WAL). */
   warmupS: number;
+  /** B2 and Hugo closed loops alternate in this many rounds (the duration is split between them). */
+  rounds: number;
   /** Closed-loop and fixed-rate connections. */
   connections: number;
   /** Conversations the load is spread over (and delivery subscribers, one each). */
@@ -39,6 +41,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --quick                 ~30 s smoke run (2 s phases, 1,000 sockets)
   --duration <s>          measured seconds per load phase        (BENCH_DURATION, default 10; quick 2)
   --warmup <s>            warm-up seconds before each phase      (BENCH_WARMUP, default 2; quick 1)
+  --rounds <n>            B2/Hugo closed-loop alternations       (BENCH_ROUNDS, default 2)
   --connections <n>       HTTP connections                      (BENCH_CONNECTIONS, default 50)
   --conversations <n>     conversations the load is spread over (BENCH_CONVERSATIONS, default 50)
   --subscribers <n>       idle WebSocket subscribers             (BENCH_SUBSCRIBERS, default 5000; quick 1000)
@@ -74,6 +77,7 @@ export function parseOptions(
       quick: { type: "boolean" },
       duration: { type: "string" },
       warmup: { type: "string" },
+      rounds: { type: "string" },
       connections: { type: "string" },
       conversations: { type: "string" },
       subscribers: { type: "string" },
@@ -112,6 +116,7 @@ export function parseOptions(
     quick,
     durationS: pick("duration", values.duration, "BENCH_DURATION", 0.5, 10, 2),
     warmupS: pick("warmup", values.warmup, "BENCH_WARMUP", 0, 2, 1),
+    rounds: Math.round(pick("rounds", values.rounds, "BENCH_ROUNDS", 1, 2, 2)),
     connections: Math.round(pick("connections", values.connections, "BENCH_CONNECTIONS", 1, 50, 50)),
     conversations: Math.round(pick("conversations", values.conversations, "BENCH_CONVERSATIONS", 1, 50, 50)),
     subscribers: Math.round(pick("subscribers", values.subscribers, "BENCH_SUBSCRIBERS", 1, 5000, 1000)),

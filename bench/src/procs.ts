@@ -25,6 +25,10 @@ export interface MemSnapshot {
   /** VmRSS from /proc, bytes. */
   rss: number;
   heapUsed: number;
+  /** V8 heap reserved (used + free), bytes: what the heap contributes to RSS. */
+  heapTotal: number;
+  /** Memory outside the V8 heap held by JS objects (Buffers…), bytes. */
+  external: number;
   gcAvailable: boolean;
 }
 
@@ -37,7 +41,8 @@ export class ServerProcess {
   readonly #log: string[] = [];
   #memId = 0;
   readonly #cleanup: (() => void)[] = [];
-  readonly exited: Promise<number | null>;
+  /** Resolves with how the process ended: "code 0", "SIGTERM"… */
+  readonly exited: Promise<string>;
 
   constructor(name: string, child: ChildProcess) {
     this.name = name;
@@ -48,7 +53,9 @@ export class ServerProcess {
     };
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
-    this.exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      child.once("exit", (code, signal) => resolve(signal ?? `code ${code}`)),
+    );
   }
 
   get pid(): number {
@@ -74,10 +81,11 @@ export class ServerProcess {
   /** Optionally forces a GC in the server (through the agent), then reads its RSS. */
   async mem(gc: boolean): Promise<MemSnapshot> {
     const id = ++this.#memId;
-    const reply = await new Promise<{ heapUsed: number; gcAvailable: boolean }>((resolve, reject) => {
+    type Reply = Omit<MemSnapshot, "rss">;
+    const reply = await new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.name}: no memory answer`)), 10_000);
       const onMessage = (raw: unknown) => {
-        const msg = raw as { bench?: string; id?: number; heapUsed: number; gcAvailable: boolean };
+        const msg = raw as Reply & { bench?: string; id?: number };
         if (msg?.bench !== "mem" || msg.id !== id) return;
         clearTimeout(timer);
         this.child.off("message", onMessage);
@@ -86,7 +94,8 @@ export class ServerProcess {
       this.child.on("message", onMessage);
       this.child.send({ bench: "mem", id, gc });
     });
-    return { rss: this.rss(), heapUsed: reply.heapUsed, gcAvailable: reply.gcAvailable };
+    const { heapUsed, heapTotal, external, gcAvailable } = reply;
+    return { rss: this.rss(), heapUsed, heapTotal, external, gcAvailable };
   }
 
   /** SIGTERM (Hugo drains and exits; a CPU profile is written then), SIGKILL after a grace period. */
@@ -139,9 +148,11 @@ export function waitForMessage<T>(
       cleanup();
       resolve(msg);
     };
-    const onExit = (code: number | null) => {
+    const onExit = (code: number | null, signal: string | null) => {
       cleanup();
-      reject(new Error(`${proc.name} exited (code ${code}) before it was ready\n${proc.output()}`));
+      reject(
+        new Error(`${proc.name} exited (${signal ?? `code ${code}`}) before it was ready\n${proc.output()}`),
+      );
     };
     const cleanup = () => {
       clearTimeout(timer);

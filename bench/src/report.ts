@@ -20,6 +20,9 @@ const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) :
 const fmtMB = (b: number) => (Number.isFinite(b) ? `${(b / MiB).toFixed(1)}` : "—");
 const fmtKB = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(1)} KB` : "—");
 
+const rateSource = (r: BenchResults) =>
+  r.meta.options.rate === undefined ? "½ × B2 max" : "set by --rate, not ½ × B2 max";
+
 export function evaluateTargets(
   r: BenchResults,
   options: Pick<BenchOptions, "deliveryRate" | "connections" | "subscribers">,
@@ -48,21 +51,27 @@ export function evaluateTargets(
 
   // 2. p99 at half of B2's max.
   {
-    const label = `p99 at ${r.rate.rate ? fmtInt(r.rate.rate) : "½ × B2 max"} req/s (½ × B2 max)`;
+    const label = `p99 at ${r.rate.rate ? fmtInt(r.rate.rate) : "½ × B2 max"} req/s (${rateSource(r)})`;
     const { b2, hugo } = r.rate;
     if (b2 && hugo) {
       const ratio = hugo.latency.p99 / b2.latency.p99;
-      const behind = hugo.achievedRps < 0.95 * hugo.rate;
+      const behind = hugo.overloaded || hugo.achievedRps < 0.95 * hugo.rate;
       const bad = hugo.non2xx + hugo.errors;
+      // B2 failing to hold half of its own closed-loop maximum means the machine was busy meanwhile.
+      const b2Behind = b2.overloaded || b2.achievedRps < 0.95 * b2.rate;
       targets.push({
         id: "rate_p99",
         label,
-        status: ratio <= 3 && bad === 0 ? "PASS" : "MISS",
+        status: ratio <= 3 && bad === 0 && !hugo.overloaded ? "PASS" : "MISS",
         value: ratio,
         limit: "≤ 3.00× B2",
         detail:
           `Hugo ${fmt(hugo.latency.p99)} / B2 ${fmt(b2.latency.p99)} ms` +
           (behind ? `; Hugo kept up with only ${fmtInt(hugo.achievedRps)} req/s` : "") +
+          (hugo.overloaded ? ` (saturated: stopped ${fmtInt(hugo.dropped)} requests early)` : "") +
+          (b2Behind
+            ? `; WARNING: B2 itself only held ${fmtInt(b2.achievedRps)} req/s — the machine was busy, rerun`
+            : "") +
           (bad ? `; ${bad} failed requests` : ""),
       });
     } else nm("rate_p99", label, "≤ 3.00× B2", "phase not run");
@@ -180,13 +189,18 @@ export function formatReport(r: BenchResults): string {
         `${fmtMB(v.rss.before)} → ${fmtMB(v.rss.peak)}`,
       ]);
     }
-    out.push(table(rows), "  (autocannon latencies have 1 ms resolution)", "");
+    out.push(
+      table(rows),
+      `  (B2 and Hugo alternate in ${o.rounds} round(s) of ${fmt(o.durationS / o.rounds, 1)} s; p50 request-weighted, p99/max the worst round;` +
+        " autocannon latencies have 1 ms resolution)",
+      "",
+    );
   }
 
   const rt = r.rate;
   if (rt.b2 || rt.hugo) {
     out.push(
-      `Fixed rate ${fmtInt(rt.rate ?? 0)} req/s (½ × B2 max), open loop, ${o.connections} connections — ms from the scheduled send`,
+      `Fixed rate ${fmtInt(rt.rate ?? 0)} req/s (${rateSource(r)}), open loop, ${o.connections} connections — ms from the scheduled send`,
     );
     const rows = [
       [
@@ -200,6 +214,7 @@ export function formatReport(r: BenchResults): string {
         "service p99",
         "failed",
         "RSS MB peak",
+        "",
       ],
     ];
     for (const [name, v] of [
@@ -218,6 +233,7 @@ export function formatReport(r: BenchResults): string {
         fmt(v.service.p99),
         fmtInt(v.non2xx + v.errors),
         fmtMB(v.rss.peak),
+        v.overloaded ? `SATURATED: > 2 s behind, ${fmtInt(v.dropped)} not sent` : "",
       ]);
     }
     out.push(table(rows), "");
@@ -255,9 +271,22 @@ export function formatReport(r: BenchResults): string {
 
   const m = r.memory;
   if (m.b4 || m.hugo) {
-    out.push(`Idle subscribed WebSockets (${fmtInt(o.subscribers)}), server RSS after settle + GC`);
+    out.push(
+      `Idle subscribed WebSockets (${fmtInt(o.subscribers)}), server RSS after settle + GC; per-socket growth of RSS and of the V8 heap`,
+    );
     const rows = [
-      ["server", "connected", "open s", "RSS MB before", "RSS MB after", "per socket", "× B4", "heap/socket"],
+      [
+        "server",
+        "connected",
+        "open s",
+        "RSS MB before",
+        "RSS MB after",
+        "per socket",
+        "× B4",
+        "heap used",
+        "heap reserved",
+        "external",
+      ],
     ];
     for (const [name, v] of [
       ["B4   bare ws", m.b4],
@@ -277,17 +306,24 @@ export function formatReport(r: BenchResults): string {
         fmtKB(v.perConnection),
         m.b4 ? `${fmt(v.perConnection / m.b4.perConnection)}×` : "—",
         fmtKB(v.heapPerConnection),
+        fmtKB(v.heapTotalPerConnection),
+        fmtKB(v.externalPerConnection),
       ]);
     }
     out.push(table(rows), "");
   }
 
   if (r.idle.hugo) {
-    const i = r.idle.hugo;
-    out.push(
-      `Hugo idle: ${fmtMB(i.rss)} MB RSS after ${o.settleMs} ms settle + GC (${fmtMB(i.rssBeforeGc)} MB before GC, heap ${fmtMB(i.heapUsed)} MB), started in ${fmt(i.startMs / 1000, 1)} s`,
-      "",
-    );
+    out.push(`Idle server, RSS after ${o.settleMs} ms settle + GC`);
+    const rows = [["server", "RSS MB", "before GC", "heap MB", "started in s"]];
+    for (const [name, i] of [
+      ["B0   node:http (node + TS stripping floor)", r.idle.b0],
+      ["Hugo main.ts serve, demo data", r.idle.hugo],
+    ] as const) {
+      if (i)
+        rows.push([name, fmtMB(i.rss), fmtMB(i.rssBeforeGc), fmtMB(i.heapUsed), fmt(i.startMs / 1000, 1)]);
+    }
+    out.push(table(rows), "");
   }
 
   out.push("Targets");

@@ -38,7 +38,9 @@ async function start(env: Record<string, string>): Promise<Started> {
 }
 
 const exitCode = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", resolve)));
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", resolve),
+  );
 
 describe.each(["sqlite", "postgres"] as const)("hugo serve on %s", (dialect) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hugo-main-"));
@@ -77,7 +79,7 @@ describe.each(["sqlite", "postgres"] as const)("hugo serve on %s", (dialect) => 
     await new Promise((r) => setTimeout(r, 5));
     first.child.kill("SIGTERM");
     const statuses = await Promise.all(inflight);
-    expect(await exitCode(first.child)).toBe(0);
+    expect(await exitCode(first.child), first.output()).toBe(0);
     expect(statuses.every((s) => s === 202 || s === 503 || s === "refused")).toBe(true);
     const acknowledged = statuses.filter((s) => s === 202).length;
 

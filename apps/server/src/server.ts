@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { Config } from "./config.ts";
 import { ConversationService } from "./core/conversations.ts";
 import { randomHex } from "./core/crypto.ts";
+import { type JobLogger, type JobQueue, silentJobLogger } from "./core/jobs.ts";
 import { OperatorService } from "./core/operators.ts";
 import type { Stores } from "./core/ports.ts";
 import { type DemoSeed, seedDemo } from "./core/seed.ts";
@@ -14,6 +15,8 @@ import { migrateToLatest } from "./db/migrations.ts";
 import { createStores } from "./db/stores.ts";
 import { buildHttpApp } from "./http/app.ts";
 import { IDEMPOTENCY_TTL_MS } from "./http/idempotency.ts";
+import { createJobQueue } from "./jobs/create-queue.ts";
+import { createJobHandlers } from "./jobs/handlers.ts";
 import { Hub } from "./realtime/hub.ts";
 import { PgNotifier } from "./realtime/pg-notifier.ts";
 
@@ -22,6 +25,8 @@ export interface Hugo {
   database: Database;
   stores: Stores;
   hub: Hub;
+  /** The durable job queue; its worker runs in this process when `config.worker`. */
+  jobs: JobQueue;
   app: FastifyInstance;
   services: {
     conversations: ConversationService;
@@ -35,6 +40,8 @@ export interface Hugo {
   listen(): Promise<string>;
   /** Stops accepting work, drains in-flight requests and jobs, closes the database. */
   close(): Promise<void>;
+  /** What close() is waiting for (for the shutdown-timeout message). */
+  readonly closingStep: string;
 }
 
 /** The server secret: HUGO_SECRET, else a random one kept in DATA_DIR/secret (mode 0600). */
@@ -59,6 +66,16 @@ export async function createHugo(config: Config, options: { sqliteFile?: string 
   });
   await migrateToLatest(database.db, database.dialect);
   const stores = createStores(database.db, database.sqlite);
+  // The queue exists before the app (state changes enqueue through it); it logs to the app's logger.
+  let jobLog: JobLogger = silentJobLogger;
+  const jobs = await createJobQueue(database, {
+    concurrency: config.jobConcurrency,
+    logger: {
+      debug: (obj, msg) => jobLog.debug(obj, msg),
+      warn: (obj, msg) => jobLog.warn(obj, msg),
+      error: (obj, msg) => jobLog.error(obj, msg),
+    },
+  });
   // Realtime follows the event log; on PostgreSQL other processes are nudged with LISTEN/NOTIFY.
   const hub = new Hub({
     store: stores.conversations,
@@ -89,6 +106,8 @@ export async function createHugo(config: Config, options: { sqliteFile?: string 
     },
   });
   await hub.start(app.log);
+  jobLog = app.log;
+  if (config.worker) jobs.start(createJobHandlers({ stores }));
 
   const purge = setInterval(
     () => {
@@ -101,11 +120,13 @@ export async function createHugo(config: Config, options: { sqliteFile?: string 
   purge.unref();
 
   let closing: Promise<void> | undefined;
+  let closingStep = "running";
   return {
     config,
     database,
     stores,
     hub,
+    jobs,
     app,
     services,
     secret,
@@ -113,12 +134,23 @@ export async function createHugo(config: Config, options: { sqliteFile?: string 
     async listen() {
       return app.listen({ port: config.port, host: config.host });
     },
+    get closingStep() {
+      return closingStep;
+    },
     close() {
       closing ??= (async () => {
         clearInterval(purge);
+        closingStep = "draining HTTP requests";
         await app.close();
+        // After requests have drained (they may enqueue), before the database closes; the hub stays
+        // up meanwhile, since running jobs may still publish events.
+        closingStep = "draining jobs";
+        await jobs.stop();
+        closingStep = "closing realtime";
         await hub.close();
+        closingStep = "closing the database";
         await database.close();
+        closingStep = "closed";
       })();
       return closing;
     },

@@ -32,6 +32,8 @@ export async function freshPostgres(): Promise<TestDatabase> {
       await database.close().catch(() => {});
       const c = new pg.Client({ connectionString: TEST_PG_URL });
       await c.connect();
+      // graphile-worker (the PostgreSQL job queue) keeps its tables in a sibling schema.
+      await c.query(`drop schema if exists ${schema}_graphile_worker cascade`);
       await c.query(`drop schema if exists ${schema} cascade`);
       await c.end();
     },

@@ -120,11 +120,15 @@ export class ConversationService {
           },
           { eventName: eventNameFor(input.from), stateAfter: (state) => nextState(state, input, stealth) },
         );
-        if (!appended) throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
+        if (!appended)
+          throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
         this.#sink.committed(appended.events);
         return appended.message;
       } catch (error) {
-        const retry = error instanceof AppError && error.reason === "fingerprint_conflict" && input.fingerprint === undefined;
+        const retry =
+          error instanceof AppError &&
+          error.reason === "fingerprint_conflict" &&
+          input.fingerprint === undefined;
         if (!retry || attempt >= 3) throw error;
       }
     }

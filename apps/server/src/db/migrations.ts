@@ -196,7 +196,17 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
     provider: { getMigrations: async () => migrations(dialect) } satisfies MigrationProvider,
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+    // Kysely's existence checks introspect every schema of the database; one dropped or altered at that
+    // moment by someone else fails the read-only check, which is safe to repeat.
+    const code = (error as { code?: string }).code;
+    if (attempt >= 5 || !code || !INTROSPECTION_RACES.has(code))
+      throw error instanceof Error ? error : new Error(String(error));
+    await new Promise((r) => setTimeout(r, 50 * attempt));
+  }
 }
+
+// undefined_schema, undefined_table, undefined_column, internal_error (catalog lookups racing a drop).
+const INTROSPECTION_RACES = new Set(["3F000", "42P01", "42703", "XX000"]);

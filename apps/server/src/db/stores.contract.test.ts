@@ -257,14 +257,18 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       await stores.conversations.create(c);
       const results = await Promise.allSettled(
         [1, 2, 3, 2, 4].map((fp) =>
-          stores.conversations.appendMessage(websiteId, c.session_id, text(`fp${fp}`, "user", fp), { eventName: "message:send" }),
+          stores.conversations.appendMessage(websiteId, c.session_id, text(`fp${fp}`, "user", fp), {
+            eventName: "message:send",
+          }),
         ),
       );
       // Exactly one of the two fingerprint-2 writes loses (which one depends on the dialect's scheduling).
       expect(results.filter((r) => r.status === "rejected")).toHaveLength(1);
       const rejected = results.findIndex((r) => r.status === "rejected");
       expect([1, 3]).toContain(rejected);
-      expect((results[rejected] as PromiseRejectedResult).reason).toMatchObject({ reason: "fingerprint_conflict" });
+      expect((results[rejected] as PromiseRejectedResult).reason).toMatchObject({
+        reason: "fingerprint_conflict",
+      });
       const messages = await stores.conversations.listMessages(websiteId, c.session_id, { limit: 10 });
       expect(messages.map((m) => m.fingerprint).sort()).toEqual([1, 2, 3, 4]);
       expect(messages.map((m) => m.seq)).toEqual([2, 3, 4, 5]);

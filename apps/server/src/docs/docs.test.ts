@@ -3,7 +3,7 @@ import path from "node:path";
 import { ERROR_REASONS } from "@hugo/protocol";
 import { describe, expect, it } from "vitest";
 import { ENV_VARS } from "../config.ts";
-import { ROOT, errorsMarkdown, readmeWithConfig } from "./generate.ts";
+import { errorsMarkdown, ROOT, readmeWithConfig } from "./generate.ts";
 
 describe("generated documentation", () => {
   it("docs/ERRORS.md lists exactly the error catalog (run `npm run docs` after changing it)", () => {
@@ -25,7 +25,8 @@ describe("generated documentation", () => {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) walk(full);
         else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts")) {
-          for (const m of fs.readFileSync(full, "utf8").matchAll(/process\.env\.([A-Z_][A-Z0-9_]*)/g)) seen.add(m[1]!);
+          for (const m of fs.readFileSync(full, "utf8").matchAll(/process\.env\.([A-Z_][A-Z0-9_]*)/g))
+            seen.add(m[1]!);
         }
       }
     };

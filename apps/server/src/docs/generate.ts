@@ -9,7 +9,9 @@ import { ENV_VARS } from "../config.ts";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 
 export function errorsMarkdown(): string {
-  const rows = ERROR_REASONS.map((r) => `| \`${r}\` | ${ErrorCatalog[r].status} | ${ErrorCatalog[r].message} |`);
+  const rows = ERROR_REASONS.map(
+    (r) => `| \`${r}\` | ${ErrorCatalog[r].status} | ${ErrorCatalog[r].message} |`,
+  );
   return [
     "# Error reasons",
     "",

@@ -223,7 +223,9 @@ describe.each(["sqlite", "postgres"] as const)("crisp-api client against Hugo on
     const stranger = new Crisp();
     stranger.setRestHost(server.url);
     stranger.authenticateTier("plugin", server.seed.token.identifier, "0".repeat(64));
-    await expect((stranger as unknown as LooseClient).website.createNewConversation(websiteId)).rejects.toMatchObject({
+    await expect(
+      (stranger as unknown as LooseClient).website.createNewConversation(websiteId),
+    ).rejects.toMatchObject({
       code: 401,
       message: "unauthorized",
     });

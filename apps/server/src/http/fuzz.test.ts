@@ -155,16 +155,14 @@ describe.each(["sqlite", "postgres"] as const)("malformed-request fuzzing on %s"
     );
     const request = fc.oneof(
       // Mutated bodies on every writing route, with a valid token.
-      fc
-        .constantFrom(...templates)
-        .chain((t) =>
-          brokenBody(t).map((payload) => ({
-            method: t.method,
-            url: t.url,
-            payload,
-            headers: { authorization: good, "content-type": "application/json" },
-          })),
-        ),
+      fc.constantFrom(...templates).chain((t) =>
+        brokenBody(t).map((payload) => ({
+          method: t.method,
+          url: t.url,
+          payload,
+          headers: { authorization: good, "content-type": "application/json" },
+        })),
+      ),
       // Garbage ids in paths (reads and writes).
       fc
         .tuple(

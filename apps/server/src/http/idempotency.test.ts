@@ -36,7 +36,9 @@ describe.each(["sqlite", "postgres"] as const)("Idempotency-Key on %s", (dialect
   it("creates once for concurrent duplicates and answers each with the original status and body", async () => {
     const before = await countConversations();
     const key = randomUUID();
-    const results = await Promise.all(Array.from({ length: 12 }, () => post(`/v1/website/${site}/conversation`, {}, key)));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => post(`/v1/website/${site}/conversation`, {}, key)),
+    );
     expect(await countConversations()).toBe(before + 1);
     expect(new Set(results.map((r) => r.status))).toEqual(new Set([201]));
     expect(new Set(results.map((r) => r.text)).size).toBe(1);
@@ -57,20 +59,35 @@ describe.each(["sqlite", "postgres"] as const)("Idempotency-Key on %s", (dialect
     expect(messages.filter((m) => m.content === "only once")).toHaveLength(1);
     const reused = await post(path, { ...body, content: "something else" }, key);
     expect(reused.status).toBe(422);
-    expect(JSON.parse(reused.text)).toMatchObject({ error: true, reason: "idempotency_key_reused", data: { field: "Idempotency-Key" } });
+    expect(JSON.parse(reused.text)).toMatchObject({
+      error: true,
+      reason: "idempotency_key_reused",
+      data: { field: "Idempotency-Key" },
+    });
     const onOtherPath = await post(`/v1/website/${site}/conversation`, {}, key);
     expect(onOtherPath.status).toBe(422);
   });
 
   it("does not store client errors as successes, and validates the key", async () => {
     const key = randomUUID();
-    const bad = await post(`/v1/website/${site}/conversation/${server.seed.sessionId}/message`, { type: "text" }, key);
+    const bad = await post(
+      `/v1/website/${site}/conversation/${server.seed.sessionId}/message`,
+      { type: "text" },
+      key,
+    );
     expect(bad.status).toBe(400);
-    const replay = await post(`/v1/website/${site}/conversation/${server.seed.sessionId}/message`, { type: "text" }, key);
+    const replay = await post(
+      `/v1/website/${site}/conversation/${server.seed.sessionId}/message`,
+      { type: "text" },
+      key,
+    );
     expect(replay.status).toBe(400);
     const tooLong = await post(`/v1/website/${site}/conversation`, {}, "k".repeat(300));
     expect(tooLong.status).toBe(400);
-    expect(JSON.parse(tooLong.text)).toMatchObject({ reason: "invalid_header", data: { field: "Idempotency-Key" } });
+    expect(JSON.parse(tooLong.text)).toMatchObject({
+      reason: "invalid_header",
+      data: { field: "Idempotency-Key" },
+    });
   });
 
   it("keeps keys per website token scope: the same key elsewhere is a new request", async () => {
@@ -80,7 +97,11 @@ describe.each(["sqlite", "postgres"] as const)("Idempotency-Key on %s", (dialect
     const token = await server.hugo.services.tokens.create(other.id, { name: "other" });
     const res = await fetch(`${server.url}/v1/website/${other.id}/conversation`, {
       method: "POST",
-      headers: { authorization: `Bearer ${token.token}`, "content-type": "application/json", "idempotency-key": key },
+      headers: {
+        authorization: `Bearer ${token.token}`,
+        "content-type": "application/json",
+        "idempotency-key": key,
+      },
       body: "{}",
     });
     expect(res.status).toBe(201);

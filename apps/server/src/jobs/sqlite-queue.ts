@@ -150,7 +150,11 @@ export class SqliteJobQueue implements JobQueue {
         coalesce(sum(case when locked_until is null and attempts >= max_attempts then 1 else 0 end), 0) as failed
       from jobs`.execute(this.#db);
     const r = row.rows[0];
-    return { pending: Number(r?.pending ?? 0), running: Number(r?.running ?? 0), failed: Number(r?.failed ?? 0) };
+    return {
+      pending: Number(r?.pending ?? 0),
+      running: Number(r?.running ?? 0),
+      failed: Number(r?.failed ?? 0),
+    };
   }
 
   async listFailed(limit = 100): Promise<FailedJob[]> {

@@ -1,0 +1,83 @@
+/**
+ * Smoke test of the harness, not of Hugo's speed: every phase runs briefly against real processes
+ * (B0, B2, B4, `main.ts serve`) and must produce numbers. No timing assertions.
+ */
+import { describe, expect, it } from "vitest";
+import { runBench } from "./bench.ts";
+import { parseResponse } from "./load.ts";
+import { type BenchOptions, parseOptions } from "./options.ts";
+import { formatReport } from "./report.ts";
+import { summarize } from "./stats.ts";
+
+const positive = (n: number | undefined) => expect(n).toBeGreaterThan(0);
+
+describe("bench harness", () => {
+  it("parses HTTP responses with content-length and chunked bodies", () => {
+    const cl = Buffer.from("HTTP/1.1 202 Accepted\r\nContent-Length: 5\r\n\r\nhello");
+    expect(parseResponse(cl)).toEqual({ status: 202, end: cl.length });
+    expect(parseResponse(cl.subarray(0, cl.length - 1))).toBeUndefined();
+    const chunked = Buffer.from(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    );
+    expect(parseResponse(chunked)).toEqual({ status: 200, end: chunked.length });
+    expect(parseResponse(chunked.subarray(0, chunked.length - 2))).toBeUndefined();
+  });
+
+  it("takes nearest-rank percentiles", () => {
+    const s = summarize(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect([s.p50, s.p99, s.max]).toEqual([50, 99, 100]);
+  });
+
+  it("runs every phase in quick mode against real processes", { timeout: 60_000 }, async () => {
+    const options = parseOptions(
+      [
+        "--quick",
+        "--duration=1",
+        "--warmup=0.5",
+        "--connections=10",
+        "--conversations=10",
+        "--subscribers=200",
+        "--delivery-rate=200",
+        "--settle=300",
+        "--rate=300",
+      ],
+      {},
+    ) as BenchOptions;
+    const r = await runBench(options);
+
+    for (const t of [r.throughput.b0, r.throughput.b2, r.throughput.hugo]) {
+      positive(t?.rps);
+      // autocannon's histogram has 1 ms resolution: a sub-millisecond server reads 0.
+      expect(t?.latency.p99).toBeGreaterThanOrEqual(0);
+      positive(t?.rss.peak);
+    }
+    positive(r.rate.rate);
+    for (const t of [r.rate.b2, r.rate.hugo]) {
+      positive(t?.ok);
+      positive(t?.latency.p99);
+    }
+    positive(r.delivery.b4?.delivered);
+    positive(r.delivery.b4?.latency.p99);
+    positive(r.memory.b4?.connected);
+    positive(r.memory.b4?.rssAfter);
+    positive(r.idle.hugo?.rss);
+    positive(r.idle.b0?.rss);
+    // The realtime endpoint may legitimately be missing; then it is reported, not measured.
+    const hd = r.delivery.hugo;
+    if (hd && !("skipped" in hd)) positive(hd.latency.p99);
+    const hm = r.memory.hugo;
+    if (hm && !("skipped" in hm)) positive(hm.connected);
+
+    expect(r.targets.map((t) => t.id)).toEqual([
+      "throughput",
+      "rate_p99",
+      "delivery_p99",
+      "socket_memory",
+      "idle_rss",
+    ]);
+    for (const t of r.targets) expect(["PASS", "MISS", "NOT MEASURED"]).toContain(t.status);
+    const report = formatReport(r);
+    expect(report).toContain("Targets");
+    expect(report).toMatch(/B2 {3}node:http \+ SQLite insert/);
+  });
+});
