@@ -26,7 +26,7 @@ interface Statements {
   bumpWebsite: Statement;
   insertEvent: Statement;
   write: (args: WriteArgs) => WriteResult;
-  /** Writes a batch in one transaction; each item in its own savepoint, so one failure spares the others. */
+  /** Writes a batch in one transaction; if any item fails, each is retried alone, so one failure spares the others. */
   writeBatch: (items: Pending[]) => void;
   queue: Pending[];
   scheduled: boolean;
@@ -74,7 +74,7 @@ function statements(sqlite: SQLiteDatabase): Statements {
   const insertEvent = sqlite.prepare(
     "insert into events (website_id, website_seq, session_id, seq, name, data, created_at) values (?, ?, ?, ?, ?, ?, ?)",
   );
-  const write = sqlite.transaction((a: WriteArgs) => {
+  const writeOne = (a: WriteArgs): WriteResult => {
     const { websiteId, sessionId, m } = a;
     const c = messageCounters(m);
     const conv = bumpConversation.get(
@@ -117,16 +117,28 @@ function statements(sqlite: SQLiteDatabase): Statements {
       };
     });
     return { message, events };
+  };
+  const write = sqlite.transaction(writeOne);
+  // The batch runs without a savepoint per message (they cost as much as the writes). A failure —
+  // rare: a duplicate client fingerprint — rolls the whole batch back, and each message is then
+  // written in its own transaction so only the failing one fails.
+  const writeAll = sqlite.transaction((items: Pending[]) => {
+    for (const item of items) item.result = writeOne(item.args);
   });
-  const writeBatch = sqlite.transaction((items: Pending[]) => {
-    for (const item of items) {
-      try {
-        item.result = write(item.args);
-      } catch (error) {
-        item.error = error;
+  const writeBatch = (items: Pending[]) => {
+    try {
+      writeAll(items);
+    } catch {
+      for (const item of items) {
+        item.result = undefined;
+        try {
+          item.result = write(item.args);
+        } catch (error) {
+          item.error = error;
+        }
       }
     }
-  });
+  };
   s = {
     bumpConversation,
     setState,
