@@ -21,7 +21,9 @@ async function serve() {
     stopping = true;
     hugo.app.log.info(`${signal}: draining requests and jobs`);
     const timer = setTimeout(() => {
-      console.error(`Shutdown took longer than ${config.shutdownTimeoutMs} ms (still ${hugo.closingStep}); exiting.`);
+      console.error(
+        `Shutdown took longer than ${config.shutdownTimeoutMs} ms (still ${hugo.closingStep}); exiting.`,
+      );
       process.exit(1);
     }, config.shutdownTimeoutMs);
     timer.unref();

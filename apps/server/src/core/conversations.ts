@@ -42,9 +42,6 @@ export function excerptOf(type: Message["type"], content: unknown): string {
   return text.replace(/\s+/g, " ").trim().slice(0, 200);
 }
 
-/** Visitor messages are `message:send`; operator, bot and agent messages are `message:received` (Crisp). */
-const eventNameFor = (from: Message["from"]) => (from === "user" ? "message:send" : "message:received");
-
 export interface CreateConversationInput {
   inbox_id?: string | null;
   meta?: Partial<ConversationMeta>;
@@ -118,7 +115,7 @@ export class ConversationService {
             stealth,
             excerpt: excerptOf(input.type, input.content),
           },
-          { eventName: eventNameFor(input.from), stateAfter: (state) => nextState(state, input, stealth) },
+          { stateAfter: (state) => nextState(state, input, stealth) },
         );
         if (!appended)
           throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);

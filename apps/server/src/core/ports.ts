@@ -118,7 +118,8 @@ export interface ConversationStore {
   find(websiteId: string, sessionId: string): Promise<Conversation | undefined>;
   list(websiteId: string, query: ConversationListQuery, page: number): Promise<Conversation[]>;
   /**
-   * Inserts a message, bumps counters, appends its event and — when `stateAfter` maps the current
+   * Inserts a message, bumps counters, appends its event (`message:send` from the visitor,
+   * `message:received` otherwise, as in Crisp) and — when `stateAfter` maps the current
    * state to a new one — changes the state with a `session:set_state` event, all atomically.
    * Undefined when the conversation is missing; throws `fingerprint_conflict` on a duplicate fingerprint.
    */
@@ -126,7 +127,7 @@ export interface ConversationStore {
     websiteId: string,
     sessionId: string,
     message: NewMessage,
-    options: { eventName: string; stateAfter?: (state: ConversationState) => ConversationState },
+    options?: { stateAfter?: (state: ConversationState) => ConversationState },
   ): Promise<{ message: Message; events: ConversationEvent[] } | undefined>;
   findMessage(websiteId: string, sessionId: string, fingerprint: number): Promise<Message | undefined>;
   listMessages(

@@ -2,7 +2,13 @@ import type { Conversation, ConversationListQuery, ConversationState, Message } 
 import type { Database as SQLiteDatabase } from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import type { ConversationChange, ConversationEvent, ConversationStore, NewMessage } from "../core/ports.ts";
-import { fingerprintConflict, messageCounters, messageRow } from "./message-rows.ts";
+import {
+  fingerprintConflict,
+  messageCounters,
+  messageEvent,
+  messageEventRow,
+  messageRow,
+} from "./message-rows.ts";
 import { fromConversation, toConversation, toEvent, toMessage } from "./rows.ts";
 import type { ConversationsTable, DB } from "./schema.ts";
 import { isUniqueViolation } from "./sql-errors.ts";
@@ -41,7 +47,10 @@ export async function appendEvent(
     data: JSON.stringify(data),
     created_at: now,
   };
-  await trx.insertInto("events").values(row).execute();
+  await trx
+    .insertInto("events")
+    .values({ ...row, is_message: 0 })
+    .execute();
   return toEvent(row);
 }
 
@@ -170,7 +179,7 @@ export class SqlConversationStore implements ConversationStore {
     websiteId: string,
     sessionId: string,
     m: NewMessage,
-    options: { eventName: string; stateAfter?: (state: ConversationState) => ConversationState },
+    options: { stateAfter?: (state: ConversationState) => ConversationState } = {},
   ): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
     if (this.#sqlite) return appendMessageSqlite(this.#db, this.#sqlite, websiteId, sessionId, m, options);
     return inTransaction(this.#db, async (trx) => {
@@ -189,35 +198,51 @@ export class SqlConversationStore implements ConversationStore {
         .returning(["last_seq", "state"])
         .executeTakeFirst();
       if (!conv) return undefined;
-      const row = messageRow(websiteId, sessionId, conv.last_seq, m);
+      const next = options.stateAfter?.(conv.state as ConversationState);
+      const stateSeq =
+        next && next !== conv.state
+          ? (
+              await trx
+                .updateTable("conversations")
+                .set((eb) => ({ state: next, last_seq: eb("last_seq", "+", 1) }))
+                .where("session_id", "=", sessionId)
+                .returning("last_seq")
+                .executeTakeFirstOrThrow()
+            ).last_seq
+          : undefined;
+      // Lock order is always conversation row, then website row.
+      const count = stateSeq === undefined ? 1 : 2;
+      const site = await trx
+        .updateTable("websites")
+        .set((eb) => ({ last_seq: eb("last_seq", "+", count) }))
+        .where("id", "=", websiteId)
+        .returning("last_seq")
+        .executeTakeFirstOrThrow();
+      const row = messageRow(websiteId, sessionId, conv.last_seq, site.last_seq - count + 1, m);
       try {
         await trx.insertInto("messages").values(row).execute();
       } catch (error) {
         throw isUniqueViolation(error) ? fingerprintConflict(m.fingerprint) : error;
       }
-      const message = toMessage(row);
-      const events = [
-        await appendEvent(
-          trx,
-          websiteId,
-          { id: sessionId, seq: conv.last_seq },
-          options.eventName,
-          message,
-          m.timestamp,
-        ),
-      ];
-      const next = options.stateAfter?.(conv.state as ConversationState);
-      if (next && next !== conv.state) {
-        const changed = await applyChange(
-          trx,
-          websiteId,
-          sessionId,
-          { state: next },
-          { name: "session:set_state", data: { state: next } },
-        );
-        if (changed) events.push(changed.event);
+      const events = [messageEvent(row)];
+      await trx.insertInto("events").values(messageEventRow(row)).execute();
+      if (stateSeq !== undefined) {
+        const stateEvent = {
+          website_id: websiteId,
+          website_seq: site.last_seq,
+          session_id: sessionId,
+          seq: stateSeq,
+          name: "session:set_state",
+          data: JSON.stringify({ state: next }),
+          created_at: m.timestamp,
+        };
+        await trx
+          .insertInto("events")
+          .values({ ...stateEvent, is_message: 0 })
+          .execute();
+        events.push(toEvent(stateEvent));
       }
-      return { message, events };
+      return { message: events[0]!.data as Message, events };
     });
   }
 
@@ -308,6 +333,22 @@ export class SqlConversationStore implements ConversationStore {
 
   remove(websiteId: string, sessionId: string): Promise<ConversationEvent | undefined> {
     return inTransaction(this.#db, async (trx) => {
+      // Messages first (the conversation's foreign key would cascade them away unseen): the log keeps
+      // its sequence without holes, and the removed messages' events say so instead of holding them.
+      const gone = await trx
+        .deleteFrom("messages")
+        .where("website_id", "=", websiteId)
+        .where("session_id", "=", sessionId)
+        .returning(["website_seq", "fingerprint"])
+        .execute();
+      for (const { website_seq, fingerprint } of gone) {
+        await trx
+          .updateTable("events")
+          .set({ name: "message:removed", data: JSON.stringify({ fingerprint }), is_message: 0 })
+          .where("website_id", "=", websiteId)
+          .where("website_seq", "=", website_seq)
+          .execute();
+      }
       const removed = await trx
         .deleteFrom("conversations")
         .where("website_id", "=", websiteId)
@@ -315,7 +356,6 @@ export class SqlConversationStore implements ConversationStore {
         .returning("last_seq")
         .executeTakeFirst();
       if (!removed) return undefined;
-      await trx.deleteFrom("messages").where("session_id", "=", sessionId).execute();
       const session = { id: sessionId, seq: removed.last_seq + 1 };
       return appendEvent(trx, websiteId, session, "session:removed", { session_id: sessionId }, Date.now());
     });
@@ -325,12 +365,55 @@ export class SqlConversationStore implements ConversationStore {
     websiteId: string,
     from: { sessionId?: string | undefined; after: number; limit: number },
   ): Promise<ConversationEvent[]> {
-    let query = this.#db.selectFrom("events").selectAll().where("website_id", "=", websiteId);
-    query = from.sessionId
-      ? query.where("session_id", "=", from.sessionId).where("seq", ">", from.after).orderBy("seq")
-      : query.where("website_seq", ">", from.after).orderBy("website_seq");
-    const rows = await query.limit(from.limit).execute();
-    return rows.map(toEvent);
+    if (from.sessionId) {
+      // A conversation's log: its message rows merged with its other events, by seq.
+      const [others, messages] = await Promise.all([
+        this.#db
+          .selectFrom("events")
+          .select(["website_id", "website_seq", "session_id", "seq", "name", "data", "created_at"])
+          .where("session_id", "=", from.sessionId)
+          .where("is_message", "=", 0)
+          .where("seq", ">", from.after)
+          .where("website_id", "=", websiteId)
+          .orderBy("seq")
+          .limit(from.limit)
+          .execute(),
+        this.#db
+          .selectFrom("messages")
+          .selectAll()
+          .where("session_id", "=", from.sessionId)
+          .where("seq", ">", from.after)
+          .where("website_id", "=", websiteId)
+          .orderBy("seq")
+          .limit(from.limit)
+          .execute(),
+      ]);
+      return [...others.map(toEvent), ...messages.map(messageEvent)]
+        .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0))
+        .slice(0, from.limit);
+    }
+    const rows = await this.#db
+      .selectFrom("events")
+      .selectAll()
+      .where("website_id", "=", websiteId)
+      .where("website_seq", ">", from.after)
+      .orderBy("website_seq")
+      .limit(from.limit)
+      .execute();
+    const wanted = rows.filter((r) => r.is_message === 1).map((r) => r.website_seq);
+    const messages = wanted.length
+      ? await this.#db
+          .selectFrom("messages")
+          .selectAll()
+          .where("website_id", "=", websiteId)
+          .where("website_seq", "in", wanted)
+          .execute()
+      : [];
+    const bySeq = new Map(messages.map((m) => [m.website_seq, m]));
+    return rows.map((r) => {
+      const message = r.is_message === 1 ? bySeq.get(r.website_seq) : undefined;
+      return message ? messageEvent(message) : toEvent(r);
+    });
   }
 
   async lastSeq(websiteId: string, sessionId?: string): Promise<number | undefined> {

@@ -1,5 +1,6 @@
 import { AppError } from "../core/errors.ts";
-import type { NewMessage } from "../core/ports.ts";
+import type { ConversationEvent, NewMessage } from "../core/ports.ts";
+import { toMessage } from "./rows.ts";
 import type { MessagesTable } from "./schema.ts";
 
 /** How a new message moves a conversation's counters: the same rule for every implementation. */
@@ -12,7 +13,13 @@ export function messageCounters(m: NewMessage) {
   };
 }
 
-export function messageRow(websiteId: string, sessionId: string, seq: number, m: NewMessage): MessagesTable {
+export function messageRow(
+  websiteId: string,
+  sessionId: string,
+  seq: number,
+  websiteSeq: number,
+  m: NewMessage,
+): MessagesTable {
   return {
     session_id: sessionId,
     fingerprint: m.fingerprint,
@@ -29,6 +36,37 @@ export function messageRow(websiteId: string, sessionId: string, seq: number, m:
     delivered: 0,
     edited: 0,
     timestamp: m.timestamp,
+    website_seq: websiteSeq,
+  };
+}
+
+/** Visitor messages are `message:send`; operator, bot and agent messages `message:received` (Crisp). */
+export const messageEventName = (sender: string) => (sender === "user" ? "message:send" : "message:received");
+
+/** A message row as the event that carries it. */
+export function messageEvent(row: MessagesTable): ConversationEvent {
+  return {
+    website_id: row.website_id,
+    website_seq: row.website_seq,
+    session_id: row.session_id,
+    seq: row.seq,
+    name: messageEventName(row.sender),
+    data: toMessage(row),
+    created_at: row.timestamp,
+  };
+}
+
+/** The events-table row of a message event: no data of its own. */
+export function messageEventRow(row: MessagesTable) {
+  return {
+    website_id: row.website_id,
+    website_seq: row.website_seq,
+    session_id: row.session_id,
+    seq: row.seq,
+    name: messageEventName(row.sender),
+    data: "null",
+    created_at: row.timestamp,
+    is_message: 1,
   };
 }
 

@@ -107,12 +107,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn("delivered", "integer", (c) => c.notNull())
           .addColumn("edited", "integer", (c) => c.notNull().defaultTo(0))
           .addColumn("timestamp", big, (c) => c.notNull())
+          .addColumn("website_seq", big, (c) => c.notNull())
           .addPrimaryKeyConstraint("messages_pk", ["session_id", "fingerprint"])
           .execute();
+        // Per-conversation index pages are what a message write costs (every conversation's tail is
+        // a different page): messages keep only their primary key per conversation. Their place in
+        // the website log is an append-only index; see docs/adr/0004-message-log-layout.md.
         await db.schema
-          .createIndex("messages_session_time")
+          .createIndex("messages_website_seq")
           .on("messages")
-          .columns(["session_id", "timestamp"])
+          .columns(["website_id", "website_seq"])
           .execute();
 
         await db.schema
@@ -124,12 +128,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn("name", "text", (c) => c.notNull())
           .addColumn("data", "text", (c) => c.notNull())
           .addColumn("created_at", big, (c) => c.notNull())
+          // 1: the event of a message row, whose data lives in `messages` (read back by website_seq).
+          .addColumn("is_message", "integer", (c) => c.notNull().defaultTo(0))
           .addPrimaryKeyConstraint("events_pk", ["website_id", "website_seq"])
           .execute();
+        // Other conversation events by conversation; message events are found through `messages`.
         await db.schema
           .createIndex("events_session_seq")
           .on("events")
           .columns(["session_id", "seq"])
+          .where(sql.ref("is_message"), "=", 0)
           .execute();
 
         await db.schema

@@ -77,7 +77,7 @@ export function toMessage(r: MessagesTable): Message {
   };
 }
 
-export function toEvent(r: EventsTable): ConversationEvent {
+export function toEvent(r: Omit<EventsTable, "is_message">): ConversationEvent {
   return {
     website_id: r.website_id,
     website_seq: r.website_seq,

@@ -97,6 +97,8 @@ export interface MessagesTable {
   delivered: number;
   edited: number;
   timestamp: number;
+  /** The website_seq of the message's event (messages are the data of their events). */
+  website_seq: number;
 }
 
 export interface EventsTable {
@@ -107,6 +109,8 @@ export interface EventsTable {
   name: string;
   data: string;
   created_at: number;
+  /** 1 when the event is a message's: its data is the `messages` row with the same website_seq. */
+  is_message: number;
 }
 
 export interface IdempotencyKeysTable {

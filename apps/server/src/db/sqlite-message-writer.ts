@@ -2,8 +2,13 @@ import type { ConversationState, Message } from "@hugo/protocol";
 import type { Database as SQLiteDatabase, Statement } from "better-sqlite3";
 import type { Kysely } from "kysely";
 import type { ConversationEvent, NewMessage } from "../core/ports.ts";
-import { fingerprintConflict, messageCounters, messageRow } from "./message-rows.ts";
-import { toMessage } from "./rows.ts";
+import {
+  fingerprintConflict,
+  messageCounters,
+  messageEvent,
+  messageEventRow,
+  messageRow,
+} from "./message-rows.ts";
 import type { DB } from "./schema.ts";
 import { isUniqueViolation } from "./sql-errors.ts";
 
@@ -44,7 +49,6 @@ interface WriteArgs {
   websiteId: string;
   sessionId: string;
   m: NewMessage;
-  eventName: string;
   stateAfter: ((state: ConversationState) => ConversationState) | undefined;
 }
 
@@ -64,15 +68,16 @@ function statements(sqlite: SQLiteDatabase): Statements {
   );
   const insertMessage = sqlite.prepare(
     `insert into messages (session_id, fingerprint, website_id, seq, type, sender, origin, content, user,
-       automated, stealth, read, delivered, edited, timestamp)
+       automated, stealth, read, delivered, edited, timestamp, website_seq)
      values (@session_id, @fingerprint, @website_id, @seq, @type, @sender, @origin, @content, @user,
-       @automated, @stealth, @read, @delivered, @edited, @timestamp)`,
+       @automated, @stealth, @read, @delivered, @edited, @timestamp, @website_seq)`,
   );
   const bumpWebsite = sqlite.prepare(
     "update websites set last_seq = last_seq + ? where id = ? returning last_seq",
   );
   const insertEvent = sqlite.prepare(
-    "insert into events (website_id, website_seq, session_id, seq, name, data, created_at) values (?, ?, ?, ?, ?, ?, ?)",
+    `insert into events (website_id, website_seq, session_id, seq, name, data, created_at, is_message)
+     values (@website_id, @website_seq, @session_id, @seq, @name, @data, @created_at, @is_message)`,
   );
   const writeOne = (a: WriteArgs): WriteResult => {
     const { websiteId, sessionId, m } = a;
@@ -87,36 +92,35 @@ function statements(sqlite: SQLiteDatabase): Statements {
       sessionId,
     ) as { last_seq: number; state: ConversationState } | undefined;
     if (!conv) return undefined;
-    const row = messageRow(websiteId, sessionId, conv.last_seq, m);
+    const next = a.stateAfter?.(conv.state);
+    const stateSeq =
+      next && next !== conv.state
+        ? (setState.get(next, m.timestamp, sessionId) as { last_seq: number }).last_seq
+        : undefined;
+    const count = stateSeq === undefined ? 1 : 2;
+    const site = bumpWebsite.get(count, websiteId) as { last_seq: number };
+    const row = messageRow(websiteId, sessionId, conv.last_seq, site.last_seq - count + 1, m);
     try {
       insertMessage.run(row);
     } catch (error) {
       throw isUniqueViolation(error) ? fingerprintConflict(m.fingerprint) : error;
     }
-    const message = toMessage(row);
-    const pending: { seq: number; name: string; data: unknown }[] = [
-      { seq: conv.last_seq, name: a.eventName, data: message },
-    ];
-    const next = a.stateAfter?.(conv.state);
-    if (next && next !== conv.state) {
-      const changed = setState.get(next, m.timestamp, sessionId) as { last_seq: number };
-      pending.push({ seq: changed.last_seq, name: "session:set_state", data: { state: next } });
-    }
-    const site = bumpWebsite.get(pending.length, websiteId) as { last_seq: number };
-    const events = pending.map((p, i): ConversationEvent => {
-      const websiteSeq = site.last_seq - pending.length + 1 + i;
-      insertEvent.run(websiteId, websiteSeq, sessionId, p.seq, p.name, JSON.stringify(p.data), m.timestamp);
-      return {
+    insertEvent.run(messageEventRow(row));
+    const events = [messageEvent(row)];
+    if (stateSeq !== undefined) {
+      const stateEvent = {
         website_id: websiteId,
-        website_seq: websiteSeq,
+        website_seq: site.last_seq,
         session_id: sessionId,
-        seq: p.seq,
-        name: p.name,
-        data: p.data,
+        seq: stateSeq,
+        name: "session:set_state",
+        data: { state: next },
         created_at: m.timestamp,
       };
-    });
-    return { message, events };
+      insertEvent.run({ ...stateEvent, data: JSON.stringify(stateEvent.data), is_message: 0 });
+      events.push(stateEvent);
+    }
+    return { message: events[0]!.data as Message, events };
   };
   const write = sqlite.transaction(writeOne);
   // The batch runs without a savepoint per message (they cost as much as the writes). A failure —
@@ -160,10 +164,10 @@ export async function appendMessageSqlite(
   websiteId: string,
   sessionId: string,
   m: NewMessage,
-  options: { eventName: string; stateAfter?: (state: ConversationState) => ConversationState },
+  options: { stateAfter?: (state: ConversationState) => ConversationState },
 ): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
   const st = statements(sqlite);
-  const args = { websiteId, sessionId, m, eventName: options.eventName, stateAfter: options.stateAfter };
+  const args = { websiteId, sessionId, m, stateAfter: options.stateAfter };
   if (db.isTransaction) return st.write(args);
   // Group commit: messages arriving in the same turn of the event loop share one transaction, so
   // the commit (most of the cost) is paid once per batch. Each caller still gets its answer only

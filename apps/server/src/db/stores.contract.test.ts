@@ -178,20 +178,14 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
       const before = (await stores.conversations.lastSeq(websiteId))!;
-      const a = await stores.conversations.appendMessage(websiteId, c.session_id, text("one"), {
-        eventName: "message:send",
-      });
-      const b = await stores.conversations.appendMessage(websiteId, c.session_id, text("two", "operator"), {
-        eventName: "message:received",
-      });
+      const a = await stores.conversations.appendMessage(websiteId, c.session_id, text("one"));
+      const b = await stores.conversations.appendMessage(websiteId, c.session_id, text("two", "operator"));
       expect(a?.message.seq).toBe(2);
       expect(b?.message.seq).toBe(3);
       expect(a?.events.map((e) => e.website_seq)).toEqual([before + 1]);
       expect(b?.events.map((e) => e.website_seq)).toEqual([before + 2]);
       expect(
-        await stores.conversations.appendMessage(otherWebsiteId, c.session_id, text("x"), {
-          eventName: "message:send",
-        }),
+        await stores.conversations.appendMessage(otherWebsiteId, c.session_id, text("x")),
       ).toBeUndefined();
       const found = await stores.conversations.find(websiteId, c.session_id);
       expect(found).toMatchObject({ last_message: "two", unread: { operator: 1, visitor: 1 }, last_seq: 3 });
@@ -220,9 +214,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       const start = (await stores.conversations.lastSeq(websiteId))!;
       await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
-          stores.conversations.appendMessage(websiteId, c.session_id, text(`m${i}`), {
-            eventName: "message:send",
-          }),
+          stores.conversations.appendMessage(websiteId, c.session_id, text(`m${i}`)),
         ),
       );
       const events = await stores.conversations.readEvents(websiteId, { after: start, limit: 100 });
@@ -238,13 +230,9 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
     it("refuses a duplicate fingerprint in one conversation and writes nothing", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
-      await stores.conversations.appendMessage(websiteId, c.session_id, text("one", "user", 42), {
-        eventName: "message:send",
-      });
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("one", "user", 42));
       await expect(
-        stores.conversations.appendMessage(websiteId, c.session_id, text("again", "user", 42), {
-          eventName: "message:send",
-        }),
+        stores.conversations.appendMessage(websiteId, c.session_id, text("again", "user", 42)),
       ).rejects.toMatchObject({ reason: "fingerprint_conflict" });
       expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({
         last_seq: 2,
@@ -257,9 +245,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       await stores.conversations.create(c);
       const results = await Promise.allSettled(
         [1, 2, 3, 2, 4].map((fp) =>
-          stores.conversations.appendMessage(websiteId, c.session_id, text(`fp${fp}`, "user", fp), {
-            eventName: "message:send",
-          }),
+          stores.conversations.appendMessage(websiteId, c.session_id, text(`fp${fp}`, "user", fp)),
         ),
       );
       // Exactly one of the two fingerprint-2 writes loses (which one depends on the dialect's scheduling).
@@ -283,7 +269,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
           websiteId,
           c.session_id,
           { ...text(`m${i}`), timestamp: t0 + i },
-          { eventName: "message:send" },
+          {},
         );
       }
       const last2 = await stores.conversations.listMessages(websiteId, c.session_id, { limit: 2 });
@@ -312,7 +298,6 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
         c.session_id,
         text("reply", "operator"),
         {
-          eventName: "message:received",
           stateAfter: (state) => {
             seen.push(state);
             return "unresolved";
@@ -334,10 +319,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
         websiteId,
         c.session_id,
         text("again", "operator"),
-        {
-          eventName: "message:received",
-          stateAfter: (state) => state,
-        },
+        { stateAfter: (state) => state },
       );
       expect(same?.events).toHaveLength(1);
     });
@@ -345,12 +327,8 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
     it("applies changes with an event, and marks messages read", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
-      await stores.conversations.appendMessage(websiteId, c.session_id, text("hi"), {
-        eventName: "message:send",
-      });
-      await stores.conversations.appendMessage(websiteId, c.session_id, text("hello"), {
-        eventName: "message:send",
-      });
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("hi"));
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("hello"));
       const changed = await stores.conversations.change(
         websiteId,
         c.session_id,
@@ -427,12 +405,22 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
     it("removes a conversation and its messages, leaving a removal event", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
-      await stores.conversations.appendMessage(websiteId, c.session_id, text("bye"), {
-        eventName: "message:send",
-      });
+      await stores.conversations.appendMessage(websiteId, c.session_id, text("bye"));
       expect(await stores.conversations.remove(otherWebsiteId, c.session_id)).toBeUndefined();
+      const logStart = (await stores.conversations.lastSeq(websiteId))! - 2;
+      const before = await stores.conversations.readEvents(websiteId, { after: logStart, limit: 10 });
+      expect(before.map((e) => e.name)).toEqual(["session:created", "message:send"]);
+      expect((before[1]!.data as { content: string }).content).toBe("bye");
       const event = await stores.conversations.remove(websiteId, c.session_id);
       expect(event).toMatchObject({ name: "session:removed", session_id: c.session_id, seq: 3 });
+      // The website log keeps its sequence without holes, but no longer holds the message.
+      const after = await stores.conversations.readEvents(websiteId, { after: logStart, limit: 10 });
+      expect(after.map((e) => [e.website_seq, e.name])).toEqual([
+        [logStart + 1, "session:created"],
+        [logStart + 2, "message:removed"],
+        [logStart + 3, "session:removed"],
+      ]);
+      expect(JSON.stringify(after)).not.toContain("bye");
       expect(await stores.conversations.find(websiteId, c.session_id)).toBeUndefined();
       expect(await stores.conversations.listMessages(websiteId, c.session_id, { limit: 10 })).toEqual([]);
     });
@@ -442,9 +430,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       await expect(
         stores.transaction(async (tx) => {
           await tx.conversations.create(c);
-          await tx.conversations.appendMessage(websiteId, c.session_id, text("lost"), {
-            eventName: "message:send",
-          });
+          await tx.conversations.appendMessage(websiteId, c.session_id, text("lost"));
           throw new Error("boom");
         }),
       ).rejects.toThrow("boom");
