@@ -62,6 +62,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     await authorize(deps.tokens, request, scope, websiteId);
   });
   registerIdempotency(app, deps.stores.idempotency);
+  registerDrain(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -128,3 +129,22 @@ export type OpenApiDoc = {
     >
   >;
 };
+
+/**
+ * Graceful drain. `server.close()` closes the keep-alive connections that are idle at that moment;
+ * a connection whose request is still running becomes idle afterwards and would then hold the close
+ * open until the keep-alive timeout. While closing, every response says `Connection: close`, and
+ * connections that turned idle are closed as they appear.
+ */
+function registerDrain(app: FastifyInstance): void {
+  let draining: NodeJS.Timeout | undefined;
+  app.addHook("preClose", async () => {
+    draining = setInterval(() => app.server.closeIdleConnections(), 50);
+    draining.unref();
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (draining) reply.header("connection", "close");
+    return payload;
+  });
+  app.addHook("onClose", async () => clearInterval(draining));
+}

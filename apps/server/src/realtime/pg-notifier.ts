@@ -77,7 +77,8 @@ export class PgNotifier implements Notifier {
   }
 
   #schedule(): void {
-    if (this.#flushScheduled) return;
+    // Before start() there is no channel yet; other processes catch up at their next resync.
+    if (this.#flushScheduled || !this.#channel) return;
     this.#flushScheduled = true;
     setImmediate(() => {
       this.#flushScheduled = false;
