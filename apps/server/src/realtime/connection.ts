@@ -1,10 +1,13 @@
+import type { IncomingHttpHeaders } from "node:http";
 import { ClientFrame, RealtimeCloseCode, type ServerFrame } from "@hugo/protocol";
-import type { RawData, WebSocket } from "ws";
+import type { FastifyRequest } from "fastify";
+import { type RawData, WebSocket } from "ws";
 import type { ConversationService } from "../core/conversations.ts";
 import { AppError } from "../core/errors.ts";
 import type { ConversationStore } from "../core/ports.ts";
 import { parseBearer, requireScope, type TokenPrincipal, type TokenService } from "../core/tokens.ts";
 import { type VisitorPrincipal, verifyVisitorCredential } from "../core/visitor-credentials.ts";
+import { authenticate } from "../http/auth.ts";
 import { type ComposeSignal, encodeCompose, encodeFrame } from "./frames.ts";
 import type { Hub } from "./hub.ts";
 import type { RealtimeLog } from "./log.ts";
@@ -26,7 +29,30 @@ export interface OperatorPrincipal {
   kind: "operator";
   websiteId: string;
   tokenId: string;
-  reauthenticate(): Promise<TokenPrincipal>;
+  /** The credential as an `Authorization` header value (`Bearer …` or `Basic …`), verified again each time. */
+  authorization: string;
+}
+
+/**
+ * The API's header authentication (`http/auth.ts`, Bearer or Basic with X-Crisp-Tier). It reads
+ * only the request's headers, so a socket keeps a header value rather than its upgrade request.
+ */
+export function authenticateHeaders(
+  tokens: TokenService,
+  headers: IncomingHttpHeaders,
+): Promise<TokenPrincipal> {
+  return authenticate(tokens, { headers } as FastifyRequest);
+}
+
+const reauthenticate = (tokens: TokenService, principal: OperatorPrincipal) =>
+  authenticateHeaders(tokens, { authorization: principal.authorization });
+
+/**
+ * `ws`'s server-side socket with a slot for its Connection, so that the socket's listeners are
+ * functions shared by every socket rather than closures allocated per socket.
+ */
+export class RealtimeSocket extends WebSocket {
+  connection: Connection | undefined = undefined;
 }
 
 type Principal = OperatorPrincipal | VisitorPrincipal;
@@ -45,30 +71,42 @@ const MAX_QUEUED = 64;
 export class Connection implements SubscriptionOwner {
   /** Cleared on every ping; a pong or any frame sets it. */
   alive = true;
-  readonly gone: Promise<void>;
-  readonly #socket: WebSocket;
+  readonly #socket: RealtimeSocket;
   readonly #deps: ConnectionDeps;
-  readonly #subs = new Map<string, Subscription>();
+  /**
+   * At most MAX_SUBSCRIPTIONS, found by session id (null: the website); an idle socket usually
+   * holds one, so a small array rather than a Map. Created on the first subscribe.
+   */
+  #subs: Subscription[] | undefined;
   #principal: Principal | undefined;
   #closed = false;
-  #markGone!: () => void;
+  /** Created only when a replay waits on it. */
+  #gone: PromiseWithResolvers<void> | undefined;
   #authTimer: NodeJS.Timeout | undefined;
-  #queue: Promise<void> = Promise.resolve();
+  /** Client frames are handled one at a time; the chain exists only while frames are in flight. */
+  #queue: Promise<void> | undefined;
   #queued = 0;
   #bucket = BUCKET;
   #bucketAt = Date.now();
 
-  constructor(socket: WebSocket, deps: ConnectionDeps, principal?: OperatorPrincipal) {
+  // Shared by every socket: `this` is the socket, which points to its connection.
+  static readonly #onMessage = function (this: WebSocket, data: RawData, isBinary: boolean): void {
+    (this as RealtimeSocket).connection!.#receive(data, isBinary);
+  };
+  static readonly #onPong = function (this: WebSocket): void {
+    (this as RealtimeSocket).connection!.alive = true;
+  };
+  static readonly #onClose = function (this: WebSocket): void {
+    (this as RealtimeSocket).connection!.#teardown();
+  };
+
+  constructor(socket: RealtimeSocket, deps: ConnectionDeps, principal?: OperatorPrincipal) {
     this.#socket = socket;
     this.#deps = deps;
-    this.gone = new Promise((resolve) => {
-      this.#markGone = resolve;
-    });
-    socket.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
-    socket.on("pong", () => {
-      this.alive = true;
-    });
-    socket.on("close", () => this.#teardown());
+    socket.connection = this;
+    socket.on("message", Connection.#onMessage);
+    socket.on("pong", Connection.#onPong);
+    socket.on("close", Connection.#onClose);
     if (principal) this.#ready(principal);
     else {
       this.#authTimer = setTimeout(() => {
@@ -91,6 +129,13 @@ export class Connection implements SubscriptionOwner {
     return this.#deps.maxBufferedBytes / 4;
   }
 
+  /** Resolves when the connection is gone. */
+  get gone(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    this.#gone ??= Promise.withResolvers<void>();
+    return this.#gone.promise;
+  }
+
   send(frame: string): void {
     this.#write(frame);
   }
@@ -109,8 +154,7 @@ export class Connection implements SubscriptionOwner {
   failed(sub: Subscription, error: unknown): void {
     // A replay cut short by the socket (or the server) closing is no error worth reporting.
     if (this.#closed) return;
-    const key = sub.sessionId ?? "*";
-    if (this.#subs.get(key) === sub) this.#subs.delete(key);
+    this.#forget(sub);
     this.#error(error, sub.sessionId);
   }
 
@@ -132,7 +176,7 @@ export class Connection implements SubscriptionOwner {
     if (principal?.kind === "operator") {
       let check = checks.get(principal.tokenId);
       if (!check) {
-        check = principal.reauthenticate();
+        check = reauthenticate(this.#deps.tokens, principal);
         checks.set(principal.tokenId, check);
       }
       check.catch((err) => {
@@ -192,7 +236,7 @@ export class Connection implements SubscriptionOwner {
 
   // --- receiving -----------------------------------------------------------------------------
 
-  #onMessage(data: RawData, isBinary: boolean): void {
+  #receive(data: RawData, isBinary: boolean): void {
     this.alive = true;
     if (this.#closed) return;
     const now = Date.now();
@@ -207,11 +251,12 @@ export class Connection implements SubscriptionOwner {
     if (!frame) return;
     // One frame at a time, so "auth" then "subscribe" sent back to back work in that order.
     this.#queued++;
-    this.#queue = this.#queue
+    this.#queue = (this.#queue ?? Promise.resolve())
       .then(() => this.#handle(frame))
       .catch((err) => this.#error(err, frame.type === "subscribe" ? (frame.session_id ?? null) : undefined))
       .finally(() => {
-        this.#queued--;
+        // The last frame in flight done: nothing is chained on the queue, let it go.
+        if (--this.#queued === 0) this.#queue = undefined;
       });
   }
 
@@ -261,8 +306,11 @@ export class Connection implements SubscriptionOwner {
         return this.#subscribe(principal, frame.session_id, frame.after);
       case "unsubscribe": {
         const sessionId = principal.kind === "visitor" ? principal.sessionId : (frame.session_id ?? null);
-        this.#subs.get(sessionId ?? "*")?.cancel();
-        this.#subs.delete(sessionId ?? "*");
+        const sub = this.#find(sessionId);
+        if (sub) {
+          sub.cancel();
+          this.#forget(sub);
+        }
         this.#sendFrame({ type: "unsubscribed", session_id: sessionId });
         return;
       }
@@ -271,17 +319,21 @@ export class Connection implements SubscriptionOwner {
     }
   }
 
-  async #authenticate(token: string): Promise<void> {
+  async #authenticate(credential: string): Promise<void> {
     try {
-      const bearer = parseBearer(token);
+      const bearer = parseBearer(credential);
       if (bearer) {
-        const reauthenticate = () => this.#deps.tokens.authenticate(bearer.identifier, bearer.key);
-        const token = await reauthenticate();
+        const token = await this.#deps.tokens.authenticate(bearer.identifier, bearer.key);
         requireScope(token, "conversations:read");
-        this.#ready({ kind: "operator", websiteId: token.websiteId, tokenId: token.tokenId, reauthenticate });
+        this.#ready({
+          kind: "operator",
+          websiteId: token.websiteId,
+          tokenId: token.tokenId,
+          authorization: `Bearer ${credential}`,
+        });
         return;
       }
-      const visitor = verifyVisitorCredential(this.#deps.secret, token);
+      const visitor = verifyVisitorCredential(this.#deps.secret, credential);
       if (!visitor)
         throw new AppError("unauthorized", "Unknown token: send an API token or a visitor credential.");
       this.#ready(visitor);
@@ -319,12 +371,15 @@ export class Connection implements SubscriptionOwner {
       if (this.#closed) return;
       sessionId = requested ?? null;
     }
-    const key = sessionId ?? "*";
-    const existing = this.#subs.get(key);
-    if (!existing && this.#subs.size >= MAX_SUBSCRIPTIONS) throw new AppError("too_many_subscriptions");
-    existing?.cancel();
+    const existing = this.#find(sessionId);
+    if (!existing && (this.#subs?.length ?? 0) >= MAX_SUBSCRIPTIONS)
+      throw new AppError("too_many_subscriptions");
     const sub = new Subscription(this.#deps.hub, this.#deps.store, this, principal.websiteId, sessionId);
-    this.#subs.set(key, sub);
+    if (existing) {
+      existing.cancel();
+      this.#subs![this.#subs!.indexOf(existing)] = sub;
+    } else if (this.#subs) this.#subs.push(sub);
+    else this.#subs = [sub];
     // In the background: a long replay must not hold up this socket's other frames.
     void sub.start(after);
   }
@@ -354,7 +409,7 @@ export class Connection implements SubscriptionOwner {
   ): Promise<void> {
     let token: TokenPrincipal;
     try {
-      token = await principal.reauthenticate();
+      token = await reauthenticate(this.#deps.tokens, principal);
     } catch (err) {
       this.#error(err);
       this.close(RealtimeCloseCode.unauthorized, "unauthorized");
@@ -363,12 +418,22 @@ export class Connection implements SubscriptionOwner {
     requireScope(token, scope);
   }
 
+  #find(sessionId: string | null): Subscription | undefined {
+    return this.#subs?.find((sub) => sub.sessionId === sessionId);
+  }
+
+  #forget(sub: Subscription): void {
+    const i = this.#subs?.indexOf(sub) ?? -1;
+    if (i >= 0) this.#subs!.splice(i, 1);
+  }
+
   #teardown(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#authTimer);
-    for (const sub of this.#subs.values()) sub.cancel();
-    this.#subs.clear();
-    this.#markGone();
+    const subs = this.#subs;
+    this.#subs = undefined;
+    for (const sub of subs ?? []) sub.cancel();
+    this.#gone?.resolve();
   }
 }

@@ -40,7 +40,8 @@ export class Subscription implements FeedSubscriber {
   readonly #owner: SubscriptionOwner;
   #state: "replaying" | "live" | "closed" = "replaying";
   #cursor = 0;
-  #held: ConversationEvent[] = [];
+  /** Live events that arrived during a replay; allocated by the first one. */
+  #held: ConversationEvent[] | undefined;
   #overflow = false;
   #announced = false;
 
@@ -78,7 +79,7 @@ export class Subscription implements FeedSubscriber {
   cancel(): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
-    this.#held = [];
+    this.#held = undefined;
     this.#hub.detach(this.websiteId, this);
   }
 
@@ -87,7 +88,8 @@ export class Subscription implements FeedSubscriber {
     const key = this.#key(event);
     if (this.#state === "replaying") {
       if (key <= this.#cursor) return;
-      if (this.#held.length < MAX_HELD) this.#held.push(event);
+      if (!this.#held) this.#held = [event];
+      else if (this.#held.length < MAX_HELD) this.#held.push(event);
       else this.#overflow = true;
       return;
     }
@@ -147,13 +149,13 @@ export class Subscription implements FeedSubscriber {
       // means reading the log again. No await from here to "live", so nothing slips in between.
       if (this.#overflow) {
         this.#overflow = false;
-        this.#held = [];
+        this.#held = undefined;
         continue;
       }
       const held = this.#held;
-      this.#held = [];
+      this.#held = undefined;
       let hole = false;
-      for (const event of held) {
+      for (const event of held ?? []) {
         const key = this.#key(event);
         if (key <= this.#cursor) continue;
         if (key !== this.#cursor + 1) {
