@@ -64,6 +64,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string;
+  /** The embedded database file, used when `databaseUrl` is unset. */
+  sqliteFile: string;
   databaseUrl: string | undefined;
   publicUrl: string;
   secret: string | undefined;
@@ -92,6 +94,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     port: e.PORT,
     host: e.HOST,
     dataDir: path.resolve(e.DATA_DIR),
+    sqliteFile: path.join(path.resolve(e.DATA_DIR), "hugo.sqlite"),
     databaseUrl: e.DATABASE_URL,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
     secret: e.HUGO_SECRET,

@@ -1,4 +1,3 @@
-import path from "node:path";
 import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrations.ts";
@@ -35,7 +34,7 @@ async function serve() {
   const address = await hugo.listen();
   // With PORT=0 the OS picks the port: print the real one.
   const base = config.port === 0 ? address.replace("0.0.0.0", "127.0.0.1") : config.publicUrl;
-  const db = config.databaseUrl ? "PostgreSQL" : `SQLite (${path.join(config.dataDir, "hugo.sqlite")})`;
+  const db = config.databaseUrl ? "PostgreSQL" : `SQLite (${config.sqliteFile})`;
   const lines = [`Hugo is running at ${base}  (database: ${db})`, `  API reference: ${base}/api/docs`];
   if (hugo.seed) {
     const s = hugo.seed;
@@ -61,7 +60,7 @@ async function migrate() {
   const config = loadConfig(process.env);
   const database = openDatabase({
     databaseUrl: config.databaseUrl,
-    sqliteFile: path.join(config.dataDir, "hugo.sqlite"),
+    sqliteFile: config.sqliteFile,
   });
   const applied = await migrateToLatest(database.db, database.dialect);
   console.log(applied.length ? `Applied: ${applied.join(", ")}` : "Schema is up to date.");

@@ -59,11 +59,8 @@ function loadSecret(config: Config): string {
 }
 
 /** Composition root: opens the database, migrates, wires the core, the HTTP app, realtime and jobs. */
-export async function createHugo(config: Config, options: { sqliteFile?: string } = {}): Promise<Hugo> {
-  const database = openDatabase({
-    databaseUrl: config.databaseUrl,
-    sqliteFile: options.sqliteFile ?? path.join(config.dataDir, "hugo.sqlite"),
-  });
+export async function createHugo(config: Config): Promise<Hugo> {
+  const database = openDatabase({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile });
   await migrateToLatest(database.db, database.dialect);
   const stores = createStores(database.db, database.sqlite);
   // The queue exists before the app (state changes enqueue through it); it logs to the app's logger.
