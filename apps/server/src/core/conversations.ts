@@ -10,7 +10,7 @@ import {
 } from "@hugo/protocol";
 import { AppError } from "./errors.ts";
 import { newFingerprint, newSessionId } from "./ids.ts";
-import type { EventSink, Stores } from "./ports.ts";
+import type { ConversationEvent, EventSink, Stores } from "./ports.ts";
 
 export const EMPTY_META: ConversationMeta = {
   nickname: "",
@@ -74,7 +74,7 @@ export class ConversationService {
       last_seq: 1,
     };
     const event = await this.#stores.conversations.create(conversation);
-    this.#sink.committed([event]);
+    this.#publish([event]);
     return conversation;
   }
 
@@ -119,7 +119,7 @@ export class ConversationService {
         );
         if (!appended)
           throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
-        this.#sink.committed(appended.events);
+        this.#publish(appended.events);
         return appended.message;
       } catch (error) {
         const retry =
@@ -173,7 +173,7 @@ export class ConversationService {
       );
       return changed!;
     });
-    this.#sink.committed([conversation.event]);
+    this.#publish([conversation.event]);
     return conversation.conversation.meta;
   }
 
@@ -215,7 +215,7 @@ export class ConversationService {
   ): Promise<number[]> {
     const result = await this.#stores.conversations.markRead(websiteId, sessionId, reader, fingerprints);
     if (!result) throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
-    this.#sink.committed([result.event]);
+    this.#publish([result.event]);
     return result.fingerprints;
   }
 
@@ -234,7 +234,12 @@ export class ConversationService {
   async remove(websiteId: string, sessionId: string): Promise<void> {
     const event = await this.#stores.conversations.remove(websiteId, sessionId);
     if (!event) throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
-    this.#sink.committed([event]);
+    this.#publish([event]);
+  }
+
+  /** Realtime hears of events only once they are committed. */
+  #publish(events: ConversationEvent[]): void {
+    this.#stores.afterCommit(() => this.#sink.committed(events));
   }
 
   async #change(
@@ -246,7 +251,7 @@ export class ConversationService {
   ): Promise<Conversation> {
     const changed = await this.#stores.conversations.change(websiteId, sessionId, change, { name, data });
     if (!changed) throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
-    this.#sink.committed([changed.event]);
+    this.#publish([changed.event]);
     return changed.conversation;
   }
 }

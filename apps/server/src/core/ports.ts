@@ -184,7 +184,10 @@ export interface KvStore {
   setIfAbsent(key: string, value: string): Promise<string>;
 }
 
-/** Every store over one executor: the database, or a transaction so several writes commit together. */
+/**
+ * Every store. Writes made while `transaction`/`atomically` runs — through any store, at any depth —
+ * join one database transaction (the db layer carries it in AsyncLocalStorage).
+ */
 export interface Stores {
   websites: WebsiteStore;
   operators: OperatorStore;
@@ -192,9 +195,13 @@ export interface Stores {
   conversations: ConversationStore;
   idempotency: IdempotencyStore;
   kv: KvStore;
-  /** Runs `fn` with stores bound to one transaction (joins the current one if any). */
+  /** Runs `fn` in one transaction (joining the current one if any), passing these stores. */
   transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
-  /** Opaque handle of the executor, for ports (the job queue) that must join the same transaction. */
+  /** Runs `fn` in one transaction that every store call inside joins. */
+  atomically<T>(fn: () => Promise<T>): Promise<T>;
+  /** Runs `fn` after the current transaction commits (never if it rolls back); at once outside one. */
+  afterCommit(fn: () => void): void;
+  /** Opaque handle of the current executor, for ports (the job queue) that must write in the same transaction. */
   readonly executor: unknown;
 }
 

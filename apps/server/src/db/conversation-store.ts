@@ -13,6 +13,7 @@ import { fromConversation, toConversation, toEvent, toMessage } from "./rows.ts"
 import type { ConversationsTable, DB } from "./schema.ts";
 import { isUniqueViolation } from "./sql-errors.ts";
 import { appendMessageSqlite } from "./sqlite-message-writer.ts";
+import { executor } from "./tx-context.ts";
 
 /** Runs `fn` in a transaction, joining the caller's when there is one. */
 export function inTransaction<T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
@@ -100,11 +101,15 @@ export async function applyChange(
 }
 
 export class SqlConversationStore implements ConversationStore {
-  readonly #db: Kysely<DB>;
+  readonly #root: Kysely<DB>;
+  /** The caller's transaction when there is one (see tx-context.ts), else the database. */
+  get #db(): Kysely<DB> {
+    return executor(this.#root);
+  }
   readonly #sqlite: SQLiteDatabase | undefined;
   /** With the raw SQLite handle, appending a message (the hottest write) uses prepared statements. */
   constructor(db: Kysely<DB>, sqlite?: SQLiteDatabase) {
-    this.#db = db;
+    this.#root = db;
     this.#sqlite = sqlite;
   }
 

@@ -2,11 +2,16 @@ import type { Kysely } from "kysely";
 import type { IdempotencyClaim, IdempotencyStore } from "../core/ports.ts";
 import type { DB } from "./schema.ts";
 import { isUniqueViolation } from "./sql-errors.ts";
+import { executor } from "./tx-context.ts";
 
 export class SqlIdempotencyStore implements IdempotencyStore {
-  readonly #db: Kysely<DB>;
+  readonly #root: Kysely<DB>;
+  /** The caller's transaction when there is one (see tx-context.ts), else the database. */
+  get #db(): Kysely<DB> {
+    return executor(this.#root);
+  }
   constructor(db: Kysely<DB>) {
-    this.#db = db;
+    this.#root = db;
   }
 
   async claim(

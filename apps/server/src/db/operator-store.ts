@@ -2,13 +2,18 @@ import type { OperatorRole } from "@hugo/protocol";
 import type { Kysely } from "kysely";
 import type { Membership, OperatorRecord, OperatorStore } from "../core/ports.ts";
 import type { DB } from "./schema.ts";
+import { executor } from "./tx-context.ts";
 
 const columns = ["id", "email", "name", "password_hash", "created_at", "last_login_at"] as const;
 
 export class SqlOperatorStore implements OperatorStore {
-  readonly #db: Kysely<DB>;
+  readonly #root: Kysely<DB>;
+  /** The caller's transaction when there is one (see tx-context.ts), else the database. */
+  get #db(): Kysely<DB> {
+    return executor(this.#root);
+  }
   constructor(db: Kysely<DB>) {
-    this.#db = db;
+    this.#root = db;
   }
   async create(operator: OperatorRecord): Promise<void> {
     await this.#db.insertInto("operators").values(operator).execute();

@@ -6,21 +6,24 @@ import { SqlIdempotencyStore } from "./idempotency-store.ts";
 import { SqlOperatorStore } from "./operator-store.ts";
 import type { DB } from "./schema.ts";
 import { SqlTokenStore } from "./token-store.ts";
+import { afterCommit, atomically, executor } from "./tx-context.ts";
 import { SqlKvStore, SqlWebsiteStore } from "./website-store.ts";
 
 /** `sqlite` (the raw better-sqlite3 handle) enables prepared-statement fast paths on SQLite. */
 export function createStores(db: Kysely<DB>, sqlite?: SQLiteDatabase): Stores {
-  return {
+  const stores: Stores = {
     websites: new SqlWebsiteStore(db),
     operators: new SqlOperatorStore(db),
     tokens: new SqlTokenStore(db),
     conversations: new SqlConversationStore(db, sqlite),
     idempotency: new SqlIdempotencyStore(db),
     kv: new SqlKvStore(db),
-    executor: db,
-    transaction: (fn) =>
-      db.isTransaction
-        ? fn(createStores(db, sqlite))
-        : db.transaction().execute((trx) => fn(createStores(trx, sqlite))),
+    get executor() {
+      return executor(db);
+    },
+    transaction: (fn) => atomically(db, () => fn(stores)),
+    atomically: (fn) => atomically(db, fn),
+    afterCommit: (fn) => afterCommit(db, fn),
   };
+  return stores;
 }

@@ -2,11 +2,16 @@ import type { Kysely } from "kysely";
 import type { TokenRecord, TokenStore } from "../core/ports.ts";
 import { toToken } from "./rows.ts";
 import type { DB } from "./schema.ts";
+import { executor } from "./tx-context.ts";
 
 export class SqlTokenStore implements TokenStore {
-  readonly #db: Kysely<DB>;
+  readonly #root: Kysely<DB>;
+  /** The caller's transaction when there is one (see tx-context.ts), else the database. */
+  get #db(): Kysely<DB> {
+    return executor(this.#root);
+  }
   constructor(db: Kysely<DB>) {
-    this.#db = db;
+    this.#root = db;
   }
   async create(t: TokenRecord): Promise<void> {
     await this.#db

@@ -1,13 +1,18 @@
 import type { Kysely } from "kysely";
 import type { KvStore, Website, WebsiteStore } from "../core/ports.ts";
 import type { DB } from "./schema.ts";
+import { executor } from "./tx-context.ts";
 
 const columns = ["id", "name", "domain", "created_at"] as const;
 
 export class SqlWebsiteStore implements WebsiteStore {
-  readonly #db: Kysely<DB>;
+  readonly #root: Kysely<DB>;
+  /** The caller's transaction when there is one (see tx-context.ts), else the database. */
+  get #db(): Kysely<DB> {
+    return executor(this.#root);
+  }
   constructor(db: Kysely<DB>) {
-    this.#db = db;
+    this.#root = db;
   }
   async create(w: Website): Promise<void> {
     await this.#db
@@ -33,9 +38,12 @@ export class SqlWebsiteStore implements WebsiteStore {
 }
 
 export class SqlKvStore implements KvStore {
-  readonly #db: Kysely<DB>;
+  readonly #root: Kysely<DB>;
+  get #db(): Kysely<DB> {
+    return executor(this.#root);
+  }
   constructor(db: Kysely<DB>) {
-    this.#db = db;
+    this.#root = db;
   }
   async get(key: string): Promise<string | undefined> {
     const row = await this.#db.selectFrom("kv").select("value").where("key", "=", key).executeTakeFirst();

@@ -61,7 +61,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     const websiteId = (request.params as { website_id?: string } | undefined)?.website_id;
     await authorize(deps.tokens, request, scope, websiteId);
   });
-  registerIdempotency(app, deps.stores.idempotency);
+  registerIdempotency(app, deps.stores);
   registerDrain(app);
 
   await app.register(fastifySwagger, {

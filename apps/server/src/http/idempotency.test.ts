@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningHugo, startHugo } from "../../test/hugo.ts";
 
@@ -66,6 +67,41 @@ describe.each(["sqlite", "postgres"] as const)("Idempotency-Key on %s", (dialect
     });
     const onOtherPath = await post(`/v1/website/${site}/conversation`, {}, key);
     expect(onOtherPath.status).toBe(422);
+  });
+
+  it("commits the creation and its stored answer together: if storing the answer fails, nothing was created", async () => {
+    const db = server.hugo.database.db;
+    // A real trigger makes the database refuse to record the answer, as a crash at that point would.
+    if (dialect === "sqlite") {
+      await sql`create trigger refuse_answer before update of status on idempotency_keys
+        when new.status is not null begin select raise(abort, 'refused by test'); end`.execute(db);
+    } else {
+      await sql`create function refuse_answer() returns trigger language plpgsql as $$
+        begin raise exception 'refused by test'; end $$`.execute(db);
+      await sql`create trigger refuse_answer before update on idempotency_keys for each row
+        when (new.status is not null) execute function refuse_answer()`.execute(db);
+    }
+    const before = await countConversations();
+    const key = randomUUID();
+    try {
+      const failed = await post(`/v1/website/${site}/conversation`, {}, key);
+      expect(failed.status).toBe(500);
+      expect(await countConversations()).toBe(before);
+    } finally {
+      await sql`drop trigger refuse_answer${sql.raw(dialect === "postgres" ? " on idempotency_keys" : "")}`.execute(
+        db,
+      );
+      if (dialect === "postgres") await sql`drop function refuse_answer()`.execute(db);
+    }
+    // The failed attempt released its claim: the retry runs, creates exactly once, and is then replayed.
+    const retried = await post(`/v1/website/${site}/conversation`, {}, key);
+    expect(retried).toMatchObject({ status: 201, replayed: null });
+    expect(await countConversations()).toBe(before + 1);
+    expect(await post(`/v1/website/${site}/conversation`, {}, key)).toMatchObject({
+      status: 201,
+      replayed: "true",
+      text: retried.text,
+    });
   });
 
   it("does not store client errors as successes, and validates the key", async () => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { sha256Hex } from "../core/crypto.ts";
 import { AppError } from "../core/errors.ts";
-import type { IdempotencyStore } from "../core/ports.ts";
+import type { Stores } from "../core/ports.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -20,7 +20,32 @@ const KEY_RE = /^[\x21-\x7e]{1,255}$/;
  * the same request get the stored status and body (`Idempotent-Replayed: true`), even when they
  * arrive while the first is still running; the same key on a different request is a 422.
  */
-export function registerIdempotency(app: FastifyInstance, store: IdempotencyStore): void {
+export function registerIdempotency(app: FastifyInstance, stores: Stores): void {
+  const store = stores.idempotency;
+  // A POST with a key runs in one transaction with the write of its stored answer: a crash leaves
+  // either both (a retry replays) or neither (a retry runs it afresh) — never a second creation.
+  // Handlers must therefore return their payload (not reply.send it) so it is stored before commit.
+  app.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.includes("POST")) return;
+    const handler = route.handler;
+    route.handler = async function idempotent(this: FastifyInstance, request, reply) {
+      const idem = request.idempotency;
+      if (!idem) return handler.call(this, request, reply);
+      return stores.atomically(async () => {
+        const payload = await handler.call(this, request, reply);
+        if (reply.sent || payload === undefined) {
+          throw new Error(
+            `POST ${route.url} sent its reply itself; idempotent routes must return the payload`,
+          );
+        }
+        await store.complete(idem.scope, idem.key, reply.statusCode, JSON.stringify(payload));
+        request.idempotency = undefined;
+        return payload;
+      });
+    };
+  });
+
   app.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.method !== "POST") return;
     const raw = request.headers["idempotency-key"];

@@ -78,7 +78,11 @@ export const managementRoutes =
           response: { 201: Envelope(CreatedToken), ...errorResponses },
         },
       },
-      async (req, reply) => reply.code(201).send(ok(await tokens.create(site(req), req.body), "added")),
+      async (req, reply) => {
+        const created = await tokens.create(site(req), req.body);
+        reply.code(201);
+        return ok(created, "added");
+      },
     );
     app.delete(
       "/tokens/:token_id",
@@ -121,7 +125,11 @@ export const managementRoutes =
           response: { 201: Envelope(Operator), ...errorResponses },
         },
       },
-      async (req, reply) => reply.code(201).send(ok(await operators.create(site(req), req.body), "added")),
+      async (req, reply) => {
+        const created = await operators.create(site(req), req.body);
+        reply.code(201);
+        return ok(created, "added");
+      },
     );
     app.get(
       "/operators/:operator_id",

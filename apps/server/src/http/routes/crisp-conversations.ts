@@ -48,7 +48,8 @@ export const crispConversationRoutes =
       },
       async (req, reply) => {
         const c = await conversations.create(req.params.website_id);
-        return reply.code(201).send(ok({ session_id: c.session_id }, "added"));
+        reply.code(201);
+        return ok({ session_id: c.session_id }, "added");
       },
     );
 
@@ -133,7 +134,8 @@ export const crispConversationRoutes =
       },
       async (req, reply) => {
         const m = await conversations.sendMessage(req.params.website_id, req.params.session_id, req.body);
-        return reply.code(202).send(ok({ fingerprint: m.fingerprint }, "dispatched"));
+        reply.code(202);
+        return ok({ fingerprint: m.fingerprint }, "dispatched");
       },
     );
 
