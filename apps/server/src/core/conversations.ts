@@ -165,15 +165,23 @@ export class ConversationService {
         meta.data = merged;
       }
       if (meta.segments) meta.segments = [...new Set(meta.segments)];
-      const changed = await tx.conversations.change(
-        websiteId,
-        sessionId,
-        { meta },
-        { name: "session:set_meta", data: patch },
-      );
-      return changed!;
+      // One Crisp-named event per field (session:set_email, session:set_nickname, session:set_data, …),
+      // as web hooks and realtime clients written for Crisp expect; all in this transaction.
+      let result = { conversation: current, events: [] as ConversationEvent[] };
+      for (const [field, value] of Object.entries(meta) as [keyof ConversationMeta, unknown][]) {
+        const changed = await tx.conversations.change(
+          websiteId,
+          sessionId,
+          { meta: { [field]: value } },
+          { name: `session:set_${field}`, data: { [field]: value } },
+        );
+        if (!changed)
+          throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
+        result = { conversation: changed.conversation, events: [...result.events, changed.event] };
+      }
+      return result;
     });
-    this.#publish([conversation.event]);
+    this.#publish(conversation.events);
     return conversation.conversation.meta;
   }
 

@@ -6,7 +6,7 @@ export function messageVisibleToVisitor(message: { type?: unknown; stealth?: unk
 }
 
 // An allow-list, not a deny-list: a new event name stays operator-only until someone decides a
-// visitor may see it (session:created and session:set_meta, for instance, carry operator data).
+// visitor may see it (session:created and the session:set_<meta field> events, for instance, carry operator data).
 const VISITOR_EVENTS = new Set([
   "message:send",
   "message:received",

@@ -116,6 +116,18 @@ describe.each(["sqlite", "postgres"] as const)("crisp-api client against Hugo on
       segments: ["vip", "vip", "beta"],
       data: { plan: "pro", seats: 3 },
     });
+    // Each field changed is its own Crisp-named event, in order, in the conversation's log.
+    const events = await server.hugo.stores.conversations.readEvents(websiteId, {
+      sessionId: session_id,
+      after: 1,
+      limit: 10,
+    });
+    expect(events.map((e) => [e.name, e.data])).toEqual([
+      ["session:set_nickname", { nickname: "Ada" }],
+      ["session:set_email", { email: "ada@example.com" }],
+      ["session:set_segments", { segments: ["vip", "beta"] }],
+      ["session:set_data", { data: { plan: "pro", seats: 3 } }],
+    ]);
     await client.website.updateConversationMetas(websiteId, session_id, { data: { seats: 5, trial: true } });
     const meta = await client.website.getConversationMetas(websiteId, session_id);
     expect(meta).toMatchObject({
