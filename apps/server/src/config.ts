@@ -35,6 +35,11 @@ export const ENV_VARS = {
     doc: "A WebSocket whose unsent buffer exceeds this is closed (it reconnects and replays).",
   },
   SHUTDOWN_TIMEOUT_MS: { default: "15000", doc: "How long SIGTERM waits for requests and jobs to drain." },
+  OUTBOUND_ALLOW_HOSTS: {
+    default: "(empty)",
+    doc: "Comma-separated hosts that outbound requests (web hooks) may reach even though they resolve to private or loopback addresses; everything else private is refused (SSRF guard).",
+  },
+  WEBHOOK_TIMEOUT_MS: { default: "10000", doc: "Timeout of one web hook delivery." },
 } as const;
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -58,6 +63,14 @@ const EnvSchema = z.object({
   WS_PING_INTERVAL_MS: int(100, 600_000).default(30_000),
   WS_MAX_BUFFERED_BYTES: int(16 * 1024, 1024 * 1024 * 1024).default(1_048_576),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(15_000),
+  OUTBOUND_ALLOW_HOSTS: z
+    .string()
+    .regex(
+      /^[a-zA-Z0-9.:[\]_-]*(,[a-zA-Z0-9.:[\]_-]+)*$/,
+      "must be a comma-separated list of host names or IPs",
+    )
+    .default(""),
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
 });
 
 export interface Config {
@@ -77,6 +90,8 @@ export interface Config {
   wsPingIntervalMs: number;
   wsMaxBufferedBytes: number;
   shutdownTimeoutMs: number;
+  outboundAllowHosts: string[];
+  webhookTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -106,6 +121,15 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     wsPingIntervalMs: e.WS_PING_INTERVAL_MS,
     wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    outboundAllowHosts: e.OUTBOUND_ALLOW_HOSTS.split(",")
+      .map((h) =>
+        h
+          .trim()
+          .toLowerCase()
+          .replace(/^\[|\]$/g, ""),
+      )
+      .filter(Boolean),
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     ...overrides,
   });
 }

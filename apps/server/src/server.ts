@@ -4,11 +4,14 @@ import type { FastifyInstance } from "fastify";
 import type { Config } from "./config.ts";
 import { ConversationService } from "./core/conversations.ts";
 import { randomHex } from "./core/crypto.ts";
+import { AppError } from "./core/errors.ts";
 import { type JobLogger, type JobQueue, silentJobLogger } from "./core/jobs.ts";
 import { OperatorService } from "./core/operators.ts";
-import type { Stores } from "./core/ports.ts";
+import type { EventSink, Stores } from "./core/ports.ts";
 import { type DemoSeed, seedDemo } from "./core/seed.ts";
 import { TokenService } from "./core/tokens.ts";
+import { WebhookTrigger } from "./core/webhook-trigger.ts";
+import { WebhookService } from "./core/webhooks.ts";
 import { WebsiteService } from "./core/websites.ts";
 import { type Database, openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrations.ts";
@@ -17,6 +20,12 @@ import { buildHttpApp } from "./http/app.ts";
 import { IDEMPOTENCY_TTL_MS } from "./http/idempotency.ts";
 import { createJobQueue } from "./jobs/create-queue.ts";
 import { createJobHandlers } from "./jobs/handlers.ts";
+import {
+  assertPublicUrl,
+  guardedRequest,
+  OutboundError,
+  type OutboundPolicy,
+} from "./outbound/guarded-request.ts";
 import { Hub } from "./realtime/hub.ts";
 import { PgNotifier } from "./realtime/pg-notifier.ts";
 
@@ -33,6 +42,7 @@ export interface Hugo {
     tokens: TokenService;
     operators: OperatorService;
     websites: WebsiteService;
+    webhooks: WebhookService;
   };
   secret: string;
   /** Set when this start seeded the demo (first start only). */
@@ -81,13 +91,50 @@ export async function createHugo(config: Config): Promise<Hugo> {
         ? new PgNotifier({ connectionString: config.databaseUrl, pool: database.pool })
         : undefined,
   });
+  const secret = loadSecret(config);
+  const policy: OutboundPolicy = { allowHosts: config.outboundAllowHosts };
+  const webhooks = new WebhookService(
+    stores,
+    {
+      async check(url) {
+        try {
+          await assertPublicUrl(url, policy);
+        } catch (error) {
+          if (error instanceof OutboundError)
+            throw new AppError("url_not_allowed", error.message, { field: "url" });
+          throw error;
+        }
+      },
+      post: (url, headers, body) =>
+        guardedRequest(policy, url, {
+          method: "POST",
+          headers,
+          body,
+          timeoutMs: config.webhookTimeoutMs,
+          maxBytes: 64 * 1024,
+        }),
+    },
+    secret,
+    () => {
+      webhookTrigger.refresh().catch(() => {});
+    },
+  );
+  const webhookTrigger: WebhookTrigger = new WebhookTrigger(jobs, stores, () => webhooks.websitesWithHooks());
+  // Committed events go to realtime and wake web hook delivery.
+  const sink: EventSink = {
+    committed: (events) => {
+      hub.committed(events);
+      webhookTrigger.committed(events);
+    },
+    compose: (websiteId, signal) => hub.compose(websiteId, signal),
+  };
   const services = {
-    conversations: new ConversationService(stores, hub),
+    webhooks,
+    conversations: new ConversationService(stores, sink),
     tokens: new TokenService(stores),
     operators: new OperatorService(stores),
     websites: new WebsiteService(stores),
   };
-  const secret = loadSecret(config);
   const seed = config.seedDemo ? await seedDemo({ stores, ...services }) : undefined;
   const app = await buildHttpApp({
     stores,
@@ -104,7 +151,8 @@ export async function createHugo(config: Config): Promise<Hugo> {
   });
   await hub.start(app.log);
   jobLog = app.log;
-  if (config.worker) jobs.start(createJobHandlers({ stores }));
+  if (config.worker) jobs.start(createJobHandlers({ stores, webhooks }));
+  await webhookTrigger.start(app.log);
 
   const purge = setInterval(
     () => {
@@ -137,6 +185,7 @@ export async function createHugo(config: Config): Promise<Hugo> {
     close() {
       closing ??= (async () => {
         clearInterval(purge);
+        webhookTrigger.stop();
         closingStep = "draining HTTP requests";
         await app.close();
         // After requests have drained (they may enqueue), before the database closes; the hub stays

@@ -17,6 +17,10 @@ export const ErrorCatalog = {
     status: 400,
     message: "This WebSocket already holds the maximum number of subscriptions (50).",
   },
+  url_not_allowed: {
+    status: 400,
+    message: "This URL points to a private, loopback or reserved address, or is not http(s).",
+  },
   instruction_too_long: { status: 400, message: "The instruction exceeds 2000 characters." },
   unauthorized: { status: 401, message: "Authentication is missing or invalid." },
   token_revoked: { status: 401, message: "This API token has been revoked." },
@@ -31,6 +35,7 @@ export const ErrorCatalog = {
   token_not_found: { status: 404, message: "No such API token." },
   operator_not_found: { status: 404, message: "No such operator." },
   inbox_not_found: { status: 404, message: "No such inbox." },
+  webhook_not_found: { status: 404, message: "No such web hook." },
   method_not_allowed: { status: 405, message: "This method is not allowed on this route." },
   fingerprint_conflict: { status: 409, message: "A message with this fingerprint already exists." },
   operator_exists: { status: 409, message: "An operator with this email already exists." },

@@ -102,3 +102,31 @@ export const WebsiteUpdate = z.strictObject({
     .regex(/^([a-z0-9-]+\.)*[a-z0-9-]+$/, "must be a host name")
     .optional(),
 });
+
+/** Events a web hook can receive: Crisp's names (contract §4) plus Hugo's own. `*` is all of them. */
+export const WebhookEventName = z
+  .string()
+  .regex(/^(\*|[a-z_]+(:[a-z_]+)*)$/, "must be an event name such as message:send, or *");
+
+export const WebhookCreate = z.strictObject({
+  url: z.string().url("must be a URL").max(2048),
+  /** Default: every event. */
+  events: z.array(WebhookEventName).min(1).max(50).optional(),
+});
+export type WebhookCreate = z.infer<typeof WebhookCreate>;
+
+export const Webhook = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+  created_at: z.number().int(),
+  /** The last website_seq delivered; events after it are pending. */
+  delivered_seq: z.number().int(),
+  last_error: z.string().nullable(),
+  last_attempt_at: z.number().int().nullable(),
+});
+export type Webhook = z.infer<typeof Webhook>;
+
+/** Returned once at creation: `secret` signs every delivery (X-Crisp-Signature). */
+export const CreatedWebhook = Webhook.extend({ secret: z.string() });
+export type CreatedWebhook = z.infer<typeof CreatedWebhook>;

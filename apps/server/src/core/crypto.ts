@@ -1,4 +1,13 @@
-import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  scrypt,
+  timingSafeEqual,
+} from "node:crypto";
 import { promisify } from "node:util";
 
 const scryptAsync = promisify(scrypt) as (
@@ -67,4 +76,36 @@ export function safeEqual(a: string, b: string): boolean {
 
 export function randomHex(bytes: number): string {
   return randomBytes(bytes).toString("hex");
+}
+
+/**
+ * Secrets Hugo must read back (web hook signing secrets, later provider keys) are sealed with
+ * AES-256-GCM under a key derived from the server secret for one purpose: `v1.<iv>.<tag>.<data>`.
+ */
+function sealKey(serverSecret: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync("sha256", serverSecret, "hugo", `seal:${purpose}`, 32));
+}
+
+export function seal(serverSecret: string, purpose: string, plaintext: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", sealKey(serverSecret, purpose), iv);
+  const data = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
+  return [
+    "v1",
+    iv.toString("base64url"),
+    cipher.getAuthTag().toString("base64url"),
+    data.toString("base64url"),
+  ].join(".");
+}
+
+export function unseal(serverSecret: string, purpose: string, sealed: string): string {
+  const [version, iv, tag, data] = sealed.split(".");
+  if (version !== "v1" || !iv || !tag || data === undefined) throw new Error("unsupported sealed value");
+  const decipher = createDecipheriv(
+    "aes-256-gcm",
+    sealKey(serverSecret, purpose),
+    Buffer.from(iv, "base64url"),
+  );
+  decipher.setAuthTag(Buffer.from(tag, "base64url"));
+  return Buffer.concat([decipher.update(Buffer.from(data, "base64url")), decipher.final()]).toString("utf8");
 }

@@ -178,6 +178,28 @@ export interface IdempotencyStore {
   purge(before: number): Promise<number>;
 }
 
+export interface WebhookRecord {
+  id: string;
+  website_id: string;
+  url: string;
+  secret_sealed: string;
+  events: string[];
+  created_at: number;
+  delivered_seq: number;
+  last_error: string | null;
+  last_attempt_at: number | null;
+}
+
+export interface WebhookStore {
+  create(hook: WebhookRecord): Promise<void>;
+  list(websiteId: string): Promise<WebhookRecord[]>;
+  remove(websiteId: string, id: string): Promise<boolean>;
+  /** Website ids with at least one web hook, for the periodic delivery sweep. */
+  websitesWithHooks(): Promise<string[]>;
+  /** Records an attempt: moves the cursor forward (never back) and sets or clears the error. */
+  recordAttempt(id: string, deliveredSeq: number, error: string | null, at: number): Promise<void>;
+}
+
 export interface KvStore {
   get(key: string): Promise<string | undefined>;
   /** Sets the key only if absent; returns the value that is stored afterwards. */
@@ -195,6 +217,7 @@ export interface Stores {
   conversations: ConversationStore;
   idempotency: IdempotencyStore;
   kv: KvStore;
+  webhooks: WebhookStore;
   /** Runs `fn` in one transaction (joining the current one if any), passing these stores. */
   transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
   /** Runs `fn` in one transaction that every store call inside joins. */

@@ -187,6 +187,25 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    "0002_webhooks": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("webhooks")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
+          .addColumn("url", "text", (c) => c.notNull())
+          // The signing secret, sealed with a key derived from the server secret (AES-256-GCM).
+          .addColumn("secret_sealed", "text", (c) => c.notNull())
+          .addColumn("events", "text", (c) => c.notNull())
+          .addColumn("created_at", big, (c) => c.notNull())
+          // Delivery cursor over the website's event log: every event up to here was delivered (or skipped).
+          .addColumn("delivered_seq", big, (c) => c.notNull())
+          .addColumn("last_error", "text")
+          .addColumn("last_attempt_at", big)
+          .execute();
+        await db.schema.createIndex("webhooks_website").on("webhooks").column("website_id").execute();
+      },
+    },
   };
 }
 

@@ -16,6 +16,7 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   jobs: JobsTable;
   kv: KvTable;
+  webhooks: WebhooksTable;
 }
 
 export interface WebsitesTable {
@@ -140,4 +141,16 @@ export interface JobsTable {
 export interface KvTable {
   key: string;
   value: string;
+}
+
+export interface WebhooksTable {
+  id: string;
+  website_id: string;
+  url: string;
+  secret_sealed: string;
+  events: string;
+  created_at: number;
+  delivered_seq: number;
+  last_error: string | null;
+  last_attempt_at: number | null;
 }

@@ -7,6 +7,7 @@ import { SqlOperatorStore } from "./operator-store.ts";
 import type { DB } from "./schema.ts";
 import { SqlTokenStore } from "./token-store.ts";
 import { afterCommit, atomically, executor } from "./tx-context.ts";
+import { SqlWebhookStore } from "./webhook-store.ts";
 import { SqlKvStore, SqlWebsiteStore } from "./website-store.ts";
 
 /** `sqlite` (the raw better-sqlite3 handle) enables prepared-statement fast paths on SQLite. */
@@ -18,6 +19,7 @@ export function createStores(db: Kysely<DB>, sqlite?: SQLiteDatabase): Stores {
     conversations: new SqlConversationStore(db, sqlite),
     idempotency: new SqlIdempotencyStore(db),
     kv: new SqlKvStore(db),
+    webhooks: new SqlWebhookStore(db),
     get executor() {
       return executor(db);
     },

@@ -6,6 +6,7 @@ import type { ConversationService } from "../core/conversations.ts";
 import type { OperatorService } from "../core/operators.ts";
 import type { Stores } from "../core/ports.ts";
 import type { TokenService } from "../core/tokens.ts";
+import type { WebhookService } from "../core/webhooks.ts";
 import type { WebsiteService } from "../core/websites.ts";
 import { type RealtimeDeps, registerRealtime } from "../realtime/websocket-route.ts";
 import { authorize } from "./auth.ts";
@@ -28,6 +29,7 @@ export interface HttpDeps {
   conversations: ConversationService;
   operators: OperatorService;
   websites: WebsiteService;
+  webhooks: WebhookService;
   bodyLimit: number;
   logger: FastifyServerOptions["logger"];
   publicUrl: string;

@@ -1,5 +1,6 @@
 import {
   CreatedToken,
+  CreatedWebhook,
   Operator,
   OperatorCreate,
   OperatorId,
@@ -7,6 +8,8 @@ import {
   Token,
   TokenCreate,
   TokenId,
+  Webhook,
+  WebhookCreate,
   WebsiteSettings,
   WebsiteUpdate,
 } from "@hugo/protocol";
@@ -14,10 +17,12 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { OperatorService } from "../../core/operators.ts";
 import type { TokenService } from "../../core/tokens.ts";
+import type { WebhookService } from "../../core/webhooks.ts";
 import type { WebsiteService } from "../../core/websites.ts";
 import { Envelope, errorResponses, ok } from "../envelope.ts";
 
 export interface ManagementDeps {
+  webhooks: WebhookService;
   tokens: TokenService;
   operators: OperatorService;
   websites: WebsiteService;
@@ -25,7 +30,7 @@ export interface ManagementDeps {
 
 /** Hugo's own management API under `/api/`: everything is scoped to the Bearer token's website. */
 export const managementRoutes =
-  ({ tokens, operators, websites }: ManagementDeps): FastifyPluginAsyncZod =>
+  ({ tokens, operators, websites, webhooks }: ManagementDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const site = (req: { principal?: { websiteId: string } }) => req.principal!.websiteId;
 
@@ -171,6 +176,54 @@ export const managementRoutes =
       },
       async (req) => {
         await operators.remove(site(req), req.params.operator_id);
+        return ok({}, "deleted");
+      },
+    );
+
+    const hookTags = ["Web hooks"];
+    app.get(
+      "/webhooks",
+      {
+        config: { scope: "website:manage" },
+        schema: {
+          tags: hookTags,
+          summary: "List web hooks (secrets are never shown again)",
+          response: { 200: Envelope(z.array(Webhook)), ...errorResponses },
+        },
+      },
+      async (req) => ok(await webhooks.list(site(req))),
+    );
+    app.post(
+      "/webhooks",
+      {
+        config: { scope: "website:manage" },
+        schema: {
+          tags: hookTags,
+          summary:
+            "Add a web hook: events are POSTed with Crisp's envelope and X-Crisp-Signature; the signing secret is shown once",
+          body: WebhookCreate,
+          response: { 201: Envelope(CreatedWebhook), ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const created = await webhooks.create(site(req), req.body);
+        reply.code(201);
+        return ok(created, "added");
+      },
+    );
+    app.delete(
+      "/webhooks/:webhook_id",
+      {
+        config: { scope: "website:manage" },
+        schema: {
+          tags: hookTags,
+          summary: "Remove a web hook",
+          params: z.strictObject({ webhook_id: z.string().uuid() }),
+          response: { 200: Envelope(z.object({})), ...errorResponses },
+        },
+      },
+      async (req) => {
+        await webhooks.remove(site(req), req.params.webhook_id);
         return ok({}, "deleted");
       },
     );
