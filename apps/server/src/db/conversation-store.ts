@@ -12,8 +12,8 @@ import {
 import { fromConversation, toConversation, toEvent, toMessage } from "./rows.ts";
 import type { ConversationsTable, DB } from "./schema.ts";
 import { isUniqueViolation } from "./sql-errors.ts";
+import { SqlStore } from "./sql-store.ts";
 import { appendMessageSqlite } from "./sqlite-message-writer.ts";
-import { executor } from "./tx-context.ts";
 
 /** Runs `fn` in a transaction, joining the caller's when there is one. */
 export function inTransaction<T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
@@ -100,21 +100,16 @@ export async function applyChange(
   return { conversation, event: appended };
 }
 
-export class SqlConversationStore implements ConversationStore {
-  readonly #root: Kysely<DB>;
-  /** The caller's transaction when there is one (see tx-context.ts), else the database. */
-  get #db(): Kysely<DB> {
-    return executor(this.#root);
-  }
+export class SqlConversationStore extends SqlStore implements ConversationStore {
   readonly #sqlite: SQLiteDatabase | undefined;
   /** With the raw SQLite handle, appending a message (the hottest write) uses prepared statements. */
   constructor(db: Kysely<DB>, sqlite?: SQLiteDatabase) {
-    this.#root = db;
+    super(db);
     this.#sqlite = sqlite;
   }
 
   create(conversation: Conversation): Promise<ConversationEvent> {
-    return inTransaction(this.#db, async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const row = { ...fromConversation(conversation), last_seq: 1 };
       await trx.insertInto("conversations").values(row).execute();
       const session = { id: conversation.session_id, seq: 1 };
@@ -130,7 +125,7 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   async find(websiteId: string, sessionId: string): Promise<Conversation | undefined> {
-    const row = await this.#db
+    const row = await this.db
       .selectFrom("conversations")
       .selectAll()
       .where("website_id", "=", websiteId)
@@ -140,7 +135,7 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   async list(websiteId: string, q: ConversationListQuery, page: number): Promise<Conversation[]> {
-    let query = this.#db.selectFrom("conversations").selectAll().where("website_id", "=", websiteId);
+    let query = this.db.selectFrom("conversations").selectAll().where("website_id", "=", websiteId);
     if (q.filter_inbox_id !== undefined) {
       query =
         q.filter_inbox_id === "main" || q.filter_inbox_id === ""
@@ -186,8 +181,8 @@ export class SqlConversationStore implements ConversationStore {
     m: NewMessage,
     options: { stateAfter?: (state: ConversationState) => ConversationState } = {},
   ): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
-    if (this.#sqlite) return appendMessageSqlite(this.#db, this.#sqlite, websiteId, sessionId, m, options);
-    return inTransaction(this.#db, async (trx) => {
+    if (this.#sqlite) return appendMessageSqlite(this.db, this.#sqlite, websiteId, sessionId, m, options);
+    return inTransaction(this.db, async (trx) => {
       const counters = messageCounters(m);
       const conv = await trx
         .updateTable("conversations")
@@ -252,7 +247,7 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   async findMessage(websiteId: string, sessionId: string, fingerprint: number): Promise<Message | undefined> {
-    const row = await this.#db
+    const row = await this.db
       .selectFrom("messages")
       .selectAll()
       .where("website_id", "=", websiteId)
@@ -267,7 +262,7 @@ export class SqlConversationStore implements ConversationStore {
     sessionId: string,
     w: { before?: number | undefined; after?: number | undefined; limit: number },
   ): Promise<Message[]> {
-    let query = this.#db
+    let query = this.db
       .selectFrom("messages")
       .selectAll()
       .where("website_id", "=", websiteId)
@@ -290,7 +285,7 @@ export class SqlConversationStore implements ConversationStore {
     change: ConversationChange,
     event: { name: string; data: unknown },
   ): Promise<{ conversation: Conversation; event: ConversationEvent } | undefined> {
-    return inTransaction(this.#db, (trx) => applyChange(trx, websiteId, sessionId, change, event));
+    return inTransaction(this.db, (trx) => applyChange(trx, websiteId, sessionId, change, event));
   }
 
   markRead(
@@ -299,7 +294,7 @@ export class SqlConversationStore implements ConversationStore {
     reader: "operator" | "user",
     fingerprints: number[] | undefined,
   ): Promise<{ fingerprints: number[]; event: ConversationEvent } | undefined> {
-    return inTransaction(this.#db, async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       // The operator reads the visitor's messages, and the visitor the operator's.
       const sender = reader === "operator" ? "user" : "operator";
       let query = trx
@@ -337,7 +332,7 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   remove(websiteId: string, sessionId: string): Promise<ConversationEvent | undefined> {
-    return inTransaction(this.#db, async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       // Messages first (the conversation's foreign key would cascade them away unseen): the log keeps
       // its sequence without holes, and the removed messages' events say so instead of holding them.
       const gone = await trx
@@ -373,7 +368,7 @@ export class SqlConversationStore implements ConversationStore {
     if (from.sessionId) {
       // A conversation's log: its message rows merged with its other events, by seq.
       const [others, messages] = await Promise.all([
-        this.#db
+        this.db
           .selectFrom("events")
           .select(["website_id", "website_seq", "session_id", "seq", "name", "data", "created_at"])
           .where("session_id", "=", from.sessionId)
@@ -383,7 +378,7 @@ export class SqlConversationStore implements ConversationStore {
           .orderBy("seq")
           .limit(from.limit)
           .execute(),
-        this.#db
+        this.db
           .selectFrom("messages")
           .selectAll()
           .where("session_id", "=", from.sessionId)
@@ -397,7 +392,7 @@ export class SqlConversationStore implements ConversationStore {
         .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0))
         .slice(0, from.limit);
     }
-    const rows = await this.#db
+    const rows = await this.db
       .selectFrom("events")
       .selectAll()
       .where("website_id", "=", websiteId)
@@ -407,7 +402,7 @@ export class SqlConversationStore implements ConversationStore {
       .execute();
     const wanted = rows.filter((r) => r.is_message === 1).map((r) => r.website_seq);
     const messages = wanted.length
-      ? await this.#db
+      ? await this.db
           .selectFrom("messages")
           .selectAll()
           .where("website_id", "=", websiteId)
@@ -423,7 +418,7 @@ export class SqlConversationStore implements ConversationStore {
 
   async lastSeq(websiteId: string, sessionId?: string): Promise<number | undefined> {
     if (sessionId) {
-      const row = await this.#db
+      const row = await this.db
         .selectFrom("conversations")
         .select("last_seq")
         .where("website_id", "=", websiteId)
@@ -431,7 +426,7 @@ export class SqlConversationStore implements ConversationStore {
         .executeTakeFirst();
       return row?.last_seq;
     }
-    const row = await this.#db
+    const row = await this.db
       .selectFrom("websites")
       .select("last_seq")
       .where("id", "=", websiteId)

@@ -1,19 +1,8 @@
-import type { Kysely } from "kysely";
 import type { IdempotencyClaim, IdempotencyStore } from "../core/ports.ts";
-import type { DB } from "./schema.ts";
 import { isUniqueViolation } from "./sql-errors.ts";
-import { executor } from "./tx-context.ts";
+import { SqlStore } from "./sql-store.ts";
 
-export class SqlIdempotencyStore implements IdempotencyStore {
-  readonly #root: Kysely<DB>;
-  /** The caller's transaction when there is one (see tx-context.ts), else the database. */
-  get #db(): Kysely<DB> {
-    return executor(this.#root);
-  }
-  constructor(db: Kysely<DB>) {
-    this.#root = db;
-  }
-
+export class SqlIdempotencyStore extends SqlStore implements IdempotencyStore {
   async claim(
     scope: string,
     key: string,
@@ -23,7 +12,7 @@ export class SqlIdempotencyStore implements IdempotencyStore {
   ): Promise<IdempotencyClaim> {
     try {
       // The primary key makes exactly one of several concurrent claims win.
-      await this.#db
+      await this.db
         .insertInto("idempotency_keys")
         .values({ scope, key, request_hash: requestHash, status: null, response: null, created_at: now })
         .execute();
@@ -31,7 +20,7 @@ export class SqlIdempotencyStore implements IdempotencyStore {
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
-    const row = await this.#db
+    const row = await this.db
       .selectFrom("idempotency_keys")
       .selectAll()
       .where("scope", "=", scope)
@@ -43,7 +32,7 @@ export class SqlIdempotencyStore implements IdempotencyStore {
     }
     if (row.created_at < staleBefore && row.request_hash === requestHash) {
       // The process that claimed it died before answering: take the claim over (compare-and-set on created_at).
-      const res = await this.#db
+      const res = await this.db
         .updateTable("idempotency_keys")
         .set({ created_at: now })
         .where("scope", "=", scope)
@@ -57,7 +46,7 @@ export class SqlIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(scope: string, key: string, status: number, response: string): Promise<void> {
-    await this.#db
+    await this.db
       .updateTable("idempotency_keys")
       .set({ status, response })
       .where("scope", "=", scope)
@@ -66,7 +55,7 @@ export class SqlIdempotencyStore implements IdempotencyStore {
   }
 
   async release(scope: string, key: string): Promise<void> {
-    await this.#db
+    await this.db
       .deleteFrom("idempotency_keys")
       .where("scope", "=", scope)
       .where("key", "=", key)
@@ -75,7 +64,7 @@ export class SqlIdempotencyStore implements IdempotencyStore {
   }
 
   async purge(before: number): Promise<number> {
-    const res = await this.#db
+    const res = await this.db
       .deleteFrom("idempotency_keys")
       .where("created_at", "<", before)
       .executeTakeFirst();

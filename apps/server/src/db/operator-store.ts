@@ -1,37 +1,27 @@
 import type { OperatorRole } from "@hugo/protocol";
-import type { Kysely } from "kysely";
 import type { Membership, OperatorRecord, OperatorStore } from "../core/ports.ts";
-import type { DB } from "./schema.ts";
-import { executor } from "./tx-context.ts";
+import { SqlStore } from "./sql-store.ts";
 
 const columns = ["id", "email", "name", "password_hash", "created_at", "last_login_at"] as const;
 
-export class SqlOperatorStore implements OperatorStore {
-  readonly #root: Kysely<DB>;
-  /** The caller's transaction when there is one (see tx-context.ts), else the database. */
-  get #db(): Kysely<DB> {
-    return executor(this.#root);
-  }
-  constructor(db: Kysely<DB>) {
-    this.#root = db;
-  }
+export class SqlOperatorStore extends SqlStore implements OperatorStore {
   async create(operator: OperatorRecord): Promise<void> {
-    await this.#db.insertInto("operators").values(operator).execute();
+    await this.db.insertInto("operators").values(operator).execute();
   }
   findByEmail(email: string): Promise<OperatorRecord | undefined> {
-    return this.#db.selectFrom("operators").select(columns).where("email", "=", email).executeTakeFirst();
+    return this.db.selectFrom("operators").select(columns).where("email", "=", email).executeTakeFirst();
   }
   findById(id: string): Promise<OperatorRecord | undefined> {
-    return this.#db.selectFrom("operators").select(columns).where("id", "=", id).executeTakeFirst();
+    return this.db.selectFrom("operators").select(columns).where("id", "=", id).executeTakeFirst();
   }
   async addMembership(m: Membership, at: number): Promise<void> {
-    await this.#db
+    await this.db
       .insertInto("website_operators")
       .values({ ...m, created_at: at })
       .execute();
   }
   async findMembership(websiteId: string, operatorId: string): Promise<Membership | undefined> {
-    const row = await this.#db
+    const row = await this.db
       .selectFrom("website_operators")
       .select(["website_id", "operator_id", "role"])
       .where("website_id", "=", websiteId)
@@ -40,7 +30,7 @@ export class SqlOperatorStore implements OperatorStore {
     return row && { ...row, role: row.role as OperatorRole };
   }
   async listMembers(websiteId: string): Promise<(OperatorRecord & { role: OperatorRole })[]> {
-    const rows = await this.#db
+    const rows = await this.db
       .selectFrom("website_operators as m")
       .innerJoin("operators as o", "o.id", "m.operator_id")
       .select(["o.id", "o.email", "o.name", "o.password_hash", "o.created_at", "o.last_login_at", "m.role"])
@@ -51,7 +41,7 @@ export class SqlOperatorStore implements OperatorStore {
     return rows.map((r) => ({ ...r, role: r.role as OperatorRole }));
   }
   async setRole(websiteId: string, operatorId: string, role: OperatorRole): Promise<boolean> {
-    const res = await this.#db
+    const res = await this.db
       .updateTable("website_operators")
       .set({ role })
       .where("website_id", "=", websiteId)
@@ -60,7 +50,7 @@ export class SqlOperatorStore implements OperatorStore {
     return Number(res.numUpdatedRows) > 0;
   }
   async removeMembership(websiteId: string, operatorId: string): Promise<boolean> {
-    const res = await this.#db
+    const res = await this.db
       .deleteFrom("website_operators")
       .where("website_id", "=", websiteId)
       .where("operator_id", "=", operatorId)
@@ -68,7 +58,7 @@ export class SqlOperatorStore implements OperatorStore {
     return Number(res.numDeletedRows) > 0;
   }
   async countOwners(websiteId: string): Promise<number> {
-    const row = await this.#db
+    const row = await this.db
       .selectFrom("website_operators")
       .select((eb) => eb.fn.countAll<number>().as("n"))
       .where("website_id", "=", websiteId)
@@ -78,6 +68,6 @@ export class SqlOperatorStore implements OperatorStore {
   }
   async update(id: string, patch: { name?: string; last_login_at?: number }): Promise<void> {
     if (Object.keys(patch).length === 0) return;
-    await this.#db.updateTable("operators").set(patch).where("id", "=", id).execute();
+    await this.db.updateTable("operators").set(patch).where("id", "=", id).execute();
   }
 }

@@ -1,30 +1,20 @@
-import type { Kysely } from "kysely";
 import type { TokenRecord, TokenStore } from "../core/ports.ts";
 import { toToken } from "./rows.ts";
-import type { DB } from "./schema.ts";
-import { executor } from "./tx-context.ts";
+import { SqlStore } from "./sql-store.ts";
 
-export class SqlTokenStore implements TokenStore {
-  readonly #root: Kysely<DB>;
-  /** The caller's transaction when there is one (see tx-context.ts), else the database. */
-  get #db(): Kysely<DB> {
-    return executor(this.#root);
-  }
-  constructor(db: Kysely<DB>) {
-    this.#root = db;
-  }
+export class SqlTokenStore extends SqlStore implements TokenStore {
   async create(t: TokenRecord): Promise<void> {
-    await this.#db
+    await this.db
       .insertInto("api_tokens")
       .values({ ...t, scopes: JSON.stringify(t.scopes) })
       .execute();
   }
   async find(id: string): Promise<TokenRecord | undefined> {
-    const row = await this.#db.selectFrom("api_tokens").selectAll().where("id", "=", id).executeTakeFirst();
+    const row = await this.db.selectFrom("api_tokens").selectAll().where("id", "=", id).executeTakeFirst();
     return row && toToken(row);
   }
   async list(websiteId: string): Promise<TokenRecord[]> {
-    const rows = await this.#db
+    const rows = await this.db
       .selectFrom("api_tokens")
       .selectAll()
       .where("website_id", "=", websiteId)
@@ -34,7 +24,7 @@ export class SqlTokenStore implements TokenStore {
     return rows.map(toToken);
   }
   async revoke(websiteId: string, id: string, at: number): Promise<boolean> {
-    const res = await this.#db
+    const res = await this.db
       .updateTable("api_tokens")
       .set({ revoked_at: at })
       .where("website_id", "=", websiteId)
@@ -44,6 +34,6 @@ export class SqlTokenStore implements TokenStore {
     return Number(res.numUpdatedRows) > 0;
   }
   async touch(id: string, at: number): Promise<void> {
-    await this.#db.updateTable("api_tokens").set({ last_used_at: at }).where("id", "=", id).execute();
+    await this.db.updateTable("api_tokens").set({ last_used_at: at }).where("id", "=", id).execute();
   }
 }

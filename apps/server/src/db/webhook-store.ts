@@ -1,26 +1,19 @@
-import { type Kysely, sql } from "kysely";
+import { sql } from "kysely";
 import type { WebhookRecord, WebhookStore } from "../core/ports.ts";
-import type { DB, WebhooksTable } from "./schema.ts";
-import { executor } from "./tx-context.ts";
+import type { WebhooksTable } from "./schema.ts";
+import { SqlStore } from "./sql-store.ts";
 
 const toHook = (r: WebhooksTable): WebhookRecord => ({ ...r, events: JSON.parse(r.events) });
 
-export class SqlWebhookStore implements WebhookStore {
-  readonly #root: Kysely<DB>;
-  get #db(): Kysely<DB> {
-    return executor(this.#root);
-  }
-  constructor(db: Kysely<DB>) {
-    this.#root = db;
-  }
+export class SqlWebhookStore extends SqlStore implements WebhookStore {
   async create(hook: WebhookRecord): Promise<void> {
-    await this.#db
+    await this.db
       .insertInto("webhooks")
       .values({ ...hook, events: JSON.stringify(hook.events) })
       .execute();
   }
   async list(websiteId: string): Promise<WebhookRecord[]> {
-    const rows = await this.#db
+    const rows = await this.db
       .selectFrom("webhooks")
       .selectAll()
       .where("website_id", "=", websiteId)
@@ -30,7 +23,7 @@ export class SqlWebhookStore implements WebhookStore {
     return rows.map(toHook);
   }
   async remove(websiteId: string, id: string): Promise<boolean> {
-    const res = await this.#db
+    const res = await this.db
       .deleteFrom("webhooks")
       .where("website_id", "=", websiteId)
       .where("id", "=", id)
@@ -38,11 +31,11 @@ export class SqlWebhookStore implements WebhookStore {
     return Number(res.numDeletedRows) > 0;
   }
   async websitesWithHooks(): Promise<string[]> {
-    const rows = await this.#db.selectFrom("webhooks").select("website_id").distinct().execute();
+    const rows = await this.db.selectFrom("webhooks").select("website_id").distinct().execute();
     return rows.map((r) => r.website_id);
   }
   async recordAttempt(id: string, deliveredSeq: number, error: string | null, at: number): Promise<void> {
-    await this.#db
+    await this.db
       .updateTable("webhooks")
       .set({
         delivered_seq: sql<number>`case when delivered_seq > ${deliveredSeq} then delivered_seq else ${deliveredSeq} end`,
