@@ -4,6 +4,7 @@ import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { DB } from "./schema.ts";
+import { startWalCheckpointer } from "./wal-checkpointer.ts";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -52,7 +53,22 @@ export function openDatabase(options: OpenOptions): Database {
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
-  return { db, dialect: "sqlite", sqlite, pool: undefined, close: () => db.destroy() };
+  if (file === ":memory:")
+    return { db, dialect: "sqlite", sqlite, pool: undefined, close: () => db.destroy() };
+  // Checkpoints run off the main thread; the main connection's own automatic checkpoint stays as a
+  // safety net (should the worker stop) at 10,000 pages instead of 1,000.
+  sqlite.pragma("wal_autocheckpoint = 10000");
+  const checkpointer = startWalCheckpointer(file);
+  return {
+    db,
+    dialect: "sqlite",
+    sqlite,
+    pool: undefined,
+    close: async () => {
+      await checkpointer.close();
+      await db.destroy();
+    },
+  };
 }
 
 const STATEMENT_CACHE_SIZE = 500;
