@@ -4,7 +4,7 @@ import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { DB } from "./schema.ts";
-import { startWalCheckpointer } from "./wal-checkpointer.ts";
+import { startWalCheckpointer, type WalCheckpointer } from "./wal-checkpointer.ts";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -55,18 +55,44 @@ export function openDatabase(options: OpenOptions): Database {
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
   if (file === ":memory:")
     return { db, dialect: "sqlite", sqlite, pool: undefined, close: () => db.destroy() };
-  // Checkpoints run off the main thread; the main connection's own automatic checkpoint stays as a
-  // safety net (should the worker stop) at 10,000 pages instead of 1,000.
-  sqlite.pragma("wal_autocheckpoint = 10000");
-  const checkpointer = startWalCheckpointer(file);
+  // Under write load, checkpoints move off the main thread (see wal-checkpointer.ts). An idle or
+  // lightly used server never starts the worker and keeps SQLite's own checkpoint.
+  const walWatch = watchWal(sqlite, file);
   return {
     db,
     dialect: "sqlite",
     sqlite,
     pool: undefined,
     close: async () => {
-      await checkpointer.close();
+      await walWatch.close();
       await db.destroy();
+    },
+  };
+}
+
+// A WAL past this size means sustained writes: worth a checkpoint thread (~4 MB at 4 KiB pages).
+const WAL_BUSY_BYTES = 4 * 1024 * 1024;
+
+function watchWal(sqlite: SQLite.Database, file: string): { close(): Promise<void> } {
+  let checkpointer: WalCheckpointer | undefined;
+  const timer = setInterval(() => {
+    let size = 0;
+    try {
+      size = fs.statSync(`${file}-wal`).size;
+    } catch {
+      return;
+    }
+    if (size < WAL_BUSY_BYTES) return;
+    clearInterval(timer);
+    checkpointer = startWalCheckpointer(file);
+    // The main connection's own checkpoint stays as a safety net, should the worker stop.
+    sqlite.pragma("wal_autocheckpoint = 10000");
+  }, 1000);
+  timer.unref();
+  return {
+    async close() {
+      clearInterval(timer);
+      await checkpointer?.close();
     },
   };
 }

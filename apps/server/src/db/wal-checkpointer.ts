@@ -5,7 +5,8 @@ import { Worker } from "node:worker_threads";
  * that crosses the threshold copies the WAL back into the database and fsyncs it on the main
  * thread, stalling every request behind it. The worker does that work on its own connection
  * (PASSIVE: it never blocks the writer), so the main connection's automatic checkpoint only acts as
- * a safety net at a much larger threshold (see database.ts).
+ * a safety net at a much larger threshold. database.ts starts it only once the WAL shows sustained
+ * writes, so an idle server does not pay for a second isolate.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -28,6 +29,8 @@ export function startWalCheckpointer(file: string, intervalMs = 50): WalCheckpoi
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: { file, intervalMs, module: import.meta.resolve("better-sqlite3").replace(/^file:\/\//, "") },
+    // It only runs a pragma: keep its isolate small.
+    resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2, stackSizeMb: 1 },
   });
   worker.unref();
   return {
