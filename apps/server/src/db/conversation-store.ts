@@ -3,11 +3,13 @@ import type { Database as SQLiteDatabase } from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
 import type { ConversationChange, ConversationEvent, ConversationStore, NewMessage } from "../core/ports.ts";
 import {
+  eventRow,
   fingerprintConflict,
   messageCounters,
   messageEvent,
   messageEventRow,
   messageRow,
+  stateChangeEvent,
 } from "./message-rows.ts";
 import { fromConversation, toConversation, toEvent, toMessage } from "./rows.ts";
 import type { ConversationsTable, DB } from "./schema.ts";
@@ -39,20 +41,17 @@ export async function appendEvent(
     .where("id", "=", websiteId)
     .returning("last_seq")
     .executeTakeFirstOrThrow();
-  const row = {
+  const event: ConversationEvent = {
     website_id: websiteId,
     website_seq: website.last_seq,
     session_id: session?.id ?? null,
     seq: session?.seq ?? null,
     name,
-    data: JSON.stringify(data),
+    data,
     created_at: now,
   };
-  await trx
-    .insertInto("events")
-    .values({ ...row, is_message: 0 })
-    .execute();
-  return toEvent(row);
+  await trx.insertInto("events").values(eventRow(event)).execute();
+  return event;
 }
 
 function likePattern(text: string): string {
@@ -227,20 +226,16 @@ export class SqlConversationStore extends SqlStore implements ConversationStore 
       const events = [messageEvent(row)];
       await trx.insertInto("events").values(messageEventRow(row)).execute();
       if (stateSeq !== undefined) {
-        const stateEvent = {
-          website_id: websiteId,
-          website_seq: site.last_seq,
-          session_id: sessionId,
-          seq: stateSeq,
-          name: "session:set_state",
-          data: JSON.stringify({ state: next }),
-          created_at: m.timestamp,
-        };
-        await trx
-          .insertInto("events")
-          .values({ ...stateEvent, is_message: 0 })
-          .execute();
-        events.push(toEvent(stateEvent));
+        const stateEvent = stateChangeEvent(
+          websiteId,
+          site.last_seq,
+          sessionId,
+          stateSeq,
+          next!,
+          m.timestamp,
+        );
+        await trx.insertInto("events").values(eventRow(stateEvent)).execute();
+        events.push(stateEvent);
       }
       return { message: events[0]!.data as Message, events };
     });

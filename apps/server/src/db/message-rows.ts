@@ -1,7 +1,7 @@
 import { AppError } from "../core/errors.ts";
 import type { ConversationEvent, NewMessage } from "../core/ports.ts";
 import { toMessage } from "./rows.ts";
-import type { MessagesTable } from "./schema.ts";
+import type { EventsTable, MessagesTable } from "./schema.ts";
 
 /** How a new message moves a conversation's counters: the same rule for every implementation. */
 export function messageCounters(m: NewMessage) {
@@ -56,17 +56,35 @@ export function messageEvent(row: MessagesTable): ConversationEvent {
   };
 }
 
-/** The events-table row of a message event: no data of its own. */
-export function messageEventRow(row: MessagesTable) {
+/** An event as its events-table row; a message's event stores no data of its own (it is the message row). */
+export function eventRow(event: ConversationEvent, isMessage = false): EventsTable {
   return {
-    website_id: row.website_id,
-    website_seq: row.website_seq,
-    session_id: row.session_id,
-    seq: row.seq,
-    name: messageEventName(row.sender),
-    data: "null",
-    created_at: row.timestamp,
-    is_message: 1,
+    ...event,
+    data: isMessage ? "null" : JSON.stringify(event.data),
+    is_message: isMessage ? 1 : 0,
+  };
+}
+
+/** The row of a message's event. */
+export const messageEventRow = (row: MessagesTable): EventsTable => eventRow(messageEvent(row), true);
+
+/** The `session:set_state` event a message's state change appends. */
+export function stateChangeEvent(
+  websiteId: string,
+  websiteSeq: number,
+  sessionId: string,
+  seq: number,
+  state: string,
+  at: number,
+): ConversationEvent {
+  return {
+    website_id: websiteId,
+    website_seq: websiteSeq,
+    session_id: sessionId,
+    seq,
+    name: "session:set_state",
+    data: { state },
+    created_at: at,
   };
 }
 

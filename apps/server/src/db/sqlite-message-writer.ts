@@ -3,11 +3,13 @@ import type { Database as SQLiteDatabase, Statement } from "better-sqlite3";
 import type { Kysely } from "kysely";
 import type { ConversationEvent, NewMessage } from "../core/ports.ts";
 import {
+  eventRow,
   fingerprintConflict,
   messageCounters,
   messageEvent,
   messageEventRow,
   messageRow,
+  stateChangeEvent,
 } from "./message-rows.ts";
 import type { DB } from "./schema.ts";
 import { isUniqueViolation } from "./sql-errors.ts";
@@ -108,16 +110,8 @@ function statements(sqlite: SQLiteDatabase): Statements {
     insertEvent.run(messageEventRow(row));
     const events = [messageEvent(row)];
     if (stateSeq !== undefined) {
-      const stateEvent = {
-        website_id: websiteId,
-        website_seq: site.last_seq,
-        session_id: sessionId,
-        seq: stateSeq,
-        name: "session:set_state",
-        data: { state: next },
-        created_at: m.timestamp,
-      };
-      insertEvent.run({ ...stateEvent, data: JSON.stringify(stateEvent.data), is_message: 0 });
+      const stateEvent = stateChangeEvent(websiteId, site.last_seq, sessionId, stateSeq, next!, m.timestamp);
+      insertEvent.run(eventRow(stateEvent));
       events.push(stateEvent);
     }
     return { message: events[0]!.data as Message, events };
