@@ -113,10 +113,8 @@ export class PgJobQueue implements JobQueue {
     }
     const graphileLog = graphileLogger(log);
     await runMigrations({ pgPool: pool, schema, logger: graphileLog });
-    const client = await pool.connect();
-    try {
-      // Concurrent `create table if not exists` can collide on pg_type; serialise the starters.
-      await client.query("begin");
+    // Concurrent `create table if not exists` can collide on pg_type; serialise the starters.
+    await inPgTransaction(pool, async (client) => {
       await client.query("select pg_advisory_xact_lock(hashtext($1))", [`hugo-jobs:${schema}`]);
       await client.query(
         `create table if not exists ${quoteIdent(schema)}.hugo_worker_heartbeats (
@@ -124,13 +122,7 @@ export class PgJobQueue implements JobQueue {
           heartbeat_at timestamptz not null default now()
         )`,
       );
-      await client.query("commit");
-    } catch (error) {
-      await client.query("rollback").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     return new PgJobQueue(pool, schema, graphileLog, options);
   }
 
@@ -255,30 +247,26 @@ export class PgJobQueue implements JobQueue {
    * short lock_timeout it gives up rather than stall enqueues behind a long transaction.
    */
   async collectEmptyQueues(): Promise<number> {
-    const client = await this.#pool.connect();
     try {
-      await client.query("begin");
-      await client.query("set local lock_timeout = '1s'");
-      await client.query(`lock table ${this.#q}._private_job_queues in share row exclusive mode`);
-      const result = await client.query(
-        // skip locked: a concurrent fetch holds `for update` on available queue rows and then waits for
-        // this table lock; waiting for its rows here would deadlock.
-        `delete from ${this.#q}._private_job_queues
-         where id in (
-           select jq.id from ${this.#q}._private_job_queues as jq
-           where jq.locked_at is null
-             and not exists (select 1 from ${this.#q}._private_jobs as j where j.job_queue_id = jq.id)
-           for update skip locked
-         )`,
-      );
-      await client.query("commit");
-      return result.rowCount ?? 0;
+      return await inPgTransaction(this.#pool, async (client) => {
+        await client.query("set local lock_timeout = '1s'");
+        await client.query(`lock table ${this.#q}._private_job_queues in share row exclusive mode`);
+        const result = await client.query(
+          // skip locked: a concurrent fetch holds `for update` on available queue rows and then waits for
+          // this table lock; waiting for its rows here would deadlock.
+          `delete from ${this.#q}._private_job_queues
+           where id in (
+             select jq.id from ${this.#q}._private_job_queues as jq
+             where jq.locked_at is null
+               and not exists (select 1 from ${this.#q}._private_jobs as j where j.job_queue_id = jq.id)
+             for update skip locked
+           )`,
+        );
+        return result.rowCount ?? 0;
+      });
     } catch (error) {
-      await client.query("rollback").catch(() => {});
       if ((error as { code?: string }).code === "55P03") return 0; // lock_timeout: try next time
       throw error;
-    } finally {
-      client.release();
     }
   }
 
@@ -387,10 +375,7 @@ export class PgJobQueue implements JobQueue {
   async #sweep(): Promise<void> {
     const self = this.#workerPool?.id ?? "";
     const lease = this.#leaseMs / 1000;
-    const client = await this.#pool.connect();
-    let dead: string[] = [];
-    try {
-      await client.query("begin");
+    const dead = await inPgTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<{ dead: string[] }>(
         `with stale as (
            delete from ${this.#q}.hugo_worker_heartbeats
@@ -405,20 +390,31 @@ export class PgJobQueue implements JobQueue {
          select array(select pool_id from stale union select pool_id from orphans) as dead`,
         [lease, self],
       );
-      dead = rows[0]?.dead ?? [];
-      if (dead.length > 0) {
-        await client.query(`select ${this.#q}.force_unlock_workers($1::text[])`, [dead]);
+      const found = rows[0]?.dead ?? [];
+      if (found.length > 0) {
+        await client.query(`select ${this.#q}.force_unlock_workers($1::text[])`, [found]);
       }
-      await client.query("commit");
-    } catch (error) {
-      await client.query("rollback").catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+      return found;
+    });
     if (dead.length > 0) {
       this.#log.warn({ pools: dead }, "jobs: released the jobs of worker processes that stopped beating");
       this.#workerPool?.nudge(this.#concurrency);
     }
+  }
+}
+
+/** Runs `fn` on one pooled client inside BEGIN … COMMIT (ROLLBACK on error), then releases it. */
+async function inPgTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    const result = await fn(client);
+    await client.query("commit");
+    return result;
+  } catch (error) {
+    await client.query("rollback").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
   }
 }
