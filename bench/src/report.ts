@@ -14,6 +14,19 @@ export interface TargetResult {
 }
 
 const isSkipped = (v: unknown): v is Skipped => typeof (v as Skipped | undefined)?.skipped === "string";
+
+/** Table rows for baseline-and-Hugo entries: absent ones are left out, skipped ones say why. */
+function pairRows<T extends object>(
+  entries: readonly (readonly [string, T | Skipped | undefined])[],
+  render: (v: T) => string[],
+): string[][] {
+  const rows: string[][] = [];
+  for (const [name, v] of entries) {
+    if (!v) continue;
+    rows.push(isSkipped(v) ? [name, `not measured (${v.skipped})`] : [name, ...render(v as T)]);
+  }
+  return rows;
+}
 const MiB = 1024 * 1024;
 const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "—");
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "—");
@@ -245,27 +258,24 @@ export function formatReport(r: BenchResults): string {
       `Message posted → event received on a subscribed WebSocket, ${fmtInt(o.deliveryRate)} msg/s, one subscriber per conversation — ms`,
     );
     const rows = [["server", "delivered", "lost", "p50", "p90", "p99", "max", "POST p99", "RSS MB peak"]];
-    for (const [name, v] of [
-      ["B4   bare ws", d.b4],
-      ["Hugo /api/realtime", d.hugo],
-    ] as const) {
-      if (!v) continue;
-      if (isSkipped(v)) {
-        rows.push([name, `not measured (${v.skipped})`]);
-        continue;
-      }
-      rows.push([
-        name,
-        `${fmtInt(v.delivered)}/${fmtInt(v.sent)}`,
-        fmtInt(v.missing),
-        fmt(v.latency.p50),
-        fmt(v.latency.p90),
-        fmt(v.latency.p99),
-        fmt(v.latency.max),
-        fmt(v.post.p99),
-        fmtMB(v.rss.peak),
-      ]);
-    }
+    rows.push(
+      ...pairRows(
+        [
+          ["B4   bare ws", d.b4],
+          ["Hugo /api/realtime", d.hugo],
+        ] as const,
+        (v) => [
+          `${fmtInt(v.delivered)}/${fmtInt(v.sent)}`,
+          fmtInt(v.missing),
+          fmt(v.latency.p50),
+          fmt(v.latency.p90),
+          fmt(v.latency.p99),
+          fmt(v.latency.max),
+          fmt(v.post.p99),
+          fmtMB(v.rss.peak),
+        ],
+      ),
+    );
     out.push(table(rows), "");
   }
 
@@ -288,28 +298,25 @@ export function formatReport(r: BenchResults): string {
         "external",
       ],
     ];
-    for (const [name, v] of [
-      ["B4   bare ws", m.b4],
-      ["Hugo /api/realtime", m.hugo],
-    ] as const) {
-      if (!v) continue;
-      if (isSkipped(v)) {
-        rows.push([name, `not measured (${v.skipped})`]);
-        continue;
-      }
-      rows.push([
-        name,
-        `${fmtInt(v.connected)}/${fmtInt(v.requested)}`,
-        fmt(v.openMs / 1000, 1),
-        fmtMB(v.rssBefore),
-        fmtMB(v.rssAfter),
-        fmtKB(v.perConnection),
-        m.b4 ? `${fmt(v.perConnection / m.b4.perConnection)}×` : "—",
-        fmtKB(v.heapPerConnection),
-        fmtKB(v.heapTotalPerConnection),
-        fmtKB(v.externalPerConnection),
-      ]);
-    }
+    rows.push(
+      ...pairRows(
+        [
+          ["B4   bare ws", m.b4],
+          ["Hugo /api/realtime", m.hugo],
+        ] as const,
+        (v) => [
+          `${fmtInt(v.connected)}/${fmtInt(v.requested)}`,
+          fmt(v.openMs / 1000, 1),
+          fmtMB(v.rssBefore),
+          fmtMB(v.rssAfter),
+          fmtKB(v.perConnection),
+          m.b4 && !isSkipped(m.b4) ? `${fmt(v.perConnection / m.b4.perConnection)}×` : "—",
+          fmtKB(v.heapPerConnection),
+          fmtKB(v.heapTotalPerConnection),
+          fmtKB(v.externalPerConnection),
+        ],
+      ),
+    );
     out.push(table(rows), "");
   }
 
