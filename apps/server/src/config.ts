@@ -40,6 +40,7 @@ export const ENV_VARS = {
     doc: "Comma-separated hosts that outbound requests (web hooks) may reach even though they resolve to private or loopback addresses; everything else private is refused (SSRF guard).",
   },
   WEBHOOK_TIMEOUT_MS: { default: "10000", doc: "Timeout of one web hook delivery." },
+  BOT_NAME: { default: "Hugo", doc: "The name workflow messages are sent under." },
 } as const;
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -71,6 +72,7 @@ const EnvSchema = z.object({
     )
     .default(""),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  BOT_NAME: z.string().trim().min(1).max(100).default("Hugo"),
 });
 
 export interface Config {
@@ -92,6 +94,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   outboundAllowHosts: string[];
   webhookTimeoutMs: number;
+  botName: string;
 }
 
 export class ConfigError extends Error {}
@@ -130,6 +133,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
       )
       .filter(Boolean),
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    botName: e.BOT_NAME,
     ...overrides,
   });
 }

@@ -28,6 +28,9 @@ import {
 } from "./outbound/guarded-request.ts";
 import { Hub } from "./realtime/hub.ts";
 import { PgNotifier } from "./realtime/pg-notifier.ts";
+import { WorkflowEngine } from "./workflow/engine.ts";
+import { WorkflowFollower } from "./workflow/follower.ts";
+import { WorkflowService } from "./workflow/service.ts";
 
 export interface Hugo {
   config: Config;
@@ -43,7 +46,10 @@ export interface Hugo {
     operators: OperatorService;
     websites: WebsiteService;
     webhooks: WebhookService;
+    workflows: WorkflowService;
   };
+  /** The workflow engine (runs advance on the job queue). */
+  engine: WorkflowEngine;
   secret: string;
   /** Set when this start seeded the demo (first start only). */
   seed: DemoSeed | undefined;
@@ -66,6 +72,32 @@ function loadSecret(config: Config): string {
     fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
     return fs.readFileSync(file, "utf8").trim();
   }
+}
+
+/**
+ * Outbound HTTP for the workflow "HTTP request" block: through the SSRF guard, except for Hugo's
+ * own demo endpoints under PUBLIC_URL/api/demo/ (the seeded refund workflow calls one).
+ */
+function workflowRequest(config: Config, policy: OutboundPolicy) {
+  const own = new URL(config.publicUrl);
+  const ownPolicy: OutboundPolicy = { allowHosts: [...policy.allowHosts, own.hostname.toLowerCase()] };
+  return async (
+    url: string,
+    init: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number },
+  ) => {
+    let target: URL | undefined;
+    try {
+      target = new URL(url);
+    } catch {
+      target = undefined;
+    }
+    const isOwnDemo = target?.origin === own.origin && target.pathname.startsWith("/api/demo/");
+    const response = await guardedRequest(isOwnDemo ? ownPolicy : policy, url, {
+      ...init,
+      maxBytes: 256 * 1024,
+    });
+    return { status: response.status, body: response.body };
+  };
 }
 
 /** Composition root: opens the database, migrates, wires the core, the HTTP app, realtime and jobs. */
@@ -120,20 +152,36 @@ export async function createHugo(config: Config): Promise<Hugo> {
     },
   );
   const webhookTrigger: WebhookTrigger = new WebhookTrigger(jobs, stores, () => webhooks.websitesWithHooks());
-  // Committed events go to realtime and wake web hook delivery.
+  const follower = new WorkflowFollower(jobs, stores);
+  // Committed events go to realtime and wake web hook delivery and the workflow follower.
   const sink: EventSink = {
     committed: (events) => {
       hub.committed(events);
       webhookTrigger.committed(events);
+      follower.committed(events);
     },
     compose: (websiteId, signal) => hub.compose(websiteId, signal),
   };
+  const conversations = new ConversationService(stores, sink);
+  const engine = new WorkflowEngine({
+    stores,
+    conversations,
+    jobs,
+    botName: config.botName,
+    compose: (websiteId, frame) => hub.compose(websiteId, frame),
+    request: workflowRequest(config, policy),
+    log: {
+      warn: (obj, msg) => jobLog.warn(obj, msg),
+      error: (obj, msg) => jobLog.error(obj, msg),
+    },
+  });
   const services = {
     webhooks,
-    conversations: new ConversationService(stores, sink),
+    conversations,
     tokens: new TokenService(stores),
     operators: new OperatorService(stores),
     websites: new WebsiteService(stores),
+    workflows: new WorkflowService({ stores, engine, follower, conversations }),
   };
   const seed = config.seedDemo ? await seedDemo({ stores, ...services }) : undefined;
   const app = await buildHttpApp({
@@ -151,8 +199,9 @@ export async function createHugo(config: Config): Promise<Hugo> {
   });
   await hub.start(app.log);
   jobLog = app.log;
-  if (config.worker) jobs.start(createJobHandlers({ stores, webhooks }));
+  if (config.worker) jobs.start(createJobHandlers({ stores, webhooks, engine, follower }));
   await webhookTrigger.start(app.log);
+  await follower.start(app.log);
 
   const purge = setInterval(
     () => {
@@ -174,6 +223,7 @@ export async function createHugo(config: Config): Promise<Hugo> {
     jobs,
     app,
     services,
+    engine,
     secret,
     seed,
     async listen() {
@@ -186,6 +236,7 @@ export async function createHugo(config: Config): Promise<Hugo> {
       closing ??= (async () => {
         clearInterval(purge);
         webhookTrigger.stop();
+        follower.stop();
         closingStep = "draining HTTP requests";
         await app.close();
         // After requests have drained (they may enqueue), before the database closes; the hub stays

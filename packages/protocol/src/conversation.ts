@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { Fingerprint, OperatorId, SessionId, WebsiteId } from "./ids.ts";
 
-const Url = z
+/** An absolute http(s) URL. */
+export const HttpUrl = z
   .string()
   .max(2048)
   .refine((v) => /^https?:\/\//i.test(v) && URL.canParse(v), "must be an http(s) URL");
-const Mime = z
+export const Mime = z
   .string()
   .min(1)
   .max(255)
@@ -36,10 +37,10 @@ export const MessageOrigin = z
   .string()
   .regex(/^(chat|email|urn:[a-z0-9][a-z0-9:._-]{0,200})$/i, "must be chat, email or urn:…");
 
-export const FileContent = z.strictObject({ name: z.string().min(1).max(255), url: Url, type: Mime });
-export const AnimationContent = z.strictObject({ url: Url, type: Mime });
+export const FileContent = z.strictObject({ name: z.string().min(1).max(255), url: HttpUrl, type: Mime });
+export const AnimationContent = z.strictObject({ url: HttpUrl, type: Mime });
 export const AudioContent = z.strictObject({
-  url: Url,
+  url: HttpUrl,
   type: Mime,
   duration: z.number().nonnegative().max(86_400),
 });
@@ -48,7 +49,7 @@ export const PickerChoice = z.strictObject({
   label: z.string().min(1).max(500),
   selected: z.boolean(),
   icon: z.string().max(32).optional(),
-  action: z.strictObject({ type: z.enum(["frame", "link"]), target: Url }).optional(),
+  action: z.strictObject({ type: z.enum(["frame", "link"]), target: HttpUrl }).optional(),
 });
 export const PickerContent = z.strictObject({
   id: z.string().min(1).max(255),
@@ -70,8 +71,8 @@ export const CarouselContent = z.strictObject({
       z.strictObject({
         title: z.string().min(1).max(500),
         description: z.string().max(2_000),
-        image: Url.optional(),
-        actions: z.array(z.strictObject({ label: z.string().min(1).max(255), url: Url })).max(10),
+        image: HttpUrl.optional(),
+        actions: z.array(z.strictObject({ label: z.string().min(1).max(255), url: HttpUrl })).max(10),
       }),
     )
     .min(1)
@@ -99,7 +100,7 @@ export const MessageUser = z.strictObject({
   type: z.enum(["participant", "website"]).optional(),
   user_id: z.string().max(255).optional(),
   nickname: z.string().max(255).optional(),
-  avatar: Url.optional(),
+  avatar: HttpUrl.optional(),
 });
 export type MessageUser = z.infer<typeof MessageUser>;
 
@@ -179,7 +180,7 @@ export const MetaPatch = z.strictObject({
     .max(64)
     .regex(/^$|^\+?[0-9 ().-]{3,}$/, "must be a phone number")
     .optional(),
-  avatar: z.union([Url, z.literal("")]).optional(),
+  avatar: z.union([HttpUrl, z.literal("")]).optional(),
   ip: z.union([z.ipv4(), z.ipv6(), z.literal("")]).optional(),
   subject: z.string().max(500).optional(),
   origin: z.string().max(255).optional(),

@@ -27,6 +27,10 @@ export const ErrorCatalog = {
   token_expired: { status: 401, message: "This API token has expired." },
   invalid_credentials: { status: 401, message: "The email or password is wrong." },
   forbidden: { status: 403, message: "This credential may not perform this action." },
+  workflow_not_browser_startable: {
+    status: 403,
+    message: "This workflow may not be started from the browser; turn on its browser switch.",
+  },
   insufficient_scope: { status: 403, message: "The API token lacks a scope this action needs." },
   route_not_found: { status: 404, message: "No such route." },
   website_not_found: { status: 404, message: "No such website." },
@@ -36,10 +40,22 @@ export const ErrorCatalog = {
   operator_not_found: { status: 404, message: "No such operator." },
   inbox_not_found: { status: 404, message: "No such inbox." },
   webhook_not_found: { status: 404, message: "No such web hook." },
+  workflow_not_found: { status: 404, message: "No such workflow." },
+  version_not_found: { status: 404, message: "No such workflow version." },
+  run_not_found: { status: 404, message: "No such workflow run." },
   method_not_allowed: { status: 405, message: "This method is not allowed on this route." },
   fingerprint_conflict: { status: 409, message: "A message with this fingerprint already exists." },
   operator_exists: { status: 409, message: "An operator with this email already exists." },
   last_owner: { status: 409, message: "A website must keep at least one owner." },
+  workflow_not_deployed: {
+    status: 409,
+    message: "The workflow is saved but not deployed; only deployed workflows run in production.",
+  },
+  workflow_not_startable: {
+    status: 409,
+    message: 'The workflow does not start with "Triggered from code", so it cannot be started by a trigger.',
+  },
+  run_not_active: { status: 409, message: "The run has already ended." },
   idempotency_in_progress: {
     status: 409,
     message: "A request with this Idempotency-Key is still being processed; retry later.",
@@ -49,6 +65,10 @@ export const ErrorCatalog = {
   idempotency_key_reused: {
     status: 422,
     message: "This Idempotency-Key was already used with a different request.",
+  },
+  workflow_invalid: {
+    status: 422,
+    message: "The workflow has problems; `data.issues` names each block and field.",
   },
   rate_limited: { status: 429, message: "Too many requests; retry later." },
   internal_error: { status: 500, message: "An internal error occurred." },

@@ -3,3 +3,5 @@ export * from "./errors.ts";
 export * from "./ids.ts";
 export * from "./management.ts";
 export * from "./realtime.ts";
+export * from "./workflow.ts";
+export * from "./workflow-blocks.ts";

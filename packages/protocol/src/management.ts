@@ -6,6 +6,7 @@ export const TOKEN_SCOPES = [
   "conversations:read",
   "conversations:write",
   "agent:trigger",
+  "workflows:read",
   "workflows:trigger",
   "workflows:write",
   "knowledge:write",

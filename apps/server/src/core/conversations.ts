@@ -5,6 +5,7 @@ import {
   type ConversationMeta,
   type ConversationState,
   type Message,
+  MessageContentByType,
   type MessageInput,
   type MetaPatch,
 } from "@hugo/protocol";
@@ -237,6 +238,54 @@ export class ConversationService {
   ): Promise<void> {
     await this.get(websiteId, sessionId);
     this.#sink.compose(websiteId, { session_id: sessionId, from, state, ...(excerpt ? { excerpt } : {}) });
+  }
+
+  /**
+   * Replaces a message's content — how a visitor's widget records a picker choice or a field value,
+   * and how an operator edits a message. The new content must fit the message's type.
+   */
+  async updateMessage(
+    websiteId: string,
+    sessionId: string,
+    fingerprint: number,
+    content: unknown,
+  ): Promise<Message> {
+    const current = await this.getMessage(websiteId, sessionId, fingerprint);
+    const parsed = MessageContentByType[current.type].safeParse(content);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const path = ["content", ...(issue?.path ?? [])].join(".");
+      throw new AppError("invalid_body", `${path}: ${issue?.message ?? "invalid"}`, { field: path });
+    }
+    const updated = await this.#stores.conversations.updateMessage(
+      websiteId,
+      sessionId,
+      fingerprint,
+      parsed.data,
+    );
+    if (!updated) throw new AppError("message_not_found", `No message ${fingerprint} in this conversation.`);
+    this.#publish([updated.event]);
+    return updated.message;
+  }
+
+  /** A custom session event (`$crisp.push(["set","session:event",…])`); workflows may start on it. */
+  pushEvent(
+    websiteId: string,
+    sessionId: string,
+    name: string,
+    data: Record<string, unknown> = {},
+  ): Promise<Conversation> {
+    return this.recordEvent(websiteId, sessionId, "session:event", { name, data });
+  }
+
+  /** Appends an event to the conversation's log (Hugo's own, e.g. `workflow:run:started`). */
+  recordEvent(websiteId: string, sessionId: string, name: string, data: unknown): Promise<Conversation> {
+    return this.#change(websiteId, sessionId, {}, name, data);
+  }
+
+  /** The visitor opened a page (reported by the widget); workflows may start on it. */
+  visitPage(websiteId: string, sessionId: string, url: string, title = ""): Promise<Conversation> {
+    return this.recordEvent(websiteId, sessionId, "session:set_page", { url, title });
   }
 
   async remove(websiteId: string, sessionId: string): Promise<void> {

@@ -5,7 +5,13 @@ import type {
   Message,
   MessageUser,
   OperatorRole,
+  RunSource,
+  RunStatus,
+  RunStep,
+  RunWait,
   TokenScope,
+  VariableValue,
+  WorkflowGraph,
 } from "@hugo/protocol";
 
 /**
@@ -148,6 +154,18 @@ export interface ConversationStore {
     reader: "operator" | "user",
     fingerprints: number[] | undefined,
   ): Promise<{ fingerprints: number[]; event: ConversationEvent } | undefined>;
+  /**
+   * Replaces a message's content (marking it edited) and appends `message:updated` with
+   * `{ fingerprint, type, from, stealth, content }`, atomically. Undefined when the message is missing.
+   */
+  updateMessage(
+    websiteId: string,
+    sessionId: string,
+    fingerprint: number,
+    content: unknown,
+  ): Promise<{ message: Message; event: ConversationEvent } | undefined>;
+  /** The data of the conversation's latest event with this name (e.g. the last `session:set_page`). */
+  lastEventData(websiteId: string, sessionId: string, name: string): Promise<unknown>;
   /** Deletes the conversation and its messages; the `session:removed` event stays in the log. */
   remove(websiteId: string, sessionId: string): Promise<ConversationEvent | undefined>;
   /** Events after a sequence number, oldest first: per conversation when `sessionId` is given, else per website. */
@@ -206,6 +224,137 @@ export interface KvStore {
   setIfAbsent(key: string, value: string): Promise<string>;
 }
 
+export interface WorkflowRecord {
+  id: string;
+  website_id: string;
+  name: string;
+  description: string;
+  draft: WorkflowGraph;
+  browser_startable: boolean;
+  /** The version production runs use; null until the first deploy. */
+  deployed_version: number | null;
+  /** The latest version number ever deployed (0 before the first); the next deploy is this + 1. */
+  latest_version: number;
+  /** The start block's kind in the deployed version (what starts it in production), else null. */
+  deployed_start: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkflowVersionRecord {
+  website_id: string;
+  workflow_id: string;
+  version: number;
+  name: string;
+  graph: WorkflowGraph;
+  deployed_at: number;
+}
+
+export interface RunRecord {
+  id: string;
+  website_id: string;
+  workflow_id: string;
+  /** The deployed version the run executes; null for a test run (which carries `graph`). */
+  version: number | null;
+  /** The draft snapshot a test run executes; null for production runs. */
+  graph: WorkflowGraph | null;
+  session_id: string;
+  status: RunStatus;
+  test: boolean;
+  source: RunSource;
+  source_event: string | null;
+  block_id: string | null;
+  /** Steps taken; also the run's optimistic-concurrency counter (every advance bumps it). */
+  step: number;
+  wait: RunWait | null;
+  variables: Record<string, VariableValue>;
+  started_at: number;
+  updated_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
+export type RunStepRecord = RunStep & { run_id: string; website_id: string };
+
+export type RunPatch = Partial<
+  Pick<RunRecord, "status" | "block_id" | "wait" | "variables" | "ended_at" | "end_reason">
+> & { updated_at: number };
+
+export interface WorkflowStore {
+  create(workflow: WorkflowRecord): Promise<void>;
+  find(websiteId: string, id: string): Promise<WorkflowRecord | undefined>;
+  list(websiteId: string): Promise<WorkflowRecord[]>;
+  update(
+    websiteId: string,
+    id: string,
+    patch: Partial<
+      Pick<
+        WorkflowRecord,
+        | "name"
+        | "description"
+        | "draft"
+        | "browser_startable"
+        | "deployed_version"
+        | "latest_version"
+        | "deployed_start"
+      >
+    > & { updated_at: number },
+  ): Promise<WorkflowRecord | undefined>;
+  /** Deletes the workflow and its versions; its runs stay, for the record. */
+  remove(websiteId: string, id: string): Promise<boolean>;
+  addVersion(version: WorkflowVersionRecord): Promise<void>;
+  findVersion(
+    websiteId: string,
+    workflowId: string,
+    version: number,
+  ): Promise<WorkflowVersionRecord | undefined>;
+  /** Newest first. */
+  listVersions(websiteId: string, workflowId: string): Promise<WorkflowVersionRecord[]>;
+  /** Deployed workflows whose deployed start block is one of `startKinds`, with their deployed graph. */
+  listDeployedByStart(
+    websiteId: string,
+    startKinds: string[],
+  ): Promise<{ workflow: WorkflowRecord; graph: WorkflowGraph }[]>;
+
+  createRun(run: RunRecord): Promise<void>;
+  findRun(websiteId: string, runId: string): Promise<RunRecord | undefined>;
+  /** The conversation's running or waiting run, if any (at most one). */
+  findActiveRun(websiteId: string, sessionId: string): Promise<RunRecord | undefined>;
+  /**
+   * Advances a run only if it is still at step `expectedStep` and active (running or waiting):
+   * sets `step = expectedStep + steps` and applies the patch. False when another execution got there
+   * first, or the run ended — the caller then does nothing.
+   */
+  advanceRun(
+    websiteId: string,
+    runId: string,
+    expectedStep: number,
+    steps: number,
+    patch: RunPatch,
+  ): Promise<boolean>;
+  /** Newest first; by workflow or by conversation. */
+  listRuns(
+    websiteId: string,
+    filter: { workflowId?: string; sessionId?: string; status?: RunStatus; before?: number; limit: number },
+  ): Promise<RunRecord[]>;
+  appendSteps(steps: RunStepRecord[]): Promise<void>;
+  /** Oldest first. */
+  listSteps(websiteId: string, runId: string): Promise<RunStepRecord[]>;
+  /** Timestamps of the conversation's last message (optionally only the visitor's or an operator's). */
+  lastMessageAt(
+    websiteId: string,
+    sessionId: string,
+    from?: "user" | "operator",
+  ): Promise<number | undefined>;
+  /** Whether an operator (human, bot or agent) wrote a non-note message before `before`. */
+  hasOperatorMessageBefore(websiteId: string, sessionId: string, before: number): Promise<boolean>;
+  /** The website's position in its event log that the workflow follower has handled; undefined until it is watched. */
+  getCursor(websiteId: string): Promise<number | undefined>;
+  setCursor(websiteId: string, seq: number): Promise<void>;
+  /** Websites whose event log has moved past the follower's cursor and that have deployed event workflows or waiting runs. */
+  websitesBehind(): Promise<string[]>;
+}
+
 /**
  * Every store. Writes made while `transaction`/`atomically` runs — through any store, at any depth —
  * join one database transaction (the db layer carries it in AsyncLocalStorage).
@@ -218,6 +367,7 @@ export interface Stores {
   idempotency: IdempotencyStore;
   kv: KvStore;
   webhooks: WebhookStore;
+  workflows: WorkflowStore;
   /** Runs `fn` in one transaction (joining the current one if any), passing these stores. */
   transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
   /** Runs `fn` in one transaction that every store call inside joins. */

@@ -10,6 +10,7 @@ export function messageVisibleToVisitor(message: { type?: unknown; stealth?: unk
 const VISITOR_EVENTS = new Set([
   "message:send",
   "message:received",
+  "message:updated",
   "message:acknowledge:read",
   "session:set_state",
   "session:removed",
@@ -18,7 +19,11 @@ const VISITOR_EVENTS = new Set([
 /** Whether the visitor of the event's conversation may receive this event. */
 export function eventVisibleToVisitor(event: ConversationEvent): boolean {
   if (!VISITOR_EVENTS.has(event.name)) return false;
-  if (event.name === "message:send" || event.name === "message:received") {
+  if (
+    event.name === "message:send" ||
+    event.name === "message:received" ||
+    event.name === "message:updated"
+  ) {
     return messageVisibleToVisitor((event.data ?? {}) as { type?: unknown; stealth?: unknown });
   }
   return true;

@@ -326,6 +326,57 @@ export class SqlConversationStore extends SqlStore implements ConversationStore 
     });
   }
 
+  updateMessage(
+    websiteId: string,
+    sessionId: string,
+    fingerprint: number,
+    content: unknown,
+  ): Promise<{ message: Message; event: ConversationEvent } | undefined> {
+    return inTransaction(this.db, async (trx) => {
+      const row = await trx
+        .updateTable("messages")
+        .set({ content: JSON.stringify(content), edited: 1 })
+        .where("website_id", "=", websiteId)
+        .where("session_id", "=", sessionId)
+        .where("fingerprint", "=", fingerprint)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const message = toMessage(row);
+      const changed = await applyChange(
+        trx,
+        websiteId,
+        sessionId,
+        {},
+        {
+          name: "message:updated",
+          data: {
+            fingerprint,
+            type: message.type,
+            from: message.from,
+            stealth: message.stealth,
+            content: message.content,
+          },
+        },
+      );
+      return changed && { message, event: changed.event };
+    });
+  }
+
+  async lastEventData(websiteId: string, sessionId: string, name: string): Promise<unknown> {
+    const row = await this.db
+      .selectFrom("events")
+      .select("data")
+      .where("session_id", "=", sessionId)
+      .where("is_message", "=", 0)
+      .where("website_id", "=", websiteId)
+      .where("name", "=", name)
+      .orderBy("seq", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row ? JSON.parse(row.data) : undefined;
+  }
+
   remove(websiteId: string, sessionId: string): Promise<ConversationEvent | undefined> {
     return inTransaction(this.db, async (trx) => {
       // Messages first (the conversation's foreign key would cascade them away unseen): the log keeps

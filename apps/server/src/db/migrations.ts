@@ -206,6 +206,107 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex("webhooks_website").on("webhooks").column("website_id").execute();
       },
     },
+    "0003_workflows": {
+      async up(db: Kysely<unknown>) {
+        const double = dialect === "postgres" ? "double precision" : "real";
+        await db.schema
+          .createTable("workflows")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("description", "text", (c) => c.notNull().defaultTo(""))
+          // The draft graph (JSON); only deploying makes it run in production.
+          .addColumn("draft", "text", (c) => c.notNull())
+          .addColumn("browser_startable", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("deployed_version", "integer")
+          .addColumn("latest_version", "integer", (c) => c.notNull().defaultTo(0))
+          // The deployed start block's kind: what the event follower and triggers select on.
+          .addColumn("deployed_start", "text")
+          .addColumn("created_at", big, (c) => c.notNull())
+          .addColumn("updated_at", big, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("workflows_website")
+          .on("workflows")
+          .columns(["website_id", "created_at"])
+          .execute();
+
+        // Deployed graphs, immutable; they go with their workflow.
+        await db.schema
+          .createTable("workflow_versions")
+          .addColumn("website_id", "text", (c) => c.notNull())
+          .addColumn("workflow_id", "text", (c) => c.notNull().references("workflows.id").onDelete("cascade"))
+          .addColumn("version", "integer", (c) => c.notNull())
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("graph", "text", (c) => c.notNull())
+          .addColumn("deployed_at", big, (c) => c.notNull())
+          .addPrimaryKeyConstraint("workflow_versions_pk", ["workflow_id", "version"])
+          .execute();
+
+        // Runs outlive a deleted workflow (no foreign key on workflow_id): they are the record.
+        await db.schema
+          .createTable("workflow_runs")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
+          .addColumn("workflow_id", "text", (c) => c.notNull())
+          .addColumn("version", "integer")
+          .addColumn("graph", "text")
+          .addColumn("session_id", "text", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("test", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("source_event", "text")
+          .addColumn("block_id", "text")
+          // Steps taken, and the optimistic-concurrency counter every advance checks and bumps.
+          .addColumn("step", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("wait", "text")
+          .addColumn("variables", "text", (c) => c.notNull())
+          .addColumn("started_at", big, (c) => c.notNull())
+          .addColumn("updated_at", big, (c) => c.notNull())
+          .addColumn("ended_at", big)
+          .addColumn("end_reason", "text")
+          .execute();
+        // Runs of a workflow, or of a conversation, newest first (`id` breaks ties in the same ms).
+        await db.schema
+          .createIndex("workflow_runs_workflow")
+          .on("workflow_runs")
+          .columns(["website_id", "workflow_id", "started_at", "id"])
+          .execute();
+        await db.schema
+          .createIndex("workflow_runs_session")
+          .on("workflow_runs")
+          .columns(["website_id", "session_id", "started_at", "id"])
+          .execute();
+        // At most one active run per conversation. Queries for active runs repeat this predicate
+        // verbatim (ACTIVE in workflow-store.ts): SQLite uses a partial index only for a literal match.
+        await sql`create unique index workflow_runs_one_active on workflow_runs (website_id, session_id)
+          where status in ('running', 'waiting')`.execute(db);
+
+        await db.schema
+          .createTable("workflow_run_steps")
+          .addColumn("run_id", "text", (c) => c.notNull().references("workflow_runs.id").onDelete("cascade"))
+          .addColumn("website_id", "text", (c) => c.notNull())
+          .addColumn("step", "integer", (c) => c.notNull())
+          .addColumn("block_id", "text", (c) => c.notNull())
+          .addColumn("kind", "text", (c) => c.notNull())
+          .addColumn("outcome", "text", (c) => c.notNull())
+          .addColumn("handle", "text")
+          .addColumn("at", big, (c) => c.notNull())
+          .addColumn("duration_ms", double, (c) => c.notNull())
+          .addColumn("log", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("workflow_run_steps_pk", ["run_id", "step"])
+          .execute();
+
+        // How far the workflow event follower has read each website's event log.
+        await db.schema
+          .createTable("workflow_cursors")
+          .addColumn("website_id", "text", (c) =>
+            c.primaryKey().references("websites.id").onDelete("cascade"),
+          )
+          .addColumn("seq", big, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

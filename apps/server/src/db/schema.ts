@@ -17,6 +17,11 @@ export interface DB {
   jobs: JobsTable;
   kv: KvTable;
   webhooks: WebhooksTable;
+  workflows: WorkflowsTable;
+  workflow_versions: WorkflowVersionsTable;
+  workflow_runs: WorkflowRunsTable;
+  workflow_run_steps: WorkflowRunStepsTable;
+  workflow_cursors: WorkflowCursorsTable;
 }
 
 export interface WebsitesTable {
@@ -153,4 +158,74 @@ export interface WebhooksTable {
   delivered_seq: number;
   last_error: string | null;
   last_attempt_at: number | null;
+}
+
+export interface WorkflowsTable {
+  id: string;
+  website_id: string;
+  name: string;
+  description: string;
+  /** WorkflowGraph as JSON. */
+  draft: string;
+  browser_startable: number;
+  deployed_version: number | null;
+  latest_version: number;
+  /** The deployed start block's kind. */
+  deployed_start: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkflowVersionsTable {
+  website_id: string;
+  workflow_id: string;
+  version: number;
+  name: string;
+  /** WorkflowGraph as JSON. */
+  graph: string;
+  deployed_at: number;
+}
+
+export interface WorkflowRunsTable {
+  id: string;
+  website_id: string;
+  workflow_id: string;
+  version: number | null;
+  /** WorkflowGraph as JSON (test runs of a draft). */
+  graph: string | null;
+  session_id: string;
+  status: string;
+  test: number;
+  source: string;
+  source_event: string | null;
+  block_id: string | null;
+  step: number;
+  /** RunWait as JSON. */
+  wait: string | null;
+  /** Variables as a JSON object. */
+  variables: string;
+  started_at: number;
+  updated_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
+export interface WorkflowRunStepsTable {
+  run_id: string;
+  website_id: string;
+  step: number;
+  block_id: string;
+  kind: string;
+  outcome: string;
+  handle: string | null;
+  at: number;
+  duration_ms: number;
+  /** Log lines as a JSON array. */
+  log: string;
+}
+
+export interface WorkflowCursorsTable {
+  website_id: string;
+  /** Every event of the website up to this website_seq was handled. */
+  seq: number;
 }

@@ -9,6 +9,7 @@ import { SqlTokenStore } from "./token-store.ts";
 import { afterCommit, atomically, executor } from "./tx-context.ts";
 import { SqlWebhookStore } from "./webhook-store.ts";
 import { SqlKvStore, SqlWebsiteStore } from "./website-store.ts";
+import { SqlWorkflowStore } from "./workflow-store.ts";
 
 /** `sqlite` (the raw better-sqlite3 handle) enables prepared-statement fast paths on SQLite. */
 export function createStores(db: Kysely<DB>, sqlite?: SQLiteDatabase): Stores {
@@ -20,6 +21,7 @@ export function createStores(db: Kysely<DB>, sqlite?: SQLiteDatabase): Stores {
     idempotency: new SqlIdempotencyStore(db),
     kv: new SqlKvStore(db),
     webhooks: new SqlWebhookStore(db),
+    workflows: new SqlWorkflowStore(db),
     get executor() {
       return executor(db);
     },

@@ -9,12 +9,15 @@ import type { TokenService } from "../core/tokens.ts";
 import type { WebhookService } from "../core/webhooks.ts";
 import type { WebsiteService } from "../core/websites.ts";
 import { type RealtimeDeps, registerRealtime } from "../realtime/websocket-route.ts";
+import type { WorkflowService } from "../workflow/service.ts";
 import { authorize } from "./auth.ts";
 import { apiDocsPage } from "./docs-page.ts";
 import { registerErrorHandling } from "./errors.ts";
 import { registerIdempotency } from "./idempotency.ts";
+import { conversationSignalRoutes } from "./routes/api-conversations.ts";
 import { managementRoutes } from "./routes/api-management.ts";
 import { crispConversationRoutes } from "./routes/crisp-conversations.ts";
+import { workflowRoutes } from "./routes/workflows.ts";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -30,6 +33,7 @@ export interface HttpDeps {
   operators: OperatorService;
   websites: WebsiteService;
   webhooks: WebhookService;
+  workflows: WorkflowService;
   bodyLimit: number;
   logger: FastifyServerOptions["logger"];
   publicUrl: string;
@@ -96,6 +100,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   }));
   await app.register(crispConversationRoutes(deps.conversations), { prefix: "/v1" });
   await app.register(managementRoutes(deps), { prefix: "/api" });
+  await app.register(workflowRoutes(deps.workflows), { prefix: "/api" });
+  await app.register(conversationSignalRoutes(deps.conversations), { prefix: "/api" });
   if (deps.realtime) {
     await registerRealtime(app, {
       ...deps.realtime,

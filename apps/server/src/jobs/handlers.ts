@@ -1,11 +1,17 @@
 import type { JobHandler } from "../core/jobs.ts";
 import type { Stores } from "../core/ports.ts";
 import type { WebhookService } from "../core/webhooks.ts";
+import { WORKFLOW_EVENT, WORKFLOW_RESUME, WORKFLOW_STEP, type WorkflowEngine } from "../workflow/engine.ts";
+import type { WorkflowEventInput } from "../workflow/events.ts";
+import { WORKFLOW_FOLLOW, type WorkflowFollower } from "../workflow/follower.ts";
+import type { ResumeInput } from "../workflow/runner.ts";
 
 /** What job handlers may use; grows as workflows and the agent move onto the queue. */
 export interface JobHandlerDeps {
   stores: Stores;
   webhooks: WebhookService;
+  engine: WorkflowEngine;
+  follower: WorkflowFollower;
 }
 
 /**
@@ -19,6 +25,26 @@ export function createJobHandlers(deps: JobHandlerDeps): Record<string, JobHandl
     [WEBHOOK_DISPATCH]: async (job) => {
       const { website_id } = job.payload as { website_id: string };
       await deps.webhooks.dispatch(website_id);
+    },
+    // Workflow runs: every job re-checks the run's step counter, so a repeated job does nothing.
+    [WORKFLOW_STEP]: async (job) => {
+      const { website_id, run_id, step } = job.payload as {
+        website_id: string;
+        run_id: string;
+        step: number;
+      };
+      await deps.engine.execute(website_id, run_id, step);
+    },
+    [WORKFLOW_RESUME]: async (job) => {
+      const p = job.payload as { website_id: string; run_id: string; step: number; input: ResumeInput };
+      await deps.engine.execute(p.website_id, p.run_id, p.step, p.input);
+    },
+    [WORKFLOW_EVENT]: async (job) => {
+      const p = job.payload as { website_id: string; session_id: string; event: WorkflowEventInput };
+      await deps.engine.handleEvent(p.website_id, p.session_id, p.event);
+    },
+    [WORKFLOW_FOLLOW]: async (job) => {
+      await deps.follower.follow((job.payload as { website_id: string }).website_id);
     },
   };
 }

@@ -160,6 +160,30 @@ export const crispConversationRoutes =
         ),
     );
 
+    app.patch(
+      "/website/:website_id/conversation/:session_id/message/:fingerprint",
+      {
+        config: write,
+        schema: {
+          tags,
+          summary: "Update a message's content (a picker choice, a field value, an edit)",
+          params: Session.extend({ fingerprint: Fingerprint }),
+          body: z.strictObject({ content: z.unknown() }),
+          response: { 200: Envelope(Message), ...errorResponses },
+        },
+      },
+      async (req) =>
+        ok(
+          await conversations.updateMessage(
+            req.params.website_id,
+            req.params.session_id,
+            req.params.fingerprint,
+            req.body.content,
+          ),
+          "updated",
+        ),
+    );
+
     app.get(
       "/website/:website_id/conversation/:session_id/meta",
       {

@@ -1,0 +1,35 @@
+import type { BlockRunner, Outcome } from "../runner.ts";
+import { BlockError } from "../runner.ts";
+
+/** Start blocks, the end, handing over to another workflow, and the AI agent. */
+
+export const start: BlockRunner<unknown> = {
+  async run() {
+    return { next: "next" };
+  },
+};
+
+export const end: BlockRunner<unknown> = {
+  async run(): Promise<Outcome> {
+    return { end: "completed", reason: "end_block" };
+  },
+};
+
+export const startWorkflow: BlockRunner<{ workflow_id: string }> = {
+  async run(ctx, o) {
+    if (o.workflow_id === ctx.workflowId) throw new BlockError("A workflow cannot start itself.");
+    await ctx.startWorkflow(o.workflow_id);
+    ctx.log(`handing over to ${o.workflow_id}`);
+    return { end: "completed", reason: `started ${o.workflow_id}` };
+  },
+};
+
+/**
+ * The AI agent answers in the conversation. The agent is not part of this release yet: the block
+ * fails visibly (its failure output, or the run fails) instead of pretending to answer.
+ */
+export const agent: BlockRunner<{ instruction: string }> = {
+  async run() {
+    throw new BlockError("The AI agent is not available in this version of Hugo yet.");
+  },
+};
