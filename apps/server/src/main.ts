@@ -51,6 +51,12 @@ async function serve() {
       `  curl -s ${base}/v1/website/${s.websiteId}/conversation/${s.sessionId}/messages -H 'Authorization: Bearer ${s.token.token}'`,
       `  curl -s ${base}/v1/website/${s.websiteId}/conversation/${s.sessionId}/message -H 'Authorization: Bearer ${s.token.token}' \\`,
       `       -H 'Content-Type: application/json' -d '{"type":"text","from":"operator","origin":"chat","content":"Hello from the API"}'`,
+      "",
+      "Demo workflows (deployed):",
+      ...s.workflows.map((w) => `  ${w.name.padEnd(17)}${w.workflow_id}`),
+      "Trigger one in the demo conversation (the seed's call):",
+      `  curl -s ${base}/api/scenario/${s.workflows[0]?.workflow_id}/trigger/ -H 'Authorization: Bearer ${s.token.token}' \\`,
+      `       -H 'Content-Type: application/json' -d '{"session_id":"${s.sessionId}"}'`,
     );
   }
   console.log(lines.join("\n"));

@@ -183,7 +183,9 @@ export async function createHugo(config: Config): Promise<Hugo> {
     websites: new WebsiteService(stores),
     workflows: new WorkflowService({ stores, engine, follower, conversations }),
   };
-  const seed = config.seedDemo ? await seedDemo({ stores, ...services }) : undefined;
+  const seed = config.seedDemo
+    ? await seedDemo({ stores, ...services, publicUrl: config.publicUrl })
+    : undefined;
   const app = await buildHttpApp({
     stores,
     ...services,

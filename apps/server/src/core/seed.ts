@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { CreatedToken } from "@hugo/protocol";
+import { demoWorkflows } from "../workflow/demo.ts";
+import type { WorkflowService } from "../workflow/service.ts";
 import type { ConversationService } from "./conversations.ts";
 import type { OperatorService } from "./operators.ts";
 import type { Stores } from "./ports.ts";
@@ -12,6 +14,8 @@ export interface DemoSeed {
   ownerPassword: string;
   token: CreatedToken;
   sessionId: string;
+  /** The deployed demo workflows, by name. */
+  workflows: { name: string; workflow_id: string }[];
 }
 
 /**
@@ -25,6 +29,8 @@ export async function seedDemo(deps: {
   operators: OperatorService;
   tokens: TokenService;
   conversations: ConversationService;
+  workflows: WorkflowService;
+  publicUrl: string;
 }): Promise<DemoSeed | undefined> {
   // A unique marker row makes the seed run once even if two processes start together.
   const marker = randomBytes(8).toString("hex");
@@ -47,5 +53,18 @@ export async function seedDemo(deps: {
     origin: "chat",
     content: "Hi! How do I trigger a workflow from my backend?",
   });
-  return { websiteId: website.id, ownerEmail, ownerPassword, token, sessionId: conversation.session_id };
+  const workflows: DemoSeed["workflows"] = [];
+  for (const definition of demoWorkflows(deps.publicUrl)) {
+    const created = await deps.workflows.create(website.id, definition);
+    await deps.workflows.deploy(website.id, created.workflow_id);
+    workflows.push({ name: created.name, workflow_id: created.workflow_id });
+  }
+  return {
+    websiteId: website.id,
+    ownerEmail,
+    ownerPassword,
+    token,
+    sessionId: conversation.session_id,
+    workflows,
+  };
 }

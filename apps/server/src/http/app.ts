@@ -17,6 +17,7 @@ import { registerIdempotency } from "./idempotency.ts";
 import { conversationSignalRoutes } from "./routes/api-conversations.ts";
 import { managementRoutes } from "./routes/api-management.ts";
 import { crispConversationRoutes } from "./routes/crisp-conversations.ts";
+import { demoRoutes } from "./routes/demo.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 
 declare module "fastify" {
@@ -102,6 +103,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(managementRoutes(deps), { prefix: "/api" });
   await app.register(workflowRoutes(deps.workflows), { prefix: "/api" });
   await app.register(conversationSignalRoutes(deps.conversations), { prefix: "/api" });
+  await app.register(demoRoutes, { prefix: "/api" });
   if (deps.realtime) {
     await registerRealtime(app, {
       ...deps.realtime,
