@@ -22,6 +22,7 @@ export class WorkflowFollower implements Pick<EventSink, "committed"> {
   readonly #stores: Stores;
   readonly #pending = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
   #sweep: NodeJS.Timeout | undefined;
   #log: { warn(obj: object, msg: string): void } = { warn: () => {} };
 
@@ -46,11 +47,14 @@ export class WorkflowFollower implements Pick<EventSink, "committed"> {
   }
 
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#sweep);
     clearTimeout(this.#timer);
   }
 
   committed(events: ConversationEvent[]): void {
+    // Requests still draining at shutdown commit events; the next start's sweep picks them up.
+    if (this.#stopped) return;
     for (const event of events) if (isFollowed(event)) this.#pending.add(event.website_id);
     if (this.#pending.size > 0 && !this.#timer) {
       this.#timer = setTimeout(() => {
