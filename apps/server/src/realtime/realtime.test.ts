@@ -1,10 +1,8 @@
 import fs from "node:fs";
-import type net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import type { EventFrame, ServerFrame } from "@hugo/protocol";
+import type { EventFrame } from "@hugo/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
 import { type RunningHugo, startHugo } from "../../test/hugo.ts";
 import { Client, waitFor } from "../../test/ws-client.ts";
 import { loadConfig } from "../config.ts";
