@@ -1,20 +1,19 @@
 import { randomUUID } from "node:crypto";
-import {
-  BLOCKS,
-  type Run,
-  type RunDetail,
-  type RunListQuery,
-  type RunSource,
-  type TriggerResult,
-  type ValidationIssue,
-  type Variables,
-  type Workflow,
-  type WorkflowCreate,
-  type WorkflowExport,
-  type WorkflowGraph,
-  type WorkflowSummary,
-  type WorkflowUpdate,
-  type WorkflowVersion,
+import type {
+  Run,
+  RunDetail,
+  RunListQuery,
+  RunSource,
+  TriggerResult,
+  ValidationIssue,
+  Variables,
+  Workflow,
+  WorkflowCreate,
+  WorkflowExport,
+  WorkflowGraph,
+  WorkflowSummary,
+  WorkflowUpdate,
+  WorkflowVersion,
 } from "@hugo/protocol";
 import type { ConversationService } from "../core/conversations.ts";
 import { AppError } from "../core/errors.ts";
@@ -395,7 +394,6 @@ const notFound = (workflowId: string) =>
 
 /** A new workflow starts from a code trigger and a greeting, ready to edit. */
 function starterGraph(): WorkflowGraph {
-  void BLOCKS;
   return {
     blocks: [
       { id: "start", kind: "start.code", options: {}, position: { x: 0, y: 0 } },

@@ -164,7 +164,7 @@ export const picker: BlockRunner<PickerOptions> = {
   },
   async resume(ctx, o, input) {
     if (input.kind === "timeout") return { next: "timeout" };
-    const wait = waitOf(ctx, input);
+    const wait = waitOf(ctx);
     const choice = pickedChoice(input, wait, o.choices, ctx);
     if (choice === undefined) return sameWait(ctx, "picker", wait);
     if (choice === "other") {
@@ -187,7 +187,7 @@ export const rating: BlockRunner<{ text: string; variable: string; timeout_ms: n
   },
   async resume(ctx, o, input) {
     if (input.kind === "timeout") return { next: "timeout" };
-    const wait = waitOf(ctx, input);
+    const wait = waitOf(ctx);
     let value: number | undefined;
     if (input.kind === "picker" && input.id === wait) value = Number(input.value);
     if (input.kind === "message")
@@ -222,7 +222,7 @@ export const field: BlockRunner<FieldOptions> = {
   },
   async resume(ctx, o, input) {
     if (input.kind === "timeout") return { next: "timeout" };
-    const wait = waitOf(ctx, input);
+    const wait = waitOf(ctx);
     let raw: string | undefined;
     if (input.kind === "field" && input.id === wait) raw = input.value;
     if (input.kind === "message" && input.message.type === "text") raw = messageText(input.message);
@@ -243,7 +243,7 @@ export const field: BlockRunner<FieldOptions> = {
 };
 
 /** The answer the run waits for (set when resuming). */
-function waitOf(ctx: StepContext, _input: ResumeInput): string | null {
+function waitOf(ctx: StepContext): string | null {
   return ctx.wait?.kind === "answer" ? ctx.wait.id : null;
 }
 function currentAttempts(ctx: StepContext): number {
