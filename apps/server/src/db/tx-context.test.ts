@@ -53,4 +53,17 @@ describe.each(DIALECTS)("transactions carried across stores on $dialect", ({ fre
     });
     expect(ran).toBe(true);
   });
+
+  it("never hands a finished transaction to work scheduled inside it", async () => {
+    const a = website();
+    let later: Promise<unknown> | undefined;
+    await stores.atomically(async () => {
+      await stores.websites.create(a);
+      // setImmediate keeps the async context; by the time it runs the transaction has committed.
+      later = new Promise((resolve, reject) =>
+        setImmediate(() => stores.atomically(() => stores.websites.find(a.id)).then(resolve, reject)),
+      );
+    });
+    await expect(later).resolves.toMatchObject({ id: a.id });
+  });
 });

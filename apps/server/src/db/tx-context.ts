@@ -25,10 +25,17 @@ export async function atomically<T>(root: Kysely<DB>, fn: () => Promise<T>): Pro
   if (executor(root).isTransaction) return fn();
   const outer = als.getStore();
   const context: Context = { transactions: new Map(outer?.transactions), afterCommit: [] };
-  const result = await root.transaction().execute((trx) => {
-    context.transactions.set(root, trx);
-    return als.run(context, fn);
-  });
+  let result: T;
+  try {
+    result = await root.transaction().execute((trx) => {
+      context.transactions.set(root, trx);
+      return als.run(context, fn);
+    });
+  } finally {
+    // Work scheduled inside (a timer, setImmediate, a promise left running) keeps this context; once
+    // the transaction has ended it must use the root executor, never the committed transaction.
+    context.transactions.delete(root);
+  }
   // Outside the transaction's context: what runs now sees committed data and the root executor.
   for (const callback of context.afterCommit) als.exit(callback);
   return result;
