@@ -26,6 +26,10 @@ export const ENV_VARS = {
   LOG_LEVEL: { default: "info", doc: "fatal, error, warn, info, debug, trace or silent." },
   JOB_CONCURRENCY: { default: "4", doc: "Jobs the in-process worker runs at once." },
   WORKER: { default: "true", doc: "Run the job worker in this process." },
+  JOB_LEASE_MS: {
+    default: "30000",
+    doc: "PostgreSQL: how long a crashed process's running jobs stay claimed before another process (or its restart) runs them again. SQLite releases them at the next start.",
+  },
   WS_PING_INTERVAL_MS: {
     default: "30000",
     doc: "WebSocket ping interval; a peer missing one pong is closed.",
@@ -61,6 +65,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   JOB_CONCURRENCY: int(1, 256).default(4),
   WORKER: bool.default(true),
+  JOB_LEASE_MS: int(1_000, 3_600_000).default(30_000),
   WS_PING_INTERVAL_MS: int(100, 600_000).default(30_000),
   WS_MAX_BUFFERED_BYTES: int(16 * 1024, 1024 * 1024 * 1024).default(1_048_576),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(15_000),
@@ -88,6 +93,8 @@ export interface Config {
   seedDemo: boolean;
   logLevel: string;
   jobConcurrency: number;
+  /** PostgreSQL: a crashed process's running jobs are claimed again after this long. */
+  jobLeaseMs: number;
   worker: boolean;
   wsPingIntervalMs: number;
   wsMaxBufferedBytes: number;
@@ -121,6 +128,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     logLevel: e.LOG_LEVEL,
     jobConcurrency: e.JOB_CONCURRENCY,
     worker: e.WORKER,
+    jobLeaseMs: e.JOB_LEASE_MS,
     wsPingIntervalMs: e.WS_PING_INTERVAL_MS,
     wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -1,46 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freshPostgres, type TestDatabase } from "../test/databases.ts";
-
-const BIN = path.resolve(import.meta.dirname, "../bin/hugo.js");
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  url: string;
-}
-
-/** Starts `hugo serve` as a real process, as `npm start` does, and waits for its banner. */
-async function start(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, "serve"], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner:\n${out}`)), 30_000);
-    const check = () => {
-      const m = /Hugo is running at (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on("data", check);
-    child.once("exit", (code) => reject(new Error(`exited ${code}:\n${out}`)));
-  });
-  return { child, output: () => out, url };
-}
-
-const exitCode = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) =>
-    child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", resolve),
-  );
+import { HUGO_BIN as BIN, exitCode, startHugoProcess as start } from "../test/hugo-process.ts";
 
 describe.each(["sqlite", "postgres"] as const)("hugo serve on %s", (dialect) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hugo-main-"));

@@ -109,6 +109,7 @@ export async function createHugo(config: Config): Promise<Hugo> {
   let jobLog: JobLogger = silentJobLogger;
   const jobs = await createJobQueue(database, {
     concurrency: config.jobConcurrency,
+    leaseMs: config.jobLeaseMs,
     logger: {
       debug: (obj, msg) => jobLog.debug(obj, msg),
       warn: (obj, msg) => jobLog.warn(obj, msg),

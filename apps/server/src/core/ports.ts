@@ -317,7 +317,15 @@ export interface WorkflowStore {
   ): Promise<{ workflow: WorkflowRecord; graph: WorkflowGraph }[]>;
 
   createRun(run: RunRecord): Promise<void>;
-  findRun(websiteId: string, runId: string): Promise<RunRecord | undefined>;
+  /**
+   * `forUpdate` locks the run's row until the transaction ends (PostgreSQL), so whoever advances a
+   * run takes its lock before the website's sequence lock: one order everywhere, no deadlock.
+   */
+  findRun(
+    websiteId: string,
+    runId: string,
+    options?: { forUpdate?: boolean },
+  ): Promise<RunRecord | undefined>;
   /** The conversation's running or waiting run, if any (at most one). */
   findActiveRun(websiteId: string, sessionId: string): Promise<RunRecord | undefined>;
   /**

@@ -245,12 +245,17 @@ export class SqlWorkflowStore extends SqlStore implements WorkflowStore {
     throw new ActiveRunExistsError(run.website_id, run.session_id);
   }
 
-  async findRun(websiteId: string, runId: string): Promise<RunRecord | undefined> {
+  async findRun(
+    websiteId: string,
+    runId: string,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<RunRecord | undefined> {
     const row = await this.db
       .selectFrom("workflow_runs")
       .selectAll()
       .where("id", "=", runId)
       .where("website_id", "=", websiteId)
+      .$if(Boolean(options.forUpdate) && this.rowLocks, (q) => q.forUpdate())
       .executeTakeFirst();
     return row && toRun(row);
   }

@@ -91,7 +91,8 @@ export interface StartRun {
   workflowId: string;
   /** The deployed version, or null with `graph` for a test run of the draft. */
   version: number | null;
-  graph: WorkflowGraph;
+  /** The draft of a test run; a deployed version's graph is loaded (once, then cached) when absent. */
+  graph?: WorkflowGraph;
   source: RunSource;
   sourceEvent?: string | null;
   variables?: Record<string, VariableValue>;
@@ -157,9 +158,12 @@ export class WorkflowEngine {
    * `inline`, in which case the caller executes it (it already holds the conversation's lane).
    */
   async start(input: StartRun, options: { inline?: boolean } = {}): Promise<RunRecord> {
-    const compiled = input.test
-      ? compileGraph(input.graph)
-      : this.#compiled(input.workflowId, input.version, input.graph);
+    const compiled =
+      input.test || input.version === null
+        ? input.graph && compileGraph(input.graph)
+        : await this.#deployed(input.websiteId, input.workflowId, input.version, input.graph);
+    if (!compiled)
+      throw new AppError("workflow_not_deployed", `Workflow ${input.workflowId} has no such version.`);
     if (!compiled.start) throw new AppError("workflow_invalid", "The workflow has no start block.");
     for (let attempt = 0; ; attempt++) {
       try {
@@ -171,7 +175,7 @@ export class WorkflowEngine {
             website_id: input.websiteId,
             workflow_id: input.workflowId,
             version: input.version,
-            graph: input.test ? input.graph : null,
+            graph: input.test ? (input.graph ?? null) : null,
             session_id: input.sessionId,
             status: "running",
             test: input.test ?? false,
@@ -187,6 +191,14 @@ export class WorkflowEngine {
             end_reason: null,
           };
           await this.#stores.workflows.createRun(run);
+          if (!options.inline) {
+            await this.#deps.jobs.enqueue(this.#stores, {
+              kind: WORKFLOW_STEP,
+              payload: { website_id: run.website_id, run_id: run.id, step: 0 },
+              queueKey: sessionLane(run.session_id),
+            });
+          }
+          // Last: appending to the log takes the website's sequence lock until commit (PostgreSQL).
           await this.#deps.conversations.recordEvent(
             input.websiteId,
             input.sessionId,
@@ -199,13 +211,6 @@ export class WorkflowEngine {
               test: run.test,
             },
           );
-          if (!options.inline) {
-            await this.#deps.jobs.enqueue(this.#stores, {
-              kind: WORKFLOW_STEP,
-              payload: { website_id: run.website_id, run_id: run.id, step: 0 },
-              queueKey: sessionLane(run.session_id),
-            });
-          }
           return run;
         });
       } catch (error) {
@@ -218,7 +223,7 @@ export class WorkflowEngine {
   /** Cancels an active run. */
   async cancel(websiteId: string, runId: string, reason = "cancelled"): Promise<RunRecord> {
     return this.#stores.atomically(async () => {
-      const run = await this.#stores.workflows.findRun(websiteId, runId);
+      const run = await this.#stores.workflows.findRun(websiteId, runId, { forUpdate: true });
       if (!run) throw new AppError("run_not_found", `No run ${runId} in this website.`);
       if (run.status !== "running" && run.status !== "waiting") {
         throw new AppError("run_not_active", `Run ${runId} has already ${run.status}.`);
@@ -242,11 +247,14 @@ export class WorkflowEngine {
     let expected = step;
     let resume = input;
     let external: ExternalResult | undefined;
+    let first = true;
     for (;;) {
       let result: BatchResult;
       try {
+        const adopt = first;
+        first = false;
         result = await this.#stores.atomically(() =>
-          this.#batch(websiteId, runId, expected, resume, external),
+          this.#batch(websiteId, runId, expected, resume, external, adopt),
         );
       } catch (error) {
         if (error instanceof StaleRun) return;
@@ -325,11 +333,21 @@ export class WorkflowEngine {
   async #graphOf(run: RunRecord): Promise<CompiledGraph | undefined> {
     if (run.graph) return compileGraph(run.graph);
     if (run.version === null) return undefined;
-    const key = `${run.workflow_id}@${run.version}`;
-    const cached = this.#graphs.get(key);
+    return this.#deployed(run.website_id, run.workflow_id, run.version);
+  }
+
+  /** A deployed version's compiled graph: versions are immutable, so each is read once. */
+  async #deployed(
+    websiteId: string,
+    workflowId: string,
+    version: number,
+    graph?: WorkflowGraph,
+  ): Promise<CompiledGraph | undefined> {
+    if (graph) return this.#compiled(workflowId, version, graph);
+    const cached = this.#graphs.get(`${workflowId}@${version}`);
     if (cached) return cached;
-    const version = await this.#stores.workflows.findVersion(run.website_id, run.workflow_id, run.version);
-    return version ? this.#compiled(run.workflow_id, run.version, version.graph) : undefined;
+    const found = await this.#stores.workflows.findVersion(websiteId, workflowId, version);
+    return found ? this.#compiled(workflowId, version, found.graph) : undefined;
   }
 
   async #supersede(websiteId: string, sessionId: string, now: number): Promise<void> {
@@ -372,10 +390,21 @@ export class WorkflowEngine {
     expected: number,
     resume: ResumeInput | undefined,
     external: ExternalResult | undefined,
+    adopt: boolean,
   ): Promise<BatchResult> {
     const store = this.#stores.workflows;
-    const run = await store.findRun(websiteId, runId);
-    if (!run || run.step !== expected) return { kind: "stop" };
+    // The run's lock first, then (through the messages written) the website's: one lock order.
+    const run = await store.findRun(websiteId, runId, { forUpdate: true });
+    if (!run) return { kind: "stop" };
+    if (run.step !== expected) {
+      // A job that went on past its own step in-process (batch after batch) and whose process died:
+      // run again, it finds the run still `running` further on. Nothing else can be driving it (one
+      // job at a time per conversation lane), so it takes over from there; any other mismatch is a
+      // stale job.
+      if (!adopt || run.status !== "running" || run.step < expected) return { kind: "stop" };
+      expected = run.step;
+      resume = undefined;
+    }
     if (run.status !== (resume ? "waiting" : "running")) return { kind: "stop" };
     const graph = await this.#graphOf(run);
     const found = await this.#stores.conversations.find(websiteId, run.session_id);
@@ -562,18 +591,12 @@ export class WorkflowEngine {
   ): Promise<void> {
     const workflow = await this.#stores.workflows.find(run.website_id, workflowId);
     if (!workflow || workflow.deployed_version === null) return;
-    const version = await this.#stores.workflows.findVersion(
-      run.website_id,
-      workflowId,
-      workflow.deployed_version,
-    );
-    if (!version) return;
+    if (!(await this.#deployed(run.website_id, workflowId, workflow.deployed_version))) return;
     await this.start({
       websiteId: run.website_id,
       sessionId: run.session_id,
       workflowId,
-      version: version.version,
-      graph: version.graph,
+      version: workflow.deployed_version,
       source: "workflow",
       sourceEvent: run.id,
       variables,
@@ -621,7 +644,7 @@ export class WorkflowEngine {
   /** The batch rolled back on an unexpected error: record the failing block and end the run. */
   async #failAfterCrash(websiteId: string, runId: string, expected: number, crash: StepCrash): Promise<void> {
     await this.#stores.atomically(async () => {
-      const run = await this.#stores.workflows.findRun(websiteId, runId);
+      const run = await this.#stores.workflows.findRun(websiteId, runId, { forUpdate: true });
       if (!run || run.step !== expected) return;
       const now = Date.now();
       const reason = `${crash.blockId}: internal error`;

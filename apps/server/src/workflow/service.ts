@@ -229,19 +229,11 @@ export class WorkflowService {
           `Workflow ${workflowId} starts on "${workflow.deployed_start}", not "Triggered from code".`,
         );
       }
-      const version = await this.#stores.workflows.findVersion(
-        websiteId,
-        workflowId,
-        workflow.deployed_version,
-      );
-      if (!version)
-        throw new AppError("workflow_not_deployed", `Workflow ${workflowId} has no deployed version.`);
       const run = await this.#engine.start({
         websiteId,
         sessionId: input.session_id,
         workflowId,
-        version: version.version,
-        graph: version.graph,
+        version: workflow.deployed_version,
         source,
         variables: input.variables ?? {},
       });
