@@ -7,6 +7,7 @@ import {
   fingerprintConflict,
   messageCounters,
   messageEvent,
+  messageEventName,
   messageEventRow,
   messageRow,
   stateChangeEvent,
@@ -14,7 +15,7 @@ import {
 import { fromConversation, toConversation, toEvent, toMessage } from "./rows.ts";
 import type { ConversationsTable, DB } from "./schema.ts";
 import { isUniqueViolation } from "./sql-errors.ts";
-import { SqlStore } from "./sql-store.ts";
+import { isPostgres, SqlStore } from "./sql-store.ts";
 import { appendMessageSqlite } from "./sqlite-message-writer.ts";
 
 /** Runs `fn` in a transaction, joining the caller's when there is one. */
@@ -35,23 +36,94 @@ export async function appendEvent(
   data: unknown,
   now: number,
 ): Promise<ConversationEvent> {
-  const website = await trx
-    .updateTable("websites")
-    .set((eb) => ({ last_seq: eb("last_seq", "+", 1) }))
-    .where("id", "=", websiteId)
-    .returning("last_seq")
-    .executeTakeFirstOrThrow();
   const event: ConversationEvent = {
     website_id: websiteId,
-    website_seq: website.last_seq,
+    website_seq: 0,
     session_id: session?.id ?? null,
     seq: session?.seq ?? null,
     name,
     data,
     created_at: now,
   };
+  if (isPostgres(trx)) {
+    // One round trip: the website's lock is held until commit, so every statement saved under it counts.
+    const row = eventRow(event);
+    const { rows } = await sql<{ website_seq: string | number }>`
+      with w as (update websites set last_seq = last_seq + 1 where id = ${websiteId} returning last_seq)
+      insert into events (website_id, website_seq, session_id, seq, name, data, created_at, is_message)
+      select ${row.website_id}, w.last_seq, ${row.session_id}, ${row.seq}, ${row.name}, ${row.data},
+        ${row.created_at}, ${row.is_message}
+      from w
+      returning website_seq`.execute(trx);
+    if (!rows[0]) throw new Error(`website ${websiteId} not found`);
+    return { ...event, website_seq: Number(rows[0].website_seq) };
+  }
+  const website = await trx
+    .updateTable("websites")
+    .set((eb) => ({ last_seq: eb("last_seq", "+", 1) }))
+    .where("id", "=", websiteId)
+    .returning("last_seq")
+    .executeTakeFirstOrThrow();
+  event.website_seq = website.last_seq;
   await trx.insertInto("events").values(eventRow(event)).execute();
   return event;
+}
+
+/**
+ * A message without a state change on PostgreSQL, in one statement: the conversation's counters,
+ * the website's sequence (lock order: conversation row, then website row — the CTE `w` reads `c`
+ * first), the message row and its event.
+ */
+async function appendMessagePostgres(
+  db: Kysely<DB>,
+  websiteId: string,
+  sessionId: string,
+  m: NewMessage,
+): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
+  const counters = messageCounters(m);
+  const draft = messageRow(websiteId, sessionId, 0, 0, m);
+  let rows: { seq: string | number; website_seq: string | number }[];
+  try {
+    ({ rows } = await sql<{ seq: string | number; website_seq: string | number }>`
+      with c as (
+        update conversations set
+          last_seq = last_seq + 1,
+          updated_at = ${m.timestamp},
+          last_message = ${counters.setLastMessage ? sql`${m.excerpt}` : sql`last_message`},
+          unread_operator = unread_operator + ${counters.unreadOperator},
+          unread_visitor = unread_visitor + ${counters.unreadVisitor}
+        where website_id = ${websiteId} and session_id = ${sessionId}
+        returning last_seq
+      ),
+      w as (
+        update websites set last_seq = last_seq + 1
+        where id = ${websiteId} and exists (select 1 from c)
+        returning last_seq
+      ),
+      m as (
+        insert into messages (session_id, fingerprint, website_id, seq, type, sender, origin, content,
+          "user", automated, stealth, read, delivered, edited, timestamp, website_seq)
+        select ${draft.session_id}, ${draft.fingerprint}, ${draft.website_id}, c.last_seq, ${draft.type},
+          ${draft.sender}, ${draft.origin}, ${draft.content}, ${draft.user}, ${draft.automated},
+          ${draft.stealth}, ${draft.read}, ${draft.delivered}, ${draft.edited}, ${draft.timestamp}, w.last_seq
+        from c, w
+        returning seq, website_seq
+      ),
+      e as (
+        insert into events (website_id, website_seq, session_id, seq, name, data, created_at, is_message)
+        select ${websiteId}, m.website_seq, ${sessionId}, m.seq, ${messageEventName(draft.sender)}, 'null',
+          ${draft.timestamp}, 1
+        from m
+      )
+      select seq, website_seq from m`.execute(db));
+  } catch (error) {
+    throw isUniqueViolation(error) ? fingerprintConflict(m.fingerprint) : error;
+  }
+  const row = rows[0];
+  if (!row) return undefined;
+  const stored = { ...draft, seq: Number(row.seq), website_seq: Number(row.website_seq) };
+  const event = messageEvent(stored);
+  return { message: event.data as Message, events: [event] };
 }
 
 function likePattern(text: string): string {
@@ -181,6 +253,7 @@ export class SqlConversationStore extends SqlStore implements ConversationStore 
     options: { stateAfter?: (state: ConversationState) => ConversationState } = {},
   ): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
     if (this.#sqlite) return appendMessageSqlite(this.db, this.#sqlite, websiteId, sessionId, m, options);
+    if (!options.stateAfter) return appendMessagePostgres(this.db, websiteId, sessionId, m);
     return inTransaction(this.db, async (trx) => {
       const counters = messageCounters(m);
       const conv = await trx
