@@ -28,7 +28,7 @@ describe("bench harness", () => {
     expect([s.p50, s.p99, s.max]).toEqual([50, 99, 100]);
   });
 
-  it("runs every phase in quick mode against real processes", { timeout: 60_000 }, async () => {
+  it("runs every phase in quick mode against real processes", { timeout: 120_000 }, async () => {
     const options = parseOptions(
       [
         "--quick",
@@ -40,6 +40,9 @@ describe("bench harness", () => {
         "--delivery-rate=200",
         "--settle=300",
         "--rate=300",
+        "--trigger-rate=50",
+        "--chain-steps=20",
+        "--chain-runs=2",
       ],
       {},
     ) as BenchOptions;
@@ -68,16 +71,32 @@ describe("bench harness", () => {
     const hm = r.memory.hugo;
     if (hm && !("skipped" in hm)) positive(hm.connected);
 
+    // Workflows on both databases (PostgreSQL runs on every machine of this project, CI included).
+    positive(r.workflows.b3?.rowsPerS);
+    for (const dialect of ["sqlite", "postgres"] as const) {
+      const w = r.workflows[dialect];
+      if (!w || "skipped" in w) throw new Error(`workflows on ${dialect}: ${JSON.stringify(w)}`);
+      positive(w.trigger.delivered);
+      expect(w.trigger.duplicates).toBe(0);
+      expect(w.chain.missing + w.chain.duplicates).toBe(0);
+      positive(w.chain.stepsPerS);
+    }
+
     expect(r.targets.map((t) => t.id)).toEqual([
       "throughput",
       "rate_p99",
       "delivery_p99",
       "socket_memory",
       "idle_rss",
+      "workflow_trigger_sqlite",
+      "workflow_chain_sqlite",
+      "workflow_trigger_postgres",
+      "workflow_chain_postgres",
     ]);
     for (const t of r.targets) expect(["PASS", "MISS", "NOT MEASURED"]).toContain(t.status);
     const report = formatReport(r);
     expect(report).toContain("Targets");
     expect(report).toMatch(/B2 {3}node:http \+ SQLite insert/);
+    expect(report).toMatch(/Hugo on postgres/);
   });
 });

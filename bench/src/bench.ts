@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { type DeliveryResult, measureDelivery, postMessage } from "./delivery.ts";
 import {
   createConversations,
   messagePath,
@@ -24,6 +25,7 @@ import { type ProfileSummary, summarizeProfile } from "./profile.ts";
 import { evaluateTargets, type TargetResult } from "./report.ts";
 import { type LatencySummary, summarize } from "./stats.ts";
 import { openSubscribers } from "./subscribers.ts";
+import { runWorkflowBench, type WorkflowResults } from "./workflows.ts";
 
 /** The chat message every load phase posts (~300 bytes once stored with its metadata). */
 export const MESSAGE_CONTENT =
@@ -44,21 +46,6 @@ export interface RssInfo {
 
 export type ThroughputResult = ClosedLoopResult & { rss: RssInfo; rounds?: ClosedLoopResult[] };
 export type RateResult = OpenLoopResult & { rss: RssInfo };
-
-export interface DeliveryResult {
-  rate: number;
-  subscribers: number;
-  sent: number;
-  delivered: number;
-  missing: number;
-  duplicates: number;
-  /** Message posted (request written) → event frame received on the subscribed socket, ms. */
-  latency: LatencySummary;
-  /** The POST's own round trip, ms. */
-  post: LatencySummary;
-  postErrors: number;
-  rss: RssInfo;
-}
 
 export interface IdleSocketsResult {
   requested: number;
@@ -108,6 +95,7 @@ export interface BenchResults {
   throughput: { b0?: ThroughputResult; b2?: ThroughputResult; hugo?: ThroughputResult };
   rate: { rate?: number; b2?: RateResult; hugo?: RateResult };
   delivery: { b4?: DeliveryResult; hugo?: DeliveryResult | Skipped };
+  workflows: WorkflowResults;
   memory: { b4?: IdleSocketsResult; hugo?: IdleSocketsResult | Skipped };
   idle: { hugo?: IdleResult; b0?: IdleResult };
   profile?: ProfileSummary | Skipped;
@@ -221,92 +209,6 @@ async function measureRate(
   return { ...result, rss: { before, peak: stop().peak } };
 }
 
-/**
- * One subscriber per conversation; messages are posted round-robin over the conversations at a fixed
- * rate, each carrying its send time (`bench:<i>:<performance.now()>`, same process and clock as the
- * receiving socket).
- */
-async function measureDelivery(
-  proc: ServerProcess,
-  wsUrl: string,
-  headers: Record<string, string>,
-  sessions: string[],
-  pathFor: (session: string) => string,
-  options: BenchOptions,
-): Promise<DeliveryResult> {
-  const rate = options.deliveryRate;
-  const total = Math.max(1, Math.round(rate * options.durationS));
-  const latencies = new Float64Array(total).fill(Number.NaN);
-  let duplicates = 0;
-  const subs = await openSubscribers({
-    url: wsUrl,
-    headers,
-    sessions,
-    count: sessions.length,
-    concurrency: 10,
-    onFrame(frame) {
-      if (frame.type !== "event" || !frame.name?.startsWith("message:")) return;
-      const content = (frame.data as { content?: unknown } | undefined)?.content;
-      if (typeof content !== "string" || !content.startsWith("bench:")) return;
-      const now = performance.now();
-      const [, i, t] = content.split(":");
-      const index = Number(i);
-      if (!(index >= 0 && index < total)) return;
-      if (Number.isNaN(latencies[index]!)) latencies[index] = now - Number(t);
-      else duplicates++;
-    },
-  });
-  if (subs.ok < sessions.length) {
-    await subs.close();
-    throw new Error(`only ${subs.ok}/${sessions.length} delivery subscribers connected: ${subs.firstError}`);
-  }
-  const target: Target = proc.target;
-  const post = (content: (i: number) => string) => (i: number) =>
-    buildPost(
-      target,
-      pathFor(sessions[i % sessions.length]!),
-      headers,
-      JSON.stringify({ type: "text", from: "user", origin: "chat", content: content(i) }),
-    );
-  try {
-    if (options.warmupS > 0)
-      await openLoop(target, {
-        connections: 8,
-        rate,
-        durationS: Math.min(options.warmupS, 2),
-        build: post(() => "warm-up"),
-      });
-    const before = proc.rss();
-    const stop = sampleRss(proc.pid);
-    const http = await openLoop(target, {
-      connections: 8,
-      rate,
-      durationS: options.durationS,
-      build: post((i) => `bench:${i}:${performance.now().toFixed(3)}`),
-    });
-    // Let the last frames arrive.
-    const deadline = performance.now() + 2_000;
-    const count = () => latencies.reduce((n, v) => (Number.isNaN(v) ? n : n + 1), 0);
-    while (count() < http.ok && performance.now() < deadline) await settle(50);
-    const rss = { before, peak: stop().peak };
-    const got = latencies.filter((v) => !Number.isNaN(v));
-    return {
-      rate,
-      subscribers: subs.ok,
-      sent: http.ok,
-      delivered: got.length,
-      missing: http.ok - got.length,
-      duplicates,
-      latency: summarize(got),
-      post: http.service,
-      postErrors: http.errors + http.non2xx,
-      rss,
-    };
-  } finally {
-    await subs.close();
-  }
-}
-
 /** RSS of the server before and after `count` idle subscribed sockets (held by a child process). */
 async function measureIdleSockets(
   proc: ServerProcess,
@@ -400,6 +302,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     delivery: {},
     memory: {},
     idle: {},
+    workflows: {},
     targets: [],
   };
   delete (results.meta.options as { log?: unknown }).log;
@@ -491,7 +394,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         rt.url,
         authHeaders(seed.token),
         sessions,
-        (s) => messagePath(seed.websiteId, s),
+        postMessage((s) => messagePath(seed.websiteId, s)),
+        options.deliveryRate,
         options,
       );
       log(`    p99 ${results.delivery.hugo.latency.p99.toFixed(2)} ms`);
@@ -514,7 +418,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         `ws://${proc.host}:${proc.port}/api/realtime`,
         {},
         b4Sessions,
-        (s) => `/publish/${s}`,
+        postMessage((s) => `/publish/${s}`),
+        options.deliveryRate,
         options,
       ),
     );
@@ -574,6 +479,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       }
     });
   }
+
+  // Workflows: B3, then trigger → first message and a 100-step chain on each database.
+  if (only.has("workflows")) results.workflows = await runWorkflowBench(options);
 
   // Optional: where Hugo's send-message time goes (a separate run, so profiling cost skews nothing above).
   if (options.profile) {

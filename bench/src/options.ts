@@ -3,8 +3,10 @@ import { parseArgs } from "node:util";
 import { HUGO_MAIN } from "./hugo.ts";
 import { REPO_DIR } from "./procs.ts";
 
-export const PHASES = ["throughput", "rate", "delivery", "memory", "idle"] as const;
+export const PHASES = ["throughput", "rate", "delivery", "memory", "idle", "workflows"] as const;
 export type Phase = (typeof PHASES)[number];
+export const DIALECTS = ["sqlite", "postgres"] as const;
+export type Dialect = (typeof DIALECTS)[number];
 
 export interface BenchOptions {
   quick: boolean;
@@ -27,6 +29,15 @@ export interface BenchOptions {
   /** Fixed rate for the latency comparison; default half of B2's measured maximum. */
   rate: number | undefined;
   only: Set<Phase>;
+  /** Databases the workflow phases run Hugo on. */
+  dialects: Dialect[];
+  /** PostgreSQL server for the postgres dialect (each run gets a schema of its own, dropped after). */
+  pgUrl: string;
+  /** Workflow triggers per second for the trigger → first message measurement. */
+  triggerRate: number;
+  /** Send-text steps in the chain workflow, and how many runs of it are measured. */
+  chainSteps: number;
+  chainRuns: number;
   /** Also profile Hugo's send-message under load (`--cpu-prof`) and summarise self time. */
   profile: boolean;
   /** Hugo's entry point (`main.ts`); another checkout's can be benched against this harness. */
@@ -48,6 +59,11 @@ export const USAGE = `Usage: npm run bench -- [options]
   --delivery-rate <n>     messages/s for the delivery test       (BENCH_DELIVERY_RATE, default 500)
   --settle <ms>           pause before memory readings           (BENCH_SETTLE, default 3000; quick 1000)
   --rate <n>              fixed rate for the p99 comparison      (BENCH_RATE, default ½ × B2's max)
+  --trigger-rate <n>      workflow triggers/s                    (BENCH_TRIGGER_RATE, default 200)
+  --chain-steps <n>       send-text steps in the chain workflow  (BENCH_CHAIN_STEPS, default 100)
+  --chain-runs <n>        measured runs of the chain             (BENCH_CHAIN_RUNS, default 20; quick 5)
+  --dialects <list>       databases for the workflow phases      (BENCH_DIALECTS, default sqlite,postgres)
+  --pg-url <url>          PostgreSQL server                      (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
   --only <list>           comma list of ${PHASES.join(", ")}   (BENCH_ONLY)
   --profile               also CPU-profile Hugo's send-message (BENCH_PROFILE=1)
   --out <dir>             results folder                        (BENCH_OUT, default .bench)
@@ -63,6 +79,20 @@ function num(name: string, raw: string | undefined, min: number): number | undef
   if (!Number.isFinite(v) || v < min)
     throw new UsageError(`--${name} must be a number ≥ ${min} (got ${raw})`);
   return v;
+}
+
+/** A comma list of allowed values (all of them when absent). */
+function list<T extends string>(name: string, raw: string | undefined, allowed: readonly T[]): T[] {
+  if (raw === undefined) return [...allowed];
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((v) => {
+      if (!(allowed as readonly string[]).includes(v))
+        throw new UsageError(`--${name}: unknown value "${v}" (${allowed.join(", ")})`);
+      return v as T;
+    });
 }
 
 export function parseOptions(
@@ -85,6 +115,11 @@ export function parseOptions(
       settle: { type: "string" },
       rate: { type: "string" },
       only: { type: "string" },
+      "trigger-rate": { type: "string" },
+      "chain-steps": { type: "string" },
+      "chain-runs": { type: "string" },
+      dialects: { type: "string" },
+      "pg-url": { type: "string" },
       profile: { type: "boolean" },
       out: { type: "string" },
       hugo: { type: "string" },
@@ -102,16 +137,8 @@ export function parseOptions(
     full: number,
     q: number,
   ) => num(name, cli, min) ?? num(envName, env[envName], min) ?? (quick ? q : full);
-  const onlyRaw = values.only ?? env.BENCH_ONLY;
-  const only = new Set<Phase>();
-  for (const p of (onlyRaw ?? PHASES.join(","))
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    if (!(PHASES as readonly string[]).includes(p))
-      throw new UsageError(`--only: unknown phase "${p}" (${PHASES.join(", ")})`);
-    only.add(p as Phase);
-  }
+  const only = new Set(list("only", values.only ?? env.BENCH_ONLY, PHASES));
+  const dialects = [...new Set(list("dialects", values.dialects ?? env.BENCH_DIALECTS, DIALECTS))];
   return {
     quick,
     durationS: pick("duration", values.duration, "BENCH_DURATION", 0.5, 10, 2),
@@ -124,6 +151,11 @@ export function parseOptions(
     settleMs: pick("settle", values.settle, "BENCH_SETTLE", 0, 3000, 1000),
     rate: num("rate", values.rate, 1) ?? num("BENCH_RATE", env.BENCH_RATE, 1),
     only,
+    dialects,
+    pgUrl: values["pg-url"] ?? env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+    triggerRate: pick("trigger-rate", values["trigger-rate"], "BENCH_TRIGGER_RATE", 1, 200, 200),
+    chainSteps: Math.round(pick("chain-steps", values["chain-steps"], "BENCH_CHAIN_STEPS", 1, 100, 100)),
+    chainRuns: Math.round(pick("chain-runs", values["chain-runs"], "BENCH_CHAIN_RUNS", 1, 20, 5)),
     profile: values.profile ?? flag(env.BENCH_PROFILE),
     hugoMain: path.resolve(values.hugo ?? env.BENCH_HUGO_MAIN ?? HUGO_MAIN),
     outDir: path.resolve(REPO_DIR, values.out ?? env.BENCH_OUT ?? ".bench"),

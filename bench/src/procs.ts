@@ -179,26 +179,26 @@ interface Ready {
 }
 const isReady = (m: unknown): m is Ready => (m as Ready | null)?.bench === "ready";
 
+/** A temp folder for a baseline's SQLite file (BENCH_DB), removed when the process stops. */
+function withTempDb(kind: string, env: Record<string, string>) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hugo-bench-${kind}-`));
+  return {
+    env: { ...env, BENCH_DB: path.join(dir, `${kind}.sqlite`) },
+    attach: (proc: ServerProcess) => proc.onStop(() => fs.rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
 export async function startBaseline(
   kind: BaselineKind,
   env: Record<string, string> = {},
 ): Promise<{ proc: ServerProcess; info: Ready }> {
-  let tmp: string | undefined;
-  if (kind === "b2") {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hugo-bench-b2-"));
-    env = { ...env, BENCH_DB: path.join(tmp, "b2.sqlite") };
-  }
+  const db = kind === "b2" ? withTempDb(kind, env) : undefined;
   const proc = spawnNode(
     kind.toUpperCase(),
     path.join(import.meta.dirname, "servers", BASELINE_SCRIPTS[kind]),
-    {
-      env,
-    },
+    { env: db?.env ?? env },
   );
-  if (tmp) {
-    const dir = tmp;
-    proc.onStop(() => fs.rmSync(dir, { recursive: true, force: true }));
-  }
+  db?.attach(proc);
   try {
     const info = await waitForMessage(proc, isReady);
     proc.port = info.port;
@@ -206,6 +206,43 @@ export async function startBaseline(
   } catch (error) {
     await proc.stop();
     throw error;
+  }
+}
+
+export interface InsertLoopResult {
+  rows: number;
+  /** Each round's rows/s. */
+  perSecond: number[];
+  /** The median round. */
+  rowsPerS: number;
+}
+
+/** B3: `rounds` × `rows` autocommitted inserts of a message row in a child process (no HTTP). */
+export async function runInsertLoop(
+  rows: number,
+  rounds: number,
+  env: Record<string, string> = {},
+): Promise<InsertLoopResult> {
+  const db = withTempDb("b3", {
+    ...env,
+    BENCH_B3_ROWS: String(rows),
+    BENCH_B3_ROUNDS: String(rounds),
+  });
+  const proc = spawnNode("B3", path.join(import.meta.dirname, "servers", "b3-sqlite-loop.ts"), {
+    env: db.env,
+  });
+  db.attach(proc);
+  try {
+    const done = await waitForMessage(
+      proc,
+      (m): m is { bench: "b3"; rows: number; perSecond: number[] } =>
+        (m as { bench?: string } | null)?.bench === "b3",
+      120_000,
+    );
+    const sorted = [...done.perSecond].sort((a, b) => a - b);
+    return { rows: done.rows, perSecond: done.perSecond, rowsPerS: sorted[Math.floor(sorted.length / 2)]! };
+  } finally {
+    await proc.stop();
   }
 }
 

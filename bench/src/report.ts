@@ -1,14 +1,24 @@
-import type { BenchResults, DeliveryResult, IdleSocketsResult, Skipped } from "./bench.ts";
-import type { BenchOptions } from "./options.ts";
+import type { BenchResults, IdleSocketsResult, Skipped } from "./bench.ts";
+import type { DeliveryResult } from "./delivery.ts";
+import { type BenchOptions, DIALECTS } from "./options.ts";
+import type { WorkflowDialectResult } from "./workflows.ts";
 
 export type Status = "PASS" | "MISS" | "NOT MEASURED";
 
 export interface TargetResult {
-  id: "throughput" | "rate_p99" | "delivery_p99" | "socket_memory" | "idle_rss";
+  id:
+    | "throughput"
+    | "rate_p99"
+    | "delivery_p99"
+    | "socket_memory"
+    | "idle_rss"
+    | `workflow_trigger_${(typeof DIALECTS)[number]}`
+    | `workflow_chain_${(typeof DIALECTS)[number]}`;
   label: string;
   status: Status;
   /** The measured ratio or value the limit applies to. */
   value: number | null;
+  unit: "×" | "ms" | "MB";
   limit: string;
   detail: string;
 }
@@ -38,11 +48,14 @@ const rateSource = (r: BenchResults) =>
 
 export function evaluateTargets(
   r: BenchResults,
-  options: Pick<BenchOptions, "deliveryRate" | "connections" | "subscribers">,
+  options: Pick<
+    BenchOptions,
+    "deliveryRate" | "connections" | "subscribers" | "triggerRate" | "chainSteps" | "dialects"
+  >,
 ): TargetResult[] {
   const targets: TargetResult[] = [];
   const nm = (id: TargetResult["id"], label: string, limit: string, why: string) =>
-    targets.push({ id, label, status: "NOT MEASURED", value: null, limit, detail: why });
+    targets.push({ id, label, status: "NOT MEASURED", value: null, unit: "×", limit, detail: why });
 
   // 1. Throughput.
   {
@@ -54,6 +67,7 @@ export function evaluateTargets(
       targets.push({
         id: "throughput",
         label,
+        unit: "×",
         status: ratio >= 0.5 ? "PASS" : "MISS",
         value: ratio,
         limit: "≥ 0.50× B2",
@@ -75,6 +89,7 @@ export function evaluateTargets(
       targets.push({
         id: "rate_p99",
         label,
+        unit: "×",
         status: ratio <= 3 && bad === 0 && !hugo.overloaded ? "PASS" : "MISS",
         value: ratio,
         limit: "≤ 3.00× B2",
@@ -100,6 +115,7 @@ export function evaluateTargets(
       targets.push({
         id: "delivery_p99",
         label,
+        unit: "ms",
         status: d.latency.p99 <= 20 && !lost ? "PASS" : "MISS",
         value: d.latency.p99,
         limit: "≤ 20 ms",
@@ -123,6 +139,7 @@ export function evaluateTargets(
       targets.push({
         id: "socket_memory",
         label,
+        unit: "×",
         status: ratio <= 1.5 && !short ? "PASS" : "MISS",
         value: ratio,
         limit: "≤ 1.50× B4",
@@ -141,12 +158,64 @@ export function evaluateTargets(
       targets.push({
         id: "idle_rss",
         label,
+        unit: "MB",
         status: idle.rss <= 150 * MiB ? "PASS" : "MISS",
         value: idle.rss / MiB,
         limit: "≤ 150 MB",
         detail: `${fmtMB(idle.rss)} MB (${fmtMB(idle.rssBeforeGc)} MB before GC)`,
       });
     } else nm("idle_rss", label, "≤ 150 MB", "phase not run");
+  }
+
+  // 6, 7. Workflows, per database.
+  const w = r.workflows;
+  for (const dialect of DIALECTS) {
+    const result = w[dialect];
+    const why = isSkipped(result)
+      ? result.skipped
+      : options.dialects.includes(dialect)
+        ? "phase not run"
+        : "database not selected";
+    const measured = result && !isSkipped(result) ? (result as WorkflowDialectResult) : undefined;
+
+    const triggerLabel = `trigger → first workflow message at ${fmtInt(options.triggerRate)}/s (${dialect})`;
+    const triggerLimit = "p50 ≤ 10 ms, p99 ≤ 50 ms";
+    if (measured) {
+      const t = measured.trigger;
+      const lost = t.missing > 0 || t.postErrors > 0 || t.duplicates > 0;
+      targets.push({
+        id: `workflow_trigger_${dialect}`,
+        label: triggerLabel,
+        unit: "ms",
+        status: t.latency.p50 <= 10 && t.latency.p99 <= 50 && !lost ? "PASS" : "MISS",
+        value: t.latency.p99,
+        limit: triggerLimit,
+        detail:
+          `p50 ${fmt(t.latency.p50)} ms, ${fmtInt(t.delivered)}/${fmtInt(t.sent)} delivered` +
+          (t.missing ? `; ${t.missing} never delivered` : "") +
+          (t.duplicates ? `; ${t.duplicates} delivered twice` : "") +
+          (t.postErrors ? `; ${t.postErrors} failed triggers` : ""),
+      });
+    } else nm(`workflow_trigger_${dialect}`, triggerLabel, triggerLimit, why);
+
+    const chainLabel = `${fmtInt(options.chainSteps)}-step send-text chain (${dialect})`;
+    if (measured && w.b3) {
+      const c = measured.chain;
+      const ratio = c.stepsPerS / w.b3.rowsPerS;
+      const bad = c.missing + c.duplicates;
+      targets.push({
+        id: `workflow_chain_${dialect}`,
+        label: chainLabel,
+        unit: "×",
+        status: ratio >= 0.2 && bad === 0 ? "PASS" : "MISS",
+        value: ratio,
+        limit: "≥ 0.20× B3",
+        detail:
+          `Hugo ${fmtInt(c.stepsPerS)} steps/s / B3 ${fmtInt(w.b3.rowsPerS)} rows/s` +
+          (c.missing ? `; ${c.missing} messages missing` : "") +
+          (c.duplicates ? `; ${c.duplicates} messages sent twice` : ""),
+      });
+    } else nm(`workflow_chain_${dialect}`, chainLabel, "≥ 0.20× B3", why);
   }
   return targets;
 }
@@ -333,19 +402,64 @@ export function formatReport(r: BenchResults): string {
     out.push(table(rows), "");
   }
 
+  const w = r.workflows;
+  if (w.b3 || DIALECTS.some((d) => w[d])) {
+    out.push(
+      `Workflows: trigger → first message at ${fmtInt(o.triggerRate)} triggers/s (ms from the trigger written to the bot's` +
+        ` message on a subscribed socket); ${o.chainRuns} runs of a ${o.chainSteps}-step send-text chain, one after another`,
+    );
+    const rows = [
+      [
+        "server",
+        "triggered",
+        "lost",
+        "p50",
+        "p90",
+        "p99",
+        "max",
+        "trigger p99",
+        "chain ms p50",
+        "p99",
+        "steps/s",
+        "× B3",
+      ],
+    ];
+    if (w.b3)
+      rows.push([
+        `B3   SQLite insert loop (${w.b3.perSecond.map((v) => fmtInt(v)).join(" / ")} rows/s)`,
+        ...Array(8).fill(""),
+        "",
+        fmtInt(w.b3.rowsPerS),
+        "1.00×",
+      ]);
+    rows.push(
+      ...pairRows(
+        DIALECTS.map((d) => [`Hugo on ${d}`, w[d]] as const),
+        (v) => [
+          `${fmtInt(v.trigger.delivered)}/${fmtInt(v.trigger.sent)}`,
+          fmtInt(v.trigger.missing + v.trigger.duplicates),
+          fmt(v.trigger.latency.p50),
+          fmt(v.trigger.latency.p90),
+          fmt(v.trigger.latency.p99),
+          fmt(v.trigger.latency.max),
+          fmt(v.trigger.post.p99),
+          fmt(v.chain.duration.p50, 1),
+          fmt(v.chain.duration.p99, 1),
+          fmtInt(v.chain.stepsPerS),
+          w.b3 ? `${fmt(v.chain.stepsPerS / w.b3.rowsPerS)}×` : "—",
+        ],
+      ),
+    );
+    out.push(table(rows), "");
+  }
+
   out.push("Targets");
   out.push(
     table(
       r.targets.map((x) => [
         x.status,
         x.label,
-        x.value === null
-          ? "—"
-          : x.id === "delivery_p99"
-            ? `${fmt(x.value)} ms`
-            : x.id === "idle_rss"
-              ? `${fmt(x.value, 1)} MB`
-              : `${fmt(x.value)}×`,
+        x.value === null ? "—" : x.unit === "×" ? `${fmt(x.value)}×` : `${fmt(x.value, 1)} ${x.unit}`,
         x.limit,
         x.detail,
       ]),
