@@ -82,18 +82,19 @@ async function appendMessagePostgres(
 ): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
   const counters = messageCounters(m);
   const draft = messageRow(websiteId, sessionId, 0, 0, m);
-  let rows: { seq: string | number; website_seq: string | number }[];
+  type Stored = { seq: string | number; website_seq: string | number; timestamp: string | number };
+  let rows: Stored[];
   try {
-    ({ rows } = await sql<{ seq: string | number; website_seq: string | number }>`
+    ({ rows } = await sql<Stored>`
       with c as (
         update conversations set
           last_seq = last_seq + 1,
-          updated_at = ${m.timestamp},
+          updated_at = greatest(${m.timestamp}::bigint, updated_at + 1),
           last_message = ${counters.setLastMessage ? sql`${m.excerpt}` : sql`last_message`},
           unread_operator = unread_operator + ${counters.unreadOperator},
           unread_visitor = unread_visitor + ${counters.unreadVisitor}
         where website_id = ${websiteId} and session_id = ${sessionId}
-        returning last_seq
+        returning last_seq, updated_at
       ),
       w as (
         update websites set last_seq = last_seq + 1
@@ -105,23 +106,28 @@ async function appendMessagePostgres(
           "user", automated, stealth, read, delivered, edited, timestamp, website_seq)
         select ${draft.session_id}, ${draft.fingerprint}, ${draft.website_id}, c.last_seq, ${draft.type},
           ${draft.sender}, ${draft.origin}, ${draft.content}, ${draft.user}, ${draft.automated},
-          ${draft.stealth}, ${draft.read}, ${draft.delivered}, ${draft.edited}, ${draft.timestamp}, w.last_seq
+          ${draft.stealth}, ${draft.read}, ${draft.delivered}, ${draft.edited}, c.updated_at, w.last_seq
         from c, w
-        returning seq, website_seq
+        returning seq, website_seq, timestamp
       ),
       e as (
         insert into events (website_id, website_seq, session_id, seq, name, data, created_at, is_message)
         select ${websiteId}, m.website_seq, ${sessionId}, m.seq, ${messageEventName(draft.sender)}, 'null',
-          ${draft.timestamp}, 1
+          m.timestamp, 1
         from m
       )
-      select seq, website_seq from m`.execute(db));
+      select seq, website_seq, timestamp from m`.execute(db));
   } catch (error) {
     throw isUniqueViolation(error) ? fingerprintConflict(m.fingerprint) : error;
   }
   const row = rows[0];
   if (!row) return undefined;
-  const stored = { ...draft, seq: Number(row.seq), website_seq: Number(row.website_seq) };
+  const stored = {
+    ...draft,
+    seq: Number(row.seq),
+    website_seq: Number(row.website_seq),
+    timestamp: Number(row.timestamp),
+  };
   const event = messageEvent(stored);
   return { message: event.data as Message, events: [event] };
 }
@@ -260,16 +266,19 @@ export class SqlConversationStore extends SqlStore implements ConversationStore 
         .updateTable("conversations")
         .set((eb) => ({
           last_seq: eb("last_seq", "+", 1),
-          updated_at: m.timestamp,
+          updated_at: isPostgres(trx)
+            ? sql<number>`greatest(${m.timestamp}::bigint, updated_at + 1)`
+            : sql<number>`max(${m.timestamp}, updated_at + 1)`,
           ...(counters.setLastMessage ? { last_message: m.excerpt } : {}),
           unread_operator: eb("unread_operator", "+", counters.unreadOperator),
           unread_visitor: eb("unread_visitor", "+", counters.unreadVisitor),
         }))
         .where("website_id", "=", websiteId)
         .where("session_id", "=", sessionId)
-        .returning(["last_seq", "state"])
+        .returning(["last_seq", "state", "updated_at"])
         .executeTakeFirst();
       if (!conv) return undefined;
+      m = { ...m, timestamp: Number(conv.updated_at) };
       const next = options.stateAfter?.(conv.state as ConversationState);
       const stateSeq =
         next && next !== conv.state

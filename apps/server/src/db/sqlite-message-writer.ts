@@ -60,10 +60,10 @@ function statements(sqlite: SQLiteDatabase): Statements {
   let s = cache.get(sqlite);
   if (s) return s;
   const bumpConversation = sqlite.prepare(
-    `update conversations set last_seq = last_seq + 1, updated_at = ?,
+    `update conversations set last_seq = last_seq + 1, updated_at = max(?, updated_at + 1),
        last_message = case when ? = 1 then ? else last_message end,
        unread_operator = unread_operator + ?, unread_visitor = unread_visitor + ?
-     where website_id = ? and session_id = ? returning last_seq, state`,
+     where website_id = ? and session_id = ? returning last_seq, state, updated_at`,
   );
   const setState = sqlite.prepare(
     "update conversations set state = ?, last_seq = last_seq + 1, updated_at = ? where session_id = ? returning last_seq",
@@ -82,18 +82,19 @@ function statements(sqlite: SQLiteDatabase): Statements {
      values (@website_id, @website_seq, @session_id, @seq, @name, @data, @created_at, @is_message)`,
   );
   const writeOne = (a: WriteArgs): WriteResult => {
-    const { websiteId, sessionId, m } = a;
-    const c = messageCounters(m);
+    const { websiteId, sessionId } = a;
+    const c = messageCounters(a.m);
     const conv = bumpConversation.get(
-      m.timestamp,
+      a.m.timestamp,
       c.setLastMessage ? 1 : 0,
-      m.excerpt,
+      a.m.excerpt,
       c.unreadOperator,
       c.unreadVisitor,
       websiteId,
       sessionId,
-    ) as { last_seq: number; state: ConversationState } | undefined;
+    ) as { last_seq: number; state: ConversationState; updated_at: number } | undefined;
     if (!conv) return undefined;
+    const m = { ...a.m, timestamp: conv.updated_at };
     const next = a.stateAfter?.(conv.state);
     const stateSeq =
       next && next !== conv.state

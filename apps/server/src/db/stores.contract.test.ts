@@ -263,7 +263,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
     it("pages messages newest-first windows in chronological order", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
-      const t0 = Date.now();
+      const t0 = Date.now() + 1000;
       for (let i = 0; i < 5; i++) {
         await stores.conversations.appendMessage(
           websiteId,
@@ -287,6 +287,36 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       expect(
         await stores.conversations.findMessage(otherWebsiteId, c.session_id, last2[0]!.fingerprint),
       ).toBeUndefined();
+    });
+
+    it("gives messages of one conversation strictly increasing timestamps, so timestamp paging loses none", async () => {
+      const c = newConversation(websiteId);
+      await stores.conversations.create(c);
+      const now = Date.now();
+      const stamps: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const stateAfter = i === 3 ? () => "pending" as const : undefined;
+        const r = await stores.conversations.appendMessage(
+          websiteId,
+          c.session_id,
+          { ...text(`same ms ${i}`), timestamp: now },
+          { stateAfter },
+        );
+        stamps.push(r!.message.timestamp);
+        expect(r!.events[0]!.created_at).toBe(r!.message.timestamp);
+      }
+      expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
+      expect(new Set(stamps).size).toBe(stamps.length);
+      // Crisp-style paging (the oldest timestamp of a page bounds the next) sees every message once.
+      const seen: string[] = [];
+      let before: number | undefined;
+      for (;;) {
+        const page = await stores.conversations.listMessages(websiteId, c.session_id, { before, limit: 3 });
+        seen.unshift(...page.map((m) => String(m.content)));
+        if (page.length < 3) break;
+        before = page[0]!.timestamp;
+      }
+      expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => `same ms ${i}`));
     });
 
     it("changes the state in the message's transaction when asked, with its own event", async () => {
