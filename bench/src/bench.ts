@@ -11,20 +11,11 @@ import {
   realtimeUrl,
   startHugo,
 } from "./hugo.ts";
-import {
-  buildPost,
-  type ClosedLoopResult,
-  closedLoop,
-  type OpenLoopResult,
-  openLoop,
-  type Target,
-} from "./load.ts";
+import { buildPost, type ClosedLoopResult, closedLoop, type OpenLoopResult, openLoop } from "./load.ts";
 import type { BenchOptions } from "./options.ts";
 import { type ServerProcess, sampleRss, settle, spawnNode, startBaseline, waitForMessage } from "./procs.ts";
 import { type ProfileSummary, summarizeProfile } from "./profile.ts";
 import { evaluateTargets, type TargetResult } from "./report.ts";
-import { type LatencySummary, summarize } from "./stats.ts";
-import { openSubscribers } from "./subscribers.ts";
 import { runWorkflowBench, type WorkflowResults } from "./workflows.ts";
 
 /** The chat message every load phase posts (~300 bytes once stored with its metadata). */
