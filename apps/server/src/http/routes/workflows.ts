@@ -49,7 +49,8 @@ export const workflowRoutes =
   (workflows: WorkflowService): FastifyPluginAsyncZod =>
   async (app) => {
     const site = (req: { principal?: { websiteId: string } }) => req.principal!.websiteId;
-    const blocks = catalog();
+    // Built on first use: most processes never serve the editor's catalogue.
+    let blocks: BlockCatalogEntry[] | undefined;
 
     // Contract §1 — must be exact: `{session_id, variables?}` → 202 with the run.
     app.post(
@@ -83,7 +84,7 @@ export const workflowRoutes =
           response: { 200: Envelope(z.array(BlockCatalogEntry)), ...errorResponses },
         },
       },
-      async () => ok(blocks),
+      async () => ok((blocks ??= catalog())),
     );
     app.get(
       "/workflows",
