@@ -22,6 +22,7 @@ import {
 } from "../core/jobs.ts";
 import type { Stores } from "../core/ports.ts";
 import type { DB } from "../db/schema.ts";
+import { WakeTimer } from "./wake-timer.ts";
 
 export interface PgJobQueueOptions {
   /** Jobs run at once by this process. */
@@ -83,6 +84,7 @@ export class PgJobQueue implements JobQueue {
   readonly #log: JobLogger;
   readonly #graphileLog: GraphileLogger;
   readonly #pollIntervalMs: number;
+  readonly #wakeAt = new WakeTimer(() => this.#workerPool?.nudge(1));
   readonly #leaseMs: number;
 
   #state: "idle" | "running" | "stopping" | "stopped" = "idle";
@@ -156,6 +158,9 @@ export class PgJobQueue implements JobQueue {
       job_key => ${job.jobKey ?? null}::text,
       job_key_mode => 'unsafe_dedupe'
     )`.execute(tx.executor as Kysely<DB>);
+    // graphile-worker finds a future job at its next poll; wake it when the job falls due (a few ms
+    // late, so the database's clock agrees).
+    if (job.runAt !== undefined) this.#wakeAt.schedule(job.runAt + 5);
   }
 
   start(handlers: Record<string, JobHandler>): void {
@@ -180,6 +185,7 @@ export class PgJobQueue implements JobQueue {
   stop(): Promise<void> {
     this.#stopped ??= (async () => {
       this.#state = "stopping";
+      this.#wakeAt.stop();
       clearTimeout(this.#restartTimer);
       clearInterval(this.#gcTimer);
       await this.#starting;

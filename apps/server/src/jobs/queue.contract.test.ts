@@ -224,6 +224,24 @@ describe.each(DIALECTS)("job queue contract on $dialect", ({ dialect, fresh }) =
     expect(started.get("now")).toBeLessThan(started.get("delayed")!);
   });
 
+  it("runs a job scheduled for later when it falls due, not at the next poll", async () => {
+    // A poll a minute apart: only the wake-up at runAt can run the job within the wait below.
+    await queue.stop();
+    queue = await createJobQueue(tdb.database, { concurrency: 2, pollIntervalMs: 60_000 });
+    let ranAt: number | undefined;
+    queue.start({
+      later: async () => {
+        ranAt = Date.now();
+      },
+    });
+    // Let graphile-worker's first fetch (at start) pass, so the job is not found by it.
+    await sleep(300);
+    const runAt = Date.now() + 400;
+    await stores.transaction((tx) => queue.enqueue(tx, { kind: "later", payload: null, runAt }));
+    await waitFor(() => ranAt !== undefined, "the delayed job", 20_000);
+    expect(ranAt).toBeGreaterThanOrEqual(runAt - 5);
+  });
+
   it("leaves jobs of a kind without a handler waiting", async () => {
     const seen: string[] = [];
     queue.start({ known: async () => void seen.push("known") });

@@ -15,6 +15,7 @@ import {
 } from "../core/jobs.ts";
 import type { Stores } from "../core/ports.ts";
 import type { DB } from "../db/schema.ts";
+import { WakeTimer } from "./wake-timer.ts";
 
 export interface SqliteJobQueueOptions {
   /** Jobs run at once. */
@@ -71,6 +72,9 @@ export class SqliteJobQueue implements JobQueue {
   #pollTimer: NodeJS.Timeout | undefined;
   #leaseTimer: NodeJS.Timeout | undefined;
   #stopped: Promise<void> | undefined;
+  readonly #wakeAt = new WakeTimer(() => {
+    if (this.#state === "running") this.#pump();
+  });
 
   constructor(db: Kysely<DB>, options: SqliteJobQueueOptions) {
     this.#db = db;
@@ -105,6 +109,7 @@ export class SqliteJobQueue implements JobQueue {
       .execute();
     // Inside a transaction this claim queues behind it on the connection, so it sees the commit.
     if (this.#state === "running") setImmediate(() => this.#pump());
+    if (job.runAt !== undefined) this.#wakeAt.schedule(job.runAt);
   }
 
   start(handlers: Record<string, JobHandler>): void {
@@ -130,6 +135,7 @@ export class SqliteJobQueue implements JobQueue {
       const wasRunning = this.#state === "running";
       this.#state = "stopping";
       clearInterval(this.#pollTimer);
+      this.#wakeAt.stop();
       if (wasRunning) {
         await this.#ready;
         await this.#pumping;

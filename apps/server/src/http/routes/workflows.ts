@@ -84,7 +84,10 @@ export const workflowRoutes =
           response: { 200: Envelope(z.array(BlockCatalogEntry)), ...errorResponses },
         },
       },
-      async () => ok((blocks ??= catalog())),
+      async () => {
+        blocks ??= catalog();
+        return ok(blocks);
+      },
     );
     app.get(
       "/workflows",
