@@ -4,7 +4,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freshPostgres, type TestDatabase } from "../test/databases.ts";
-import { HUGO_BIN as BIN, exitCode, startHugoProcess as start } from "../test/hugo-process.ts";
+import {
+  HUGO_BIN as BIN,
+  exitCode,
+  listAllMessages,
+  startHugoProcess as start,
+} from "../test/hugo-process.ts";
 
 describe.each(["sqlite", "postgres"] as const)("hugo serve on %s", (dialect) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hugo-main-"));
@@ -59,18 +64,9 @@ describe.each(["sqlite", "postgres"] as const)("hugo serve on %s", (dialect) => 
       });
       expect((await db.json()).data.length).toBeGreaterThan(0);
       // Every acknowledged message survived the restart (the demo's own first message is one more).
-      let stored = 0;
-      let before: number | undefined;
-      for (;;) {
-        const page = await fetch(
-          `${second.url}/v1/website/${websiteId}/conversation/${session}/messages${before ? `?timestamp_before=${before}` : ""}`,
-          { headers: { authorization: `Bearer ${token}` } },
-        );
-        const messages = (await page.json()).data as { content: string; timestamp: number }[];
-        stored += messages.filter((m) => m.content.startsWith("drain ")).length;
-        if (messages.length < 50) break;
-        before = messages[0]!.timestamp;
-      }
+      const stored = (await listAllMessages(second.url, token!, websiteId!, session!)).filter((m) =>
+        String(m.content).startsWith("drain "),
+      ).length;
       expect(stored).toBe(acknowledged);
     } finally {
       second.child.kill("SIGTERM");

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
+import type { Message } from "@hugo/protocol";
 
 /** `apps/server/bin/hugo.js`, the binary `npm start` runs. */
 export const HUGO_BIN = path.resolve(import.meta.dirname, "../bin/hugo.js");
@@ -41,3 +42,24 @@ export const exitCode = (child: ChildProcess) =>
       ? resolve(child.exitCode)
       : child.once("exit", resolve),
   );
+
+/** Every message of a conversation, oldest first, paged the Crisp way (`timestamp_before`). */
+export async function listAllMessages(
+  url: string,
+  token: string,
+  websiteId: string,
+  sessionId: string,
+): Promise<Message[]> {
+  const all: Message[] = [];
+  let before: number | undefined;
+  for (;;) {
+    const page = await fetch(
+      `${url}/v1/website/${websiteId}/conversation/${sessionId}/messages${before ? `?timestamp_before=${before}` : ""}`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    const messages = ((await page.json()) as { data: Message[] }).data;
+    all.unshift(...messages);
+    if (messages.length < 50) return all;
+    before = messages[0]!.timestamp;
+  }
+}

@@ -9,10 +9,10 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import type { Message, RunDetail, WorkflowGraph } from "@hugo/protocol";
+import type { RunDetail, WorkflowGraph } from "@hugo/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { freshPostgres, type TestDatabase } from "../../test/databases.ts";
-import { exitCode, type HugoProcess, startHugoProcess } from "../../test/hugo-process.ts";
+import { exitCode, type HugoProcess, listAllMessages, startHugoProcess } from "../../test/hugo-process.ts";
 
 const STEPS = 12;
 
@@ -110,21 +110,10 @@ describe.each(["sqlite", "postgres"] as const)("a workflow run killed with SIGKI
       });
       return { status: res.status, body: (await res.json()) as { data: unknown } };
     };
-    const botTexts = async () => {
-      const all: Message[] = [];
-      let before: number | undefined;
-      for (;;) {
-        const page = await api(
-          "GET",
-          `/v1/website/${websiteId}/conversation/${session}/messages${before ? `?timestamp_before=${before}` : ""}`,
-        );
-        const messages = page.body.data as Message[];
-        all.unshift(...messages);
-        if (messages.length < 50) break;
-        before = messages[0]!.timestamp;
-      }
-      return all.filter((m) => m.from === "operator" && m.automated).map((m) => String(m.content));
-    };
+    const botTexts = async () =>
+      (await listAllMessages(hugo.url, token, websiteId, session))
+        .filter((m) => m.from === "operator" && m.automated)
+        .map((m) => String(m.content));
     let runId: string | undefined;
     const waitFor = async (what: string, check: () => Promise<boolean>) => {
       const until = Date.now() + 45_000;
