@@ -11,7 +11,7 @@ import {
 } from "@hugo/protocol";
 import { AppError } from "./errors.ts";
 import { newFingerprint, newSessionId } from "./ids.ts";
-import type { ConversationEvent, EventSink, Stores } from "./ports.ts";
+import type { ConversationEvent, EventSink, StateTransition, Stores } from "./ports.ts";
 
 export const EMPTY_META: ConversationMeta = {
   nickname: "",
@@ -116,7 +116,7 @@ export class ConversationService {
             stealth,
             excerpt: excerptOf(input.type, input.content),
           },
-          { stateAfter: (state) => nextState(state, input, stealth) },
+          { transition: transitionOf(input, stealth) },
         );
         if (!appended)
           throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
@@ -313,9 +313,10 @@ export class ConversationService {
   }
 }
 
-function nextState(state: ConversationState, input: MessageInput, stealth: boolean): ConversationState {
-  if (input.type === "note" || stealth) return state;
-  if (input.from === "user" && state === "resolved") return "unresolved";
-  if (input.from === "operator" && state === "pending" && !input.automated) return "unresolved";
-  return state;
+/** A visitor writing reopens a resolved conversation; a human operator's reply takes a pending one. */
+function transitionOf(input: MessageInput, stealth: boolean): StateTransition | undefined {
+  if (input.type === "note" || stealth) return undefined;
+  if (input.from === "user") return { from: "resolved", to: "unresolved" };
+  if (input.from === "operator" && !input.automated) return { from: "pending", to: "unresolved" };
+  return undefined;
 }

@@ -119,21 +119,27 @@ export interface TokenStore {
   touch(id: string, at: number): Promise<void>;
 }
 
+/** A message's effect on the conversation's state: in `from`, it moves to `to` (a reply reopens…). */
+export interface StateTransition {
+  from: ConversationState;
+  to: ConversationState;
+}
+
 export interface ConversationStore {
   create(conversation: Conversation): Promise<ConversationEvent>;
   find(websiteId: string, sessionId: string): Promise<Conversation | undefined>;
   list(websiteId: string, query: ConversationListQuery, page: number): Promise<Conversation[]>;
   /**
    * Inserts a message, bumps counters, appends its event (`message:send` from the visitor,
-   * `message:received` otherwise, as in Crisp) and — when `stateAfter` maps the current
-   * state to a new one — changes the state with a `session:set_state` event, all atomically.
+   * `message:received` otherwise, as in Crisp) and — when the conversation is in `transition.from`
+   * — moves it to `transition.to` with a `session:set_state` event, all atomically.
    * Undefined when the conversation is missing; throws `fingerprint_conflict` on a duplicate fingerprint.
    */
   appendMessage(
     websiteId: string,
     sessionId: string,
     message: NewMessage,
-    options?: { stateAfter?: (state: ConversationState) => ConversationState },
+    options?: { transition?: StateTransition | undefined },
   ): Promise<{ message: Message; events: ConversationEvent[] } | undefined>;
   findMessage(websiteId: string, sessionId: string, fingerprint: number): Promise<Message | undefined>;
   listMessages(

@@ -1,7 +1,13 @@
 import type { Conversation, ConversationListQuery, ConversationState, Message } from "@hugo/protocol";
 import type { Database as SQLiteDatabase } from "better-sqlite3";
 import { type Kysely, sql } from "kysely";
-import type { ConversationChange, ConversationEvent, ConversationStore, NewMessage } from "../core/ports.ts";
+import type {
+  ConversationChange,
+  ConversationEvent,
+  ConversationStore,
+  NewMessage,
+  StateTransition,
+} from "../core/ports.ts";
 import {
   eventRow,
   fingerprintConflict,
@@ -72,13 +78,15 @@ export async function appendEvent(
 /**
  * A message without a state change on PostgreSQL, in one statement: the conversation's counters,
  * the website's sequence (lock order: conversation row, then website row — the CTE `w` reads `c`
- * first), the message row and its event.
+ * first), the message row and its event. With `unlessState`, writes nothing (undefined) when the
+ * conversation is in that state — the caller then takes the path that also changes the state.
  */
 async function appendMessagePostgres(
   db: Kysely<DB>,
   websiteId: string,
   sessionId: string,
   m: NewMessage,
+  unlessState: ConversationState | undefined,
 ): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
   const counters = messageCounters(m);
   const draft = messageRow(websiteId, sessionId, 0, 0, m);
@@ -94,6 +102,7 @@ async function appendMessagePostgres(
           unread_operator = unread_operator + ${counters.unreadOperator},
           unread_visitor = unread_visitor + ${counters.unreadVisitor}
         where website_id = ${websiteId} and session_id = ${sessionId}
+          ${unlessState === undefined ? sql`` : sql`and state <> ${unlessState}`}
         returning last_seq, updated_at
       ),
       w as (
@@ -157,13 +166,51 @@ export async function applyChange(
   }
   if (meta.segments !== undefined) set.segments = JSON.stringify(meta.segments);
   if (meta.data !== undefined) set.data = JSON.stringify(meta.data);
-  const row = await trx
+  const update = trx
     .updateTable("conversations")
     .set((eb) => ({ ...set, last_seq: eb("last_seq", "+", 1) }))
     .where("website_id", "=", websiteId)
     .where("session_id", "=", sessionId)
-    .returningAll()
-    .executeTakeFirst();
+    .returningAll();
+  if (isPostgres(trx)) {
+    // One round trip: the conversation row, then (lock order) the website's sequence and the event.
+    const e = eventRow({
+      website_id: websiteId,
+      website_seq: 0,
+      session_id: sessionId,
+      seq: 0,
+      name: event.name,
+      data: event.data,
+      created_at: now,
+    });
+    const { rows } = await sql<ConversationsTable & { website_seq: number }>`
+      with c as (${update}),
+      w as (update websites set last_seq = last_seq + 1 where id = ${websiteId} and exists (select 1 from c)
+        returning last_seq),
+      e as (
+        insert into events (website_id, website_seq, session_id, seq, name, data, created_at, is_message)
+        select ${websiteId}, w.last_seq, ${sessionId}, c.last_seq, ${e.name}, ${e.data}, ${now}, 0
+        from c, w
+        returning website_seq
+      )
+      select c.*, e.website_seq from c, e`.execute(trx);
+    const found = rows[0];
+    if (!found) return undefined;
+    const { website_seq, ...row } = found;
+    return {
+      conversation: toConversation(row),
+      event: {
+        website_id: websiteId,
+        website_seq: Number(website_seq),
+        session_id: sessionId,
+        seq: row.last_seq,
+        name: event.name,
+        data: event.data,
+        created_at: now,
+      },
+    };
+  }
+  const row = await update.executeTakeFirst();
   if (!row) return undefined;
   const conversation = toConversation(row);
   const appended = await appendEvent(
@@ -252,23 +299,25 @@ export class SqlConversationStore extends SqlStore implements ConversationStore 
     return rows.map(toConversation);
   }
 
-  appendMessage(
+  async appendMessage(
     websiteId: string,
     sessionId: string,
     m: NewMessage,
-    options: { stateAfter?: (state: ConversationState) => ConversationState } = {},
+    options: { transition?: StateTransition | undefined } = {},
   ): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
     if (this.#sqlite) return appendMessageSqlite(this.db, this.#sqlite, websiteId, sessionId, m, options);
-    if (!options.stateAfter) return appendMessagePostgres(this.db, websiteId, sessionId, m);
+    const { transition } = options;
+    // One round trip unless the message changes the state (a resolved conversation the visitor
+    // writes in again): then the statement writes nothing and the path below does it all.
+    const appended = await appendMessagePostgres(this.db, websiteId, sessionId, m, transition?.from);
+    if (appended || !transition) return appended;
     return inTransaction(this.db, async (trx) => {
       const counters = messageCounters(m);
       const conv = await trx
         .updateTable("conversations")
         .set((eb) => ({
           last_seq: eb("last_seq", "+", 1),
-          updated_at: isPostgres(trx)
-            ? sql<number>`greatest(${m.timestamp}::bigint, updated_at + 1)`
-            : sql<number>`max(${m.timestamp}, updated_at + 1)`,
+          updated_at: sql<number>`greatest(${m.timestamp}::bigint, updated_at + 1)`,
           ...(counters.setLastMessage ? { last_message: m.excerpt } : {}),
           unread_operator: eb("unread_operator", "+", counters.unreadOperator),
           unread_visitor: eb("unread_visitor", "+", counters.unreadVisitor),
@@ -279,7 +328,7 @@ export class SqlConversationStore extends SqlStore implements ConversationStore 
         .executeTakeFirst();
       if (!conv) return undefined;
       m = { ...m, timestamp: Number(conv.updated_at) };
-      const next = options.stateAfter?.(conv.state as ConversationState);
+      const next = conv.state === transition.from ? transition.to : undefined;
       const stateSeq =
         next && next !== conv.state
           ? (

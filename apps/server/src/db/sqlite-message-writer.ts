@@ -1,7 +1,7 @@
 import type { ConversationState, Message } from "@hugo/protocol";
 import type { Database as SQLiteDatabase, Statement } from "better-sqlite3";
 import type { Kysely } from "kysely";
-import type { ConversationEvent, NewMessage } from "../core/ports.ts";
+import type { ConversationEvent, NewMessage, StateTransition } from "../core/ports.ts";
 import {
   eventRow,
   fingerprintConflict,
@@ -51,7 +51,7 @@ interface WriteArgs {
   websiteId: string;
   sessionId: string;
   m: NewMessage;
-  stateAfter: ((state: ConversationState) => ConversationState) | undefined;
+  transition: StateTransition | undefined;
 }
 
 const cache = new WeakMap<SQLiteDatabase, Statements>();
@@ -95,7 +95,7 @@ function statements(sqlite: SQLiteDatabase): Statements {
     ) as { last_seq: number; state: ConversationState; updated_at: number } | undefined;
     if (!conv) return undefined;
     const m = { ...a.m, timestamp: conv.updated_at };
-    const next = a.stateAfter?.(conv.state);
+    const next = a.transition?.from === conv.state ? a.transition.to : undefined;
     const stateSeq =
       next && next !== conv.state
         ? (setState.get(next, m.timestamp, sessionId) as { last_seq: number }).last_seq
@@ -159,10 +159,10 @@ export async function appendMessageSqlite(
   websiteId: string,
   sessionId: string,
   m: NewMessage,
-  options: { stateAfter?: (state: ConversationState) => ConversationState },
+  options: { transition?: StateTransition | undefined },
 ): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
   const st = statements(sqlite);
-  const args = { websiteId, sessionId, m, stateAfter: options.stateAfter };
+  const args = { websiteId, sessionId, m, transition: options.transition };
   if (db.isTransaction) return st.write(args);
   // Group commit: messages arriving in the same turn of the event loop share one transaction, so
   // the commit (most of the cost) is paid once per batch. Each caller still gets its answer only

@@ -295,13 +295,15 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       const now = Date.now();
       const stamps: number[] = [];
       for (let i = 0; i < 7; i++) {
-        const stateAfter = i === 3 ? () => "pending" as const : undefined;
+        // The fourth (a human operator's reply) also takes the conversation: the state-changing path.
+        const transition = i === 3 ? ({ from: "pending", to: "unresolved" } as const) : undefined;
         const r = await stores.conversations.appendMessage(
           websiteId,
           c.session_id,
           { ...text(`same ms ${i}`), timestamp: now },
-          { stateAfter },
+          { transition },
         );
+        expect(r!.events).toHaveLength(i === 3 ? 2 : 1);
         stamps.push(r!.message.timestamp);
         expect(r!.events[0]!.created_at).toBe(r!.message.timestamp);
       }
@@ -322,19 +324,13 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
     it("changes the state in the message's transaction when asked, with its own event", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
-      const seen: string[] = [];
+      const takeOver = { transition: { from: "pending", to: "unresolved" } } as const;
       const appended = await stores.conversations.appendMessage(
         websiteId,
         c.session_id,
         text("reply", "operator"),
-        {
-          stateAfter: (state) => {
-            seen.push(state);
-            return "unresolved";
-          },
-        },
+        takeOver,
       );
-      expect(seen).toEqual(["pending"]);
       expect(appended?.events.map((e) => [e.seq, e.name, e.data])).toEqual([
         [2, "message:received", appended?.message],
         [3, "session:set_state", { state: "unresolved" }],
@@ -349,9 +345,19 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
         websiteId,
         c.session_id,
         text("again", "operator"),
-        { stateAfter: (state) => state },
+        takeOver,
       );
       expect(same?.events).toHaveLength(1);
+      expect(same?.events[0]?.seq).toBe(4);
+      expect(same?.message.timestamp).toBeGreaterThan(appended!.message.timestamp);
+      expect(
+        await stores.conversations.appendMessage(
+          websiteId,
+          "session_00000000-0000-4000-8000-000000000000",
+          text("x"),
+          takeOver,
+        ),
+      ).toBeUndefined();
     });
 
     it("applies changes with an event, and marks messages read", async () => {
