@@ -388,6 +388,8 @@ export interface Stores {
   atomically<T>(fn: () => Promise<T>): Promise<T>;
   /** Runs `fn` after the current transaction commits (never if it rolls back); at once outside one. */
   afterCommit(fn: () => void): void;
+  /** In the current transaction: a point to roll back to (its writes and after-commit callbacks undone). */
+  savepoint(): Promise<{ rollback(): Promise<void> }>;
   /** Opaque handle of the current executor, for ports (the job queue) that must write in the same transaction. */
   readonly executor: unknown;
 }

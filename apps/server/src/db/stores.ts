@@ -6,7 +6,7 @@ import { SqlIdempotencyStore } from "./idempotency-store.ts";
 import { SqlOperatorStore } from "./operator-store.ts";
 import type { DB } from "./schema.ts";
 import { SqlTokenStore } from "./token-store.ts";
-import { afterCommit, atomically, executor } from "./tx-context.ts";
+import { afterCommit, atomically, executor, savepoint } from "./tx-context.ts";
 import { SqlWebhookStore } from "./webhook-store.ts";
 import { SqlKvStore, SqlWebsiteStore } from "./website-store.ts";
 import { SqlWorkflowStore } from "./workflow-store.ts";
@@ -28,6 +28,7 @@ export function createStores(db: Kysely<DB>, sqlite?: SQLiteDatabase): Stores {
     transaction: (fn) => atomically(db, () => fn(stores)),
     atomically: (fn) => atomically(db, fn),
     afterCommit: (fn) => afterCommit(db, fn),
+    savepoint: () => savepoint(db),
   };
   return stores;
 }

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { DB } from "./schema.ts";
 
 /**
@@ -46,4 +46,25 @@ export function afterCommit(root: Kysely<DB>, fn: () => void): void {
   const context = als.getStore();
   if (context?.transactions.has(root)) context.afterCommit.push(fn);
   else fn();
+}
+
+let savepoints = 0;
+
+/**
+ * Marks a point in the current transaction to roll back to: its writes since then, and the
+ * after-commit callbacks they registered, are undone; the transaction goes on.
+ */
+export async function savepoint(root: Kysely<DB>): Promise<{ rollback(): Promise<void> }> {
+  const context = als.getStore();
+  const trx = context?.transactions.get(root);
+  if (!context || !trx) throw new Error("savepoint() needs a transaction (Stores.atomically)");
+  const name = `hugo_sp_${++savepoints}`;
+  await sql.raw(`savepoint ${name}`).execute(trx);
+  const mark = context.afterCommit.length;
+  return {
+    async rollback() {
+      await sql.raw(`rollback to savepoint ${name}`).execute(trx);
+      context.afterCommit.length = mark;
+    },
+  };
 }

@@ -100,8 +100,9 @@ export interface StartRun {
 }
 
 type BatchResult =
-  | { kind: "stop" }
-  | { kind: "continue"; step: number }
+  /** `run`: the run as the batch left it, when it advanced it. */
+  | { kind: "stop"; run?: RunRecord }
+  | { kind: "continue"; step: number; run: RunRecord }
   | {
       kind: "external";
       step: number;
@@ -154,10 +155,13 @@ export class WorkflowEngine {
 
   /**
    * Starts a run, ending the conversation's active run if there is one (documented: a new trigger
-   * supersedes). Joins the caller's transaction; the first step runs from the job queue unless
-   * `inline`, in which case the caller executes it (it already holds the conversation's lane).
+   * supersedes). Joins the caller's transaction. Where the first steps run:
+   * - `inline`: the caller executes the run (it already holds the conversation's lane);
+   * - `firstBatch` (triggers): the first batch runs in this transaction — the trigger commits with
+   *   the run's first messages — and a job continues the run if it goes on (or needs the network);
+   * - otherwise a job runs it from step 0.
    */
-  async start(input: StartRun, options: { inline?: boolean } = {}): Promise<RunRecord> {
+  async start(input: StartRun, options: { inline?: boolean; firstBatch?: boolean } = {}): Promise<RunRecord> {
     const compiled =
       input.test || input.version === null
         ? input.graph && compileGraph(input.graph)
@@ -191,14 +195,9 @@ export class WorkflowEngine {
             end_reason: null,
           };
           await this.#stores.workflows.createRun(run);
-          if (!options.inline) {
-            await this.#deps.jobs.enqueue(this.#stores, {
-              kind: WORKFLOW_STEP,
-              payload: { website_id: run.website_id, run_id: run.id, step: 0 },
-              queueKey: sessionLane(run.session_id),
-            });
-          }
-          // Last: appending to the log takes the website's sequence lock until commit (PostgreSQL).
+          if (!options.inline && !options.firstBatch) await this.#enqueueStep(run, 0);
+          // After the writes that need no lock: appending to the log takes the website's sequence
+          // lock until commit (PostgreSQL).
           await this.#deps.conversations.recordEvent(
             input.websiteId,
             input.sessionId,
@@ -211,6 +210,7 @@ export class WorkflowEngine {
               test: run.test,
             },
           );
+          if (options.firstBatch) return await this.#firstBatch(run);
           return run;
         });
       } catch (error) {
@@ -218,6 +218,37 @@ export class WorkflowEngine {
         if (!(error instanceof ActiveRunExistsError) || attempt >= 3) throw error;
       }
     }
+  }
+
+  #enqueueStep(run: RunRecord, step: number): Promise<void> {
+    return this.#deps.jobs.enqueue(this.#stores, {
+      kind: WORKFLOW_STEP,
+      payload: { website_id: run.website_id, run_id: run.id, step },
+      queueKey: sessionLane(run.session_id),
+    });
+  }
+
+  /**
+   * Runs a new run's first batch in the starting transaction (under a savepoint) and returns the
+   * run as it then is. If the run goes on — more steps, or an external block next — a job continues
+   * it. If the batch throws (a block's bug, a database error), its writes are rolled back to the
+   * savepoint and a job runs the run from step 0 instead, which records the failure as usual.
+   */
+  async #firstBatch(run: RunRecord): Promise<RunRecord> {
+    const savepoint = await this.#stores.savepoint();
+    let result: BatchResult;
+    try {
+      result = await this.#batch(run.website_id, run.id, 0, undefined, undefined, false, run);
+    } catch (error) {
+      if (!(error instanceof StepCrash) && !(error instanceof StaleRun)) {
+        this.#deps.log.warn({ err: error, runId: run.id }, "first batch failed; a job runs the run");
+      }
+      await savepoint.rollback();
+      await this.#enqueueStep(run, 0);
+      return run;
+    }
+    if (result.kind === "continue" || result.kind === "external") await this.#enqueueStep(run, result.step);
+    return (result.kind === "external" ? undefined : result.run) ?? run;
   }
 
   /** Cancels an active run. */
@@ -391,10 +422,12 @@ export class WorkflowEngine {
     resume: ResumeInput | undefined,
     external: ExternalResult | undefined,
     adopt: boolean,
+    created?: RunRecord,
   ): Promise<BatchResult> {
     const store = this.#stores.workflows;
     // The run's lock first, then (through the messages written) the website's: one lock order.
-    const run = await store.findRun(websiteId, runId, { forUpdate: true });
+    // A run created in this transaction is known, and no one else can see it yet.
+    const run = created ?? (await store.findRun(websiteId, runId, { forUpdate: true }));
     if (!run) return { kind: "stop" };
     if (run.step !== expected) {
       // A job that went on past its own step in-process (batch after batch) and whose process died:
@@ -549,15 +582,17 @@ export class WorkflowEngine {
     const taken = steps.length;
     const ended = status === "completed" || status === "failed";
     const at = Date.now();
-    const moved = await store.advanceRun(websiteId, runId, expected, taken, {
+    const patch = {
       status,
       block_id: blockId,
       wait,
       variables,
       updated_at: at,
       ...(ended ? { ended_at: at, end_reason: endReason } : {}),
-    });
+    };
+    const moved = await store.advanceRun(websiteId, runId, expected, taken, patch);
     if (!moved) throw new StaleRun();
+    const after: RunRecord = { ...run, ...patch, step: expected + taken };
     if (steps.length) await store.appendSteps(steps);
     const next = expected + taken;
     if (wait && wait.until !== null) {
@@ -576,12 +611,12 @@ export class WorkflowEngine {
     if (ended) {
       await this.#ended(run, status as "completed" | "failed", endReason);
       if (handoff && status === "completed") await this.#handoff(run, handoff, variables);
-      return { kind: "stop" };
+      return { kind: "stop", run: after };
     }
-    if (status === "running") {
-      return stopBeforeExternal || taken > 0 ? { kind: "continue", step: next } : { kind: "stop" };
+    if (status === "running" && (stopBeforeExternal || taken > 0)) {
+      return { kind: "continue", step: next, run: after };
     }
-    return { kind: "stop" };
+    return { kind: "stop", run: after };
   }
 
   async #handoff(

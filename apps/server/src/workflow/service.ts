@@ -229,14 +229,17 @@ export class WorkflowService {
           `Workflow ${workflowId} starts on "${workflow.deployed_start}", not "Triggered from code".`,
         );
       }
-      const run = await this.#engine.start({
-        websiteId,
-        sessionId: input.session_id,
-        workflowId,
-        version: workflow.deployed_version,
-        source,
-        variables: input.variables ?? {},
-      });
+      const run = await this.#engine.start(
+        {
+          websiteId,
+          sessionId: input.session_id,
+          workflowId,
+          version: workflow.deployed_version,
+          source,
+          variables: input.variables ?? {},
+        },
+        { firstBatch: true },
+      );
       return this.#triggered(run);
     });
   }
@@ -258,16 +261,19 @@ export class WorkflowService {
             })
           ).session_id;
       await this.#follower.watch(websiteId);
-      const run = await this.#engine.start({
-        websiteId,
-        sessionId,
-        workflowId,
-        version: null,
-        graph: workflow.draft,
-        source: "test",
-        variables: input.variables ?? {},
-        test: true,
-      });
+      const run = await this.#engine.start(
+        {
+          websiteId,
+          sessionId,
+          workflowId,
+          version: null,
+          graph: workflow.draft,
+          source: "test",
+          variables: input.variables ?? {},
+          test: true,
+        },
+        { firstBatch: true },
+      );
       return this.#triggered(run);
     });
   }

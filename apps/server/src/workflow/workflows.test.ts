@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { EventFrame, Message, RunDetail, WorkflowGraph } from "@hugo/protocol";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningHugo, startHugo } from "../../test/hugo.ts";
 import { Client, waitFor } from "../../test/ws-client.ts";
@@ -778,6 +779,90 @@ describe.each(["sqlite", "postgres"] as const)("workflows on %s", (dialect) => {
       async () => (await botMessages(sessionId)).filter((m) => m.content === "once").length === 2,
     );
     expect((await botMessages(sessionId)).filter((m) => m.content === "once")).toHaveLength(2);
+  });
+
+  it("runs a trigger's first steps in its transaction, and leaves a first batch that fails to the job", async () => {
+    const sessionId = await conversation();
+    await ws.subscribe(sessionId, 0);
+    const texts = async () =>
+      (await botMessages(sessionId)).map((m) => (typeof m.content === "string" ? m.content : m.type));
+
+    // Committed with the trigger: the answer already reports where the run stands.
+    const straight = await deployed(
+      chain(
+        { id: "a", kind: "action.text", options: { text: "one" } },
+        { id: "b", kind: "action.text", options: { text: "two" } },
+      ),
+    );
+    const done = await api("POST", `/api/scenario/${straight}/trigger/`, { session_id: sessionId });
+    expect(done.status).toBe(202);
+    expect(done.body.data.status).toBe("completed");
+    expect(await texts()).toEqual(["one", "two"]);
+    const asks = await deployed(
+      chain({
+        id: "ask",
+        kind: "action.picker",
+        options: { text: "Pick", choices: [{ value: "x", label: "X" }] },
+      }),
+    );
+    const parked = await api("POST", `/api/scenario/${asks}/trigger/`, { session_id: sessionId });
+    expect(parked.body.data.status).toBe("waiting");
+    // An HTTP block first: nothing runs in the trigger; a job makes the call.
+    const calls = orders.calls.length;
+    const remote = await deployed(
+      chain({ id: "call", kind: "action.http", options: { method: "GET", url: `${orders.url}/orders/42` } }),
+    );
+    const later = await api("POST", `/api/scenario/${remote}/trigger/`, { session_id: sessionId });
+    expect(later.body.data.status).toBe("running");
+    await waitRun(later.body.data.run_id, "completed");
+    expect(orders.calls.length).toBe(calls + 1);
+
+    // The database refuses the second message (as a failing disk or a bug would): the first batch
+    // rolls back to its savepoint — its first message too, and that message's realtime event — the
+    // trigger still answers 202, and the job runs the run again, which fails it at that block.
+    const db = server.hugo.database.db;
+    if (dialect === "sqlite") {
+      await sql`create trigger refuse_message before insert on messages when new.content like '%refused%'
+        begin select raise(abort, 'refused by test'); end`.execute(db);
+    } else {
+      await sql`create function refuse_message() returns trigger language plpgsql as $$
+        begin
+          if new.content like '%refused%' then raise exception 'refused by test'; end if;
+          return new;
+        end $$`.execute(db);
+      await sql`create trigger refuse_message before insert on messages for each row
+        execute function refuse_message()`.execute(db);
+    }
+    const flaky = await deployed(
+      chain(
+        { id: "a", kind: "action.text", options: { text: "before the refusal" } },
+        { id: "b", kind: "action.text", options: { text: "refused" } },
+      ),
+    );
+    try {
+      const res = await api("POST", `/api/scenario/${flaky}/trigger/`, { session_id: sessionId });
+      expect([res.status, res.body.data.status]).toEqual([202, "running"]);
+      const failed = await waitRun(res.body.data.run_id, "failed");
+      expect(failed.end_reason).toBe("b: internal error");
+      expect(failed.log.map((l) => [l.block_id, l.outcome])).toEqual([["b", "failed"]]);
+    } finally {
+      await sql`drop trigger refuse_message${sql.raw(dialect === "postgres" ? " on messages" : "")}`.execute(
+        db,
+      );
+      if (dialect === "postgres") await sql`drop function refuse_message()`.execute(db);
+    }
+    const retried = await api("POST", `/api/scenario/${flaky}/trigger/`, { session_id: sessionId });
+    expect(retried.body.data.status).toBe("completed");
+    const sent = ["one", "two", "picker", "before the refusal", "refused"];
+    expect(await texts()).toEqual(sent);
+    await waitFor("the last message on the socket", () =>
+      ws.events(sessionId).some((e) => (e.data as Message | undefined)?.content === "refused"),
+    );
+    const live = ws
+      .events(sessionId)
+      .filter((e) => e.name === "message:received")
+      .map((e) => (e.data as Message).content);
+    expect(live.map((c) => (typeof c === "string" ? c : "picker"))).toEqual(sent);
   });
 
   it("validates graphs on save and refuses to deploy one with problems, naming the block and field", async () => {
