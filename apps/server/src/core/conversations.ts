@@ -11,7 +11,7 @@ import {
 } from "@hugo/protocol";
 import { AppError } from "./errors.ts";
 import { newFingerprint, newSessionId } from "./ids.ts";
-import type { ConversationEvent, EventSink, StateTransition, Stores } from "./ports.ts";
+import type { ConversationEvent, EventSink, NewMessage, StateTransition, Stores } from "./ports.ts";
 
 export const EMPTY_META: ConversationMeta = {
   nickname: "",
@@ -99,23 +99,11 @@ export class ConversationService {
     // A generated fingerprint that collides (another process, same microsecond) is simply retried;
     // a client-chosen one that exists is the client's conflict.
     for (let attempt = 0; ; attempt++) {
-      const timestamp = Date.now();
       try {
         const appended = await this.#stores.conversations.appendMessage(
           websiteId,
           sessionId,
-          {
-            type: input.type,
-            from: input.from,
-            origin: input.origin,
-            content: input.content,
-            fingerprint: input.fingerprint ?? newFingerprint(timestamp),
-            timestamp,
-            user: input.user ?? {},
-            automated: input.automated ?? false,
-            stealth,
-            excerpt: excerptOf(input.type, input.content),
-          },
+          newMessage(input, Date.now()),
           { transition: transitionOf(input, stealth) },
         );
         if (!appended)
@@ -130,6 +118,29 @@ export class ConversationService {
         if (!retry || attempt >= 3) throw error;
       }
     }
+  }
+
+  /**
+   * Sends several messages in order as one write (a workflow batch's): the same messages and events
+   * as sending them one by one. Messages that change the state or carry their own fingerprint are
+   * sent one by one.
+   */
+  async sendMessages(websiteId: string, sessionId: string, inputs: MessageInput[]): Promise<Message[]> {
+    const simple = inputs.every((i) => i.fingerprint === undefined && !transitionOf(i, i.stealth ?? false));
+    if (!simple || inputs.length === 1) {
+      const sent: Message[] = [];
+      for (const input of inputs) sent.push(await this.sendMessage(websiteId, sessionId, input));
+      return sent;
+    }
+    const now = Date.now();
+    const appended = await this.#stores.conversations.appendMessages(
+      websiteId,
+      sessionId,
+      inputs.map((input) => newMessage(input, now)),
+    );
+    if (!appended) throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
+    this.#publish(appended.events);
+    return appended.messages;
   }
 
   async listMessages(
@@ -311,6 +322,21 @@ export class ConversationService {
     this.#publish([changed.event]);
     return changed.conversation;
   }
+}
+
+function newMessage(input: MessageInput, timestamp: number): NewMessage {
+  return {
+    type: input.type,
+    from: input.from,
+    origin: input.origin,
+    content: input.content,
+    fingerprint: input.fingerprint ?? newFingerprint(timestamp),
+    timestamp,
+    user: input.user ?? {},
+    automated: input.automated ?? false,
+    stealth: input.stealth ?? false,
+    excerpt: excerptOf(input.type, input.content),
+  };
 }
 
 /** A visitor writing reopens a resolved conversation; a human operator's reply takes a pending one. */

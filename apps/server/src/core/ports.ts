@@ -141,6 +141,15 @@ export interface ConversationStore {
     message: NewMessage,
     options?: { transition?: StateTransition | undefined },
   ): Promise<{ message: Message; events: ConversationEvent[] } | undefined>;
+  /**
+   * Several messages that change no state (a workflow batch's), in order, as one write: the same
+   * rows, events and counters as appending them one by one. Undefined when the conversation is missing.
+   */
+  appendMessages(
+    websiteId: string,
+    sessionId: string,
+    messages: NewMessage[],
+  ): Promise<{ messages: Message[]; events: ConversationEvent[] } | undefined>;
   findMessage(websiteId: string, sessionId: string, fingerprint: number): Promise<Message | undefined>;
   listMessages(
     websiteId: string,

@@ -11,6 +11,7 @@ import type {
 import {
   eventRow,
   fingerprintConflict,
+  messageBatch,
   messageCounters,
   messageEvent,
   messageEventName,
@@ -19,10 +20,10 @@ import {
   stateChangeEvent,
 } from "./message-rows.ts";
 import { fromConversation, toConversation, toEvent, toMessage } from "./rows.ts";
-import type { ConversationsTable, DB } from "./schema.ts";
+import type { ConversationsTable, DB, MessagesTable } from "./schema.ts";
 import { isUniqueViolation } from "./sql-errors.ts";
 import { isPostgres, SqlStore } from "./sql-store.ts";
-import { appendMessageSqlite } from "./sqlite-message-writer.ts";
+import { appendMessageSqlite, appendMessagesSqlite } from "./sqlite-message-writer.ts";
 
 /** Runs `fn` in a transaction, joining the caller's when there is one. */
 export function inTransaction<T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
@@ -139,6 +140,75 @@ async function appendMessagePostgres(
   };
   const event = messageEvent(stored);
   return { message: event.data as Message, events: [event] };
+}
+
+/** Several messages that change no state, on PostgreSQL: one statement (see `messageBatch`). */
+async function appendMessagesPostgres(
+  db: Kysely<DB>,
+  websiteId: string,
+  sessionId: string,
+  messages: NewMessage[],
+): Promise<{ messages: Message[]; events: ConversationEvent[] } | undefined> {
+  const b = messageBatch(messages);
+  const rows = messages.map((m) => messageRow(websiteId, sessionId, 0, 0, m));
+  const column = <K extends keyof MessagesTable>(key: K) => rows.map((r) => r[key]);
+  type Stored = { ord: string | number; seq: number; website_seq: number; timestamp: number };
+  let stored: Stored[];
+  try {
+    ({ rows: stored } = await sql<Stored>`
+      with i as (
+        select * from unnest(${column("fingerprint")}::bigint[], ${column("type")}::text[],
+          ${column("sender")}::text[], ${column("origin")}::text[], ${column("content")}::text[],
+          ${column("user")}::text[], ${column("automated")}::int[], ${column("stealth")}::int[],
+          ${b.stamps}::bigint[])
+          with ordinality as i(fingerprint, type, sender, origin, content, "user", automated, stealth, stamp, ord)
+      ),
+      c as (
+        update conversations set
+          last_seq = last_seq + ${b.n},
+          updated_at = greatest(${b.lastStamp}::bigint, updated_at + ${b.n}),
+          last_message = ${b.lastExcerpt === undefined ? sql`last_message` : sql`${b.lastExcerpt}`},
+          unread_operator = unread_operator + ${b.unreadOperator},
+          unread_visitor = unread_visitor + ${b.unreadVisitor}
+        where website_id = ${websiteId} and session_id = ${sessionId}
+        returning last_seq, updated_at
+      ),
+      w as (
+        update websites set last_seq = last_seq + ${b.n}
+        where id = ${websiteId} and exists (select 1 from c)
+        returning last_seq
+      ),
+      m as (
+        insert into messages (session_id, fingerprint, website_id, seq, type, sender, origin, content,
+          "user", automated, stealth, read, delivered, edited, timestamp, website_seq)
+        select ${sessionId}, i.fingerprint, ${websiteId}, c.last_seq - ${b.n} + i.ord, i.type, i.sender,
+          i.origin, i.content, i."user", i.automated, i.stealth, 0, 0, 0,
+          greatest(i.stamp, c.updated_at - ${b.n} + i.ord), w.last_seq - ${b.n} + i.ord
+        from i, c, w
+        returning seq, website_seq, timestamp, sender
+      ),
+      e as (
+        insert into events (website_id, website_seq, session_id, seq, name, data, created_at, is_message)
+        select ${websiteId}, m.website_seq, ${sessionId}, m.seq,
+          case when m.sender = 'user' then 'message:send' else 'message:received' end, 'null', m.timestamp, 1
+        from m
+      )
+      select c.last_seq - ${b.n} + i.ord as ord, m.seq, m.website_seq, m.timestamp
+      from m, c, i where m.seq = c.last_seq - ${b.n} + i.ord`.execute(db));
+  } catch (error) {
+    throw isUniqueViolation(error) ? fingerprintConflict(-1) : error;
+  }
+  if (stored.length === 0) return undefined;
+  stored.sort((x, y) => x.seq - y.seq);
+  const events = stored.map((r, i) =>
+    messageEvent({
+      ...rows[i]!,
+      seq: Number(r.seq),
+      website_seq: Number(r.website_seq),
+      timestamp: Number(r.timestamp),
+    }),
+  );
+  return { messages: events.map((e) => e.data as Message), events };
 }
 
 function likePattern(text: string): string {
@@ -370,6 +440,16 @@ export class SqlConversationStore extends SqlStore implements ConversationStore 
       }
       return { message: events[0]!.data as Message, events };
     });
+  }
+
+  appendMessages(
+    websiteId: string,
+    sessionId: string,
+    messages: NewMessage[],
+  ): Promise<{ messages: Message[]; events: ConversationEvent[] } | undefined> {
+    if (messages.length === 0) throw new Error("appendMessages needs at least one message");
+    if (this.#sqlite) return appendMessagesSqlite(this.db, this.#sqlite, { websiteId, sessionId, messages });
+    return appendMessagesPostgres(this.db, websiteId, sessionId, messages);
   }
 
   async findMessage(websiteId: string, sessionId: string, fingerprint: number): Promise<Message | undefined> {

@@ -92,3 +92,34 @@ export const fingerprintConflict = (fingerprint: number) =>
   new AppError("fingerprint_conflict", `Message ${fingerprint} already exists in this conversation.`, {
     field: "fingerprint",
   });
+
+/**
+ * Several messages appended in one write (a workflow batch's): the conversation's counters move
+ * once by the sum, and timestamps stay strictly increasing. `stamps` are the messages' own
+ * timestamps made strictly increasing among themselves; once the conversation's `updated_at` has
+ * become max(last stamp, previous + n) — `updatedAt` — message i (0-based) gets
+ * max(stamps[i], updatedAt − n + 1 + i): above the previous message, increasing, the last = updatedAt.
+ */
+export function messageBatch(messages: NewMessage[]) {
+  const stamps: number[] = [];
+  let unreadOperator = 0;
+  let unreadVisitor = 0;
+  let lastExcerpt: string | undefined;
+  for (const m of messages) {
+    stamps.push(Math.max(m.timestamp, (stamps.at(-1) ?? 0) + 1));
+    const c = messageCounters(m);
+    unreadOperator += c.unreadOperator;
+    unreadVisitor += c.unreadVisitor;
+    if (c.setLastMessage) lastExcerpt = m.excerpt;
+  }
+  const n = messages.length;
+  return {
+    n,
+    stamps,
+    lastStamp: stamps[n - 1] ?? 0,
+    unreadOperator,
+    unreadVisitor,
+    lastExcerpt,
+    timestampOf: (i: number, updatedAt: number) => Math.max(stamps[i]!, updatedAt - n + 1 + i),
+  };
+}

@@ -5,6 +5,7 @@ import type { ConversationEvent, NewMessage, StateTransition } from "../core/por
 import {
   eventRow,
   fingerprintConflict,
+  messageBatch,
   messageCounters,
   messageEvent,
   messageEventRow,
@@ -25,6 +26,12 @@ import { isUniqueViolation } from "./sql-errors.ts";
  * transaction, which holds it already (better-sqlite3 nests with a savepoint).
  */
 type WriteResult = { message: Message; events: ConversationEvent[] } | undefined;
+type ManyResult = { messages: Message[]; events: ConversationEvent[] } | undefined;
+interface ManyArgs {
+  websiteId: string;
+  sessionId: string;
+  messages: NewMessage[];
+}
 
 interface Statements {
   bumpConversation: Statement;
@@ -33,6 +40,7 @@ interface Statements {
   bumpWebsite: Statement;
   insertEvent: Statement;
   write: (args: WriteArgs) => WriteResult;
+  writeMany: (args: ManyArgs) => ManyResult;
   /** Writes a batch in one transaction; if any item fails, each is retried alone, so one failure spares the others. */
   writeBatch: (items: Pending[]) => void;
   queue: Pending[];
@@ -60,10 +68,10 @@ function statements(sqlite: SQLiteDatabase): Statements {
   let s = cache.get(sqlite);
   if (s) return s;
   const bumpConversation = sqlite.prepare(
-    `update conversations set last_seq = last_seq + 1, updated_at = max(?, updated_at + 1),
-       last_message = case when ? = 1 then ? else last_message end,
-       unread_operator = unread_operator + ?, unread_visitor = unread_visitor + ?
-     where website_id = ? and session_id = ? returning last_seq, state, updated_at`,
+    `update conversations set last_seq = last_seq + @n, updated_at = max(@stamp, updated_at + @n),
+       last_message = case when @set_last = 1 then @excerpt else last_message end,
+       unread_operator = unread_operator + @unread_operator, unread_visitor = unread_visitor + @unread_visitor
+     where website_id = @website_id and session_id = @session_id returning last_seq, state, updated_at`,
   );
   const setState = sqlite.prepare(
     "update conversations set state = ?, last_seq = last_seq + 1, updated_at = ? where session_id = ? returning last_seq",
@@ -84,15 +92,16 @@ function statements(sqlite: SQLiteDatabase): Statements {
   const writeOne = (a: WriteArgs): WriteResult => {
     const { websiteId, sessionId } = a;
     const c = messageCounters(a.m);
-    const conv = bumpConversation.get(
-      a.m.timestamp,
-      c.setLastMessage ? 1 : 0,
-      a.m.excerpt,
-      c.unreadOperator,
-      c.unreadVisitor,
-      websiteId,
-      sessionId,
-    ) as { last_seq: number; state: ConversationState; updated_at: number } | undefined;
+    const conv = bumpConversation.get({
+      n: 1,
+      stamp: a.m.timestamp,
+      set_last: c.setLastMessage ? 1 : 0,
+      excerpt: a.m.excerpt,
+      unread_operator: c.unreadOperator,
+      unread_visitor: c.unreadVisitor,
+      website_id: websiteId,
+      session_id: sessionId,
+    }) as { last_seq: number; state: ConversationState; updated_at: number } | undefined;
     if (!conv) return undefined;
     const m = { ...a.m, timestamp: conv.updated_at };
     const next = a.transition?.from === conv.state ? a.transition.to : undefined;
@@ -118,6 +127,39 @@ function statements(sqlite: SQLiteDatabase): Statements {
     return { message: events[0]!.data as Message, events };
   };
   const write = sqlite.transaction(writeOne);
+  const writeMany = sqlite.transaction((a: ManyArgs): ManyResult => {
+    const { websiteId, sessionId } = a;
+    const b = messageBatch(a.messages);
+    const conv = bumpConversation.get({
+      n: b.n,
+      stamp: b.lastStamp,
+      set_last: b.lastExcerpt === undefined ? 0 : 1,
+      excerpt: b.lastExcerpt ?? null,
+      unread_operator: b.unreadOperator,
+      unread_visitor: b.unreadVisitor,
+      website_id: websiteId,
+      session_id: sessionId,
+    }) as { last_seq: number; updated_at: number } | undefined;
+    if (!conv) return undefined;
+    const site = bumpWebsite.get(b.n, websiteId) as { last_seq: number };
+    const events: ConversationEvent[] = [];
+    a.messages.forEach((m, i) => {
+      const seq = conv.last_seq - b.n + 1 + i;
+      const websiteSeq = site.last_seq - b.n + 1 + i;
+      const row = messageRow(websiteId, sessionId, seq, websiteSeq, {
+        ...m,
+        timestamp: b.timestampOf(i, conv.updated_at),
+      });
+      try {
+        insertMessage.run(row);
+      } catch (error) {
+        throw isUniqueViolation(error) ? fingerprintConflict(m.fingerprint) : error;
+      }
+      insertEvent.run(messageEventRow(row));
+      events.push(messageEvent(row));
+    });
+    return { messages: events.map((e) => e.data as Message), events };
+  });
   // The batch runs without a savepoint per message (they cost as much as the writes). A failure —
   // rare: a duplicate client fingerprint — rolls the whole batch back, and each message is then
   // written in its own transaction so only the failing one fails.
@@ -145,6 +187,7 @@ function statements(sqlite: SQLiteDatabase): Statements {
     bumpWebsite,
     insertEvent,
     write,
+    writeMany,
     writeBatch,
     queue: [],
     scheduled: false,
@@ -174,6 +217,17 @@ export async function appendMessageSqlite(
       setImmediate(() => drain(db, st));
     }
   });
+}
+
+/** Several messages that change no state, in one transaction (joining the caller's). */
+export function appendMessagesSqlite(
+  db: Kysely<DB>,
+  sqlite: SQLiteDatabase,
+  args: ManyArgs,
+): Promise<ManyResult> {
+  const st = statements(sqlite);
+  if (db.isTransaction) return Promise.resolve(st.writeMany(args));
+  return db.connection().execute(async () => st.writeMany(args));
 }
 
 const MAX_BATCH = 256;

@@ -321,6 +321,65 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => `same ms ${i}`));
     });
 
+    it("appends several messages in one write exactly as one by one: numbering, timestamps, counters, events", async () => {
+      const c = newConversation(websiteId);
+      await stores.conversations.create(c);
+      const first = await stores.conversations.appendMessage(websiteId, c.session_id, text("hi"));
+      const now = first!.message.timestamp;
+      // Same millisecond, and one stamped in the past: still strictly after the previous message.
+      const batch = [
+        { ...text("one", "operator"), timestamp: now - 50 },
+        { ...text("two", "operator"), timestamp: now },
+        { ...text("a note", "operator"), type: "note" as const, excerpt: "a note", timestamp: now },
+      ];
+      const appended = await stores.conversations.appendMessages(websiteId, c.session_id, batch);
+      expect(appended!.messages.map((m) => [m.content, m.from, m.fingerprint])).toEqual(
+        batch.map((m) => [m.content, "operator", m.fingerprint]),
+      );
+      expect(appended!.events.map((e) => [e.seq, e.name])).toEqual([
+        [3, "message:received"],
+        [4, "message:received"],
+        [5, "message:received"],
+      ]);
+      const sites = appended!.events.map((e) => e.website_seq);
+      expect(sites).toEqual([sites[0], sites[0]! + 1, sites[0]! + 2]);
+      const stamps = [now, ...appended!.messages.map((m) => m.timestamp)];
+      expect(stamps.every((t, i) => i === 0 || t > stamps[i - 1]!)).toBe(true);
+      expect(appended!.events.map((e) => e.created_at)).toEqual(stamps.slice(1));
+      expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({
+        last_seq: 5,
+        last_message: "two",
+        updated_at: stamps[3],
+        unread: { visitor: 2, operator: 1 },
+      });
+      // Readers see what one-by-one appends would have left: the messages in order, with their events.
+      const listed = await stores.conversations.listMessages(websiteId, c.session_id, { limit: 10 });
+      expect(listed.map((m) => m.content)).toEqual(["hi", "one", "two", "a note"]);
+      expect(listed.slice(1)).toEqual(appended!.messages);
+      const log = await stores.conversations.readEvents(websiteId, { after: sites[0]! - 1, limit: 10 });
+      expect(log.map((e) => [e.name, (e.data as { content?: unknown }).content])).toEqual([
+        ["message:received", "one"],
+        ["message:received", "two"],
+        ["message:received", "a note"],
+      ]);
+      // A message after the batch goes on from there.
+      const next = await stores.conversations.appendMessage(websiteId, c.session_id, text("later"));
+      expect(next!.message.timestamp).toBeGreaterThan(stamps[3]!);
+      expect(next!.events[0]!.seq).toBe(6);
+      // A missing conversation writes nothing; a duplicate fingerprint writes none of the batch.
+      const missing = "session_00000000-0000-4000-8000-000000000000";
+      expect(await stores.conversations.appendMessages(websiteId, missing, [text("x")])).toBeUndefined();
+      await expect(
+        stores.transaction((tx) =>
+          tx.conversations.appendMessages(websiteId, c.session_id, [
+            text("new"),
+            text("dup", "user", batch[0]!.fingerprint),
+          ]),
+        ),
+      ).rejects.toMatchObject({ reason: "fingerprint_conflict" });
+      expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({ last_seq: 6 });
+    });
+
     it("changes the state in the message's transaction when asked, with its own event", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);

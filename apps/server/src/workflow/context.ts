@@ -2,7 +2,6 @@ import {
   type Conversation,
   type ConversationMeta,
   type ConversationState,
-  type Message,
   MessageContentByType,
   type MessageInput,
   MetaPatch,
@@ -41,6 +40,59 @@ export interface ContextInit {
   wait: RunWait | null;
   /** Outside a transaction (external blocks): effect methods refuse. */
   external: boolean;
+  /** The batch's outbox (absent for external blocks). */
+  outbox?: Outbox;
+}
+
+/**
+ * A batch's messages, written together: a chain of send blocks becomes one write (one statement on
+ * PostgreSQL) instead of one per block. Anything that reads or changes the conversation otherwise
+ * flushes first, and so does the engine before it commits the batch, so the order of effects and
+ * what each block sees are as if every message were written at once. A typing signal keeps its place
+ * among the messages (it is published after the ones before it).
+ */
+export class Outbox {
+  readonly #conversations: ConversationService;
+  readonly #stores: Stores;
+  readonly #websiteId: string;
+  readonly #sessionId: string;
+  #pending: (MessageInput | (() => void))[] = [];
+
+  constructor(
+    deps: { conversations: ConversationService; stores: Stores },
+    websiteId: string,
+    sessionId: string,
+  ) {
+    this.#conversations = deps.conversations;
+    this.#stores = deps.stores;
+    this.#websiteId = websiteId;
+    this.#sessionId = sessionId;
+  }
+
+  add(message: MessageInput): void {
+    this.#pending.push(message);
+  }
+
+  /** Runs `signal` once the messages added so far are committed and published. */
+  signal(signal: () => void): void {
+    if (this.#pending.length === 0) this.#stores.afterCommit(signal);
+    else this.#pending.push(signal);
+  }
+
+  async flush(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = [];
+    let messages: MessageInput[] = [];
+    for (const item of [...pending, null]) {
+      if (item !== null && typeof item !== "function") {
+        messages.push(item);
+        continue;
+      }
+      if (messages.length) await this.#conversations.sendMessages(this.#websiteId, this.#sessionId, messages);
+      messages = [];
+      if (item) this.#stores.afterCommit(item);
+    }
+  }
 }
 
 /** A core refusal (an invalid email, an unknown operator…) is the block's failure, not a crash. */
@@ -72,6 +124,7 @@ export class RunContext implements StepContext {
   readonly #variables: Record<string, VariableValue>;
   readonly #deps: ContextDeps;
   readonly #external: boolean;
+  readonly #outbox: Outbox | undefined;
 
   constructor(deps: ContextDeps, init: ContextInit) {
     this.#deps = deps;
@@ -87,6 +140,7 @@ export class RunContext implements StepContext {
     this.#conversation = init.conversation;
     this.#variables = init.variables;
     this.#external = init.external;
+    this.#outbox = init.outbox;
   }
 
   get conversation(): Conversation {
@@ -108,12 +162,19 @@ export class RunContext implements StepContext {
     return Math.random();
   }
 
-  #local(what: string): void {
-    if (this.#external) throw new Error(`${what} is not allowed in an external block`);
+  /** Effects need the batch's transaction; all but `send` first write the messages sent before them. */
+  #local(what: string): Outbox {
+    if (this.#external || !this.#outbox) throw new Error(`${what} is not allowed in an external block`);
+    return this.#outbox;
   }
 
-  async send(message: Pick<MessageInput, "type" | "content">): Promise<Message> {
-    this.#local("send");
+  async #flushed(what: string): Promise<void> {
+    const outbox = this.#local(what);
+    await asBlockError(() => outbox.flush());
+  }
+
+  async send(message: Pick<MessageInput, "type" | "content">): Promise<void> {
+    const outbox = this.#local("send");
     const parsed = MessageContentByType[message.type].safeParse(message.content);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -122,21 +183,18 @@ export class RunContext implements StepContext {
         `The ${message.type} message is invalid after filling its variables${where}: ${issue?.message}`,
       );
     }
-    const sent = await asBlockError(() =>
-      this.#deps.conversations.sendMessage(this.websiteId, this.sessionId, {
-        type: message.type,
-        content: parsed.data,
-        from: "operator",
-        origin: "chat",
-        automated: true,
-        user: { type: "website", user_id: "hugo:workflow", nickname: this.#deps.botName },
-      } as MessageInput),
-    );
-    return sent;
+    outbox.add({
+      type: message.type,
+      content: parsed.data,
+      from: "operator",
+      origin: "chat",
+      automated: true,
+      user: { type: "website", user_id: "hugo:workflow", nickname: this.#deps.botName },
+    } as MessageInput);
   }
 
   async updateMeta(patch: MetaPatch): Promise<ConversationMeta> {
-    this.#local("updateMeta");
+    await this.#flushed("updateMeta");
     const parsed = MetaPatch.safeParse(patch);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -150,41 +208,41 @@ export class RunContext implements StepContext {
   }
 
   async setState(state: ConversationState): Promise<void> {
-    this.#local("setState");
+    await this.#flushed("setState");
     this.#conversation = await asBlockError(() =>
       this.#deps.conversations.setState(this.websiteId, this.sessionId, state),
     );
   }
 
   async setInbox(inboxId: string | null): Promise<void> {
-    this.#local("setInbox");
+    await this.#flushed("setInbox");
     this.#conversation = await asBlockError(() =>
       this.#deps.conversations.setInbox(this.websiteId, this.sessionId, inboxId),
     );
   }
 
   async assign(operatorId: string | null): Promise<void> {
-    this.#local("assign");
+    await this.#flushed("assign");
     this.#conversation = await asBlockError(() =>
       this.#deps.conversations.assign(this.websiteId, this.sessionId, operatorId),
     );
   }
 
   async pushEvent(name: string, data: Record<string, string>): Promise<void> {
-    this.#local("pushEvent");
+    await this.#flushed("pushEvent");
     this.#conversation = await asBlockError(() =>
       this.#deps.conversations.pushEvent(this.websiteId, this.sessionId, name, data),
     );
   }
 
   typing(state: "start" | "stop"): void {
-    this.#deps.stores.afterCommit(() =>
+    this.#local("typing").signal(() =>
       this.#deps.compose(this.websiteId, { session_id: this.sessionId, from: "operator", state }),
     );
   }
 
   async startWorkflow(workflowId: string): Promise<void> {
-    this.#local("startWorkflow");
+    await this.#flushed("startWorkflow");
     const target = await this.#deps.stores.workflows.find(this.websiteId, workflowId);
     if (!target) throw new BlockError(`Workflow ${workflowId} does not exist (any more).`);
     if (target.deployed_version === null) throw new BlockError(`Workflow ${workflowId} is not deployed.`);
@@ -200,6 +258,7 @@ export class RunContext implements StepContext {
   }
 
   async pageUrl(): Promise<string | undefined> {
+    await this.#outbox?.flush();
     const fromVariables = this.#variables.page_url;
     const data = (await this.#deps.stores.conversations.lastEventData(
       this.websiteId,
@@ -210,11 +269,13 @@ export class RunContext implements StepContext {
     return typeof fromVariables === "string" ? fromVariables : undefined;
   }
 
-  lastMessageAt(from?: "user" | "operator"): Promise<number | undefined> {
+  async lastMessageAt(from?: "user" | "operator"): Promise<number | undefined> {
+    await this.#outbox?.flush();
     return this.#deps.stores.workflows.lastMessageAt(this.websiteId, this.sessionId, from);
   }
 
-  hadOperatorMessage(): Promise<boolean> {
+  async hadOperatorMessage(): Promise<boolean> {
+    await this.#outbox?.flush();
     return this.#deps.stores.workflows.hasOperatorMessageBefore(
       this.websiteId,
       this.sessionId,

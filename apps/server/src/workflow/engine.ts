@@ -14,7 +14,7 @@ import type { JobQueue } from "../core/jobs.ts";
 import type { RunRecord, RunStepRecord, Stores } from "../core/ports.ts";
 import { ActiveRunExistsError } from "../db/workflow-store.ts";
 import { RUNNERS } from "./blocks/index.ts";
-import { type ContextDeps, RunContext } from "./context.ts";
+import { type ContextDeps, Outbox, RunContext } from "./context.ts";
 import { startMatches, type WorkflowEventInput } from "./events.ts";
 import { BlockError, type BlockRunner, type Outcome, type ResumeInput } from "./runner.ts";
 
@@ -466,6 +466,7 @@ export class WorkflowEngine {
     let endReason: string | null = null;
     let handoff: string | undefined;
     let stopBeforeExternal = false;
+    const outbox = new Outbox(this.#deps, websiteId, run.session_id);
     const began = performance.now();
 
     for (let n = 0; ; n++) {
@@ -508,6 +509,7 @@ export class WorkflowEngine {
           variables,
           wait: n === 0 && resume ? run.wait : null,
           external: false,
+          outbox,
         });
         const t0 = performance.now();
         try {
@@ -579,6 +581,15 @@ export class WorkflowEngine {
       if (n + 1 >= MAX_STEPS_PER_TX || performance.now() - began > TX_BUDGET_MS) break;
     }
 
+    // Messages that cannot be written (a database error) crash the batch at its last block, as
+    // the block's own write would have: rolled back, then the run is failed there.
+    try {
+      await outbox.flush();
+    } catch (error) {
+      const last = steps.at(-1);
+      if (!last) throw error;
+      throw new StepCrash(last.block_id, last.kind, error);
+    }
     const taken = steps.length;
     const ended = status === "completed" || status === "failed";
     const at = Date.now();

@@ -42,8 +42,11 @@ export interface StepContext {
   /** A number in [0, 1) (A/B splits). */
   random(): number;
 
-  /** Sends a message as the bot (`from: operator`, `automated: true`). */
-  send(message: Pick<MessageInput, "type" | "content">): Promise<Message>;
+  /**
+   * Sends a message as the bot (`from: operator`, `automated: true`). Written with the batch's other
+   * messages, before any other effect and before the batch commits.
+   */
+  send(message: Pick<MessageInput, "type" | "content">): Promise<void>;
   updateMeta(patch: MetaPatch): Promise<ConversationMeta>;
   setState(state: ConversationState): Promise<void>;
   setInbox(inboxId: string | null): Promise<void>;
