@@ -14,7 +14,7 @@ import type {
   WorkflowsTable,
   WorkflowVersionsTable,
 } from "./schema.ts";
-import { SqlStore } from "./sql-store.ts";
+import { isPostgres, SqlStore } from "./sql-store.ts";
 
 /** A conversation already has a running or waiting run: `createRun` refused to start another. */
 export class ActiveRunExistsError extends Error {
@@ -318,6 +318,21 @@ export class SqlWorkflowStore extends SqlStore implements WorkflowStore {
 
   async appendSteps(steps: RunStepRecord[]): Promise<void> {
     if (steps.length === 0) return;
+    if (isPostgres(this.db)) {
+      // PostgreSQL: a column array per field instead of ten parameters per row (a batch writes up
+      // to hundreds of steps; one short statement parses and plans in a fraction of the time).
+      const col = <T>(f: (s: RunStepRecord) => T) => steps.map(f);
+      await sql`
+        insert into workflow_run_steps (run_id, website_id, step, block_id, kind, outcome, handle, at,
+          duration_ms, log)
+        select * from unnest(${col((s) => s.run_id)}::text[], ${col((s) => s.website_id)}::text[],
+          ${col((s) => s.step)}::int[], ${col((s) => s.block_id)}::text[], ${col((s) => s.kind)}::text[],
+          ${col((s) => s.outcome)}::text[], ${col((s) => s.handle)}::text[], ${col((s) => s.at)}::bigint[],
+          ${col((s) => s.duration_ms)}::float8[], ${col((s) => JSON.stringify(s.log))}::text[])`.execute(
+        this.db,
+      );
+      return;
+    }
     await this.db
       .insertInto("workflow_run_steps")
       .values(

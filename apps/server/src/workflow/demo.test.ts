@@ -64,6 +64,8 @@ describe.each(["sqlite", "postgres"] as const)("the demo workflows on %s", (dial
       session_id: session,
     });
     const runId = (trigger.data as { run_id: string }).run_id;
+    // As the README says: the first steps ran before the answer, which reports the run waiting.
+    expect((trigger.data as { status: string }).status).toBe("waiting");
     const say = (text: string) =>
       api("POST", `${site}/conversation/${session}/message`, {
         type: "text",

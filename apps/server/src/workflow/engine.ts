@@ -25,8 +25,9 @@ export const WORKFLOW_EVENT = "workflow.event";
 /** Every job of a conversation's runs shares one serial lane: steps, resumes and visitor input run in order. */
 export const sessionLane = (sessionId: string): string => `wf:${sessionId}`;
 
-// A transaction holds the website's log lock on PostgreSQL: keep batches of steps short.
-const MAX_STEPS_PER_TX = 64;
+// A transaction holds the website's log lock on PostgreSQL: keep batches of steps short. Steps cost
+// microseconds (a batch's messages are written together at its end), so time is the real limit.
+const MAX_STEPS_PER_TX = 256;
 const TX_BUDGET_MS = 4;
 // A run that takes this many steps is stuck in a loop the validator could not see (waits that resolve at once).
 const MAX_RUN_STEPS = 10_000;
