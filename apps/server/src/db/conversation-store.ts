@@ -77,77 +77,18 @@ export async function appendEvent(
 }
 
 /**
- * A message without a state change on PostgreSQL, in one statement: the conversation's counters,
- * the website's sequence (lock order: conversation row, then website row — the CTE `w` reads `c`
- * first), the message row and its event. With `unlessState`, writes nothing (undefined) when the
- * conversation is in that state — the caller then takes the path that also changes the state.
+ * Messages that change no state, on PostgreSQL, in one statement: the conversation's counters, the
+ * website's sequence (lock order: conversation row, then website row — the CTE `w` reads `c` first),
+ * the message rows and their events (numbering and timestamps: see `messageBatch`). With
+ * `unlessState`, writes nothing (undefined) when the conversation is in that state — the caller then
+ * takes the path that also changes the state.
  */
-async function appendMessagePostgres(
-  db: Kysely<DB>,
-  websiteId: string,
-  sessionId: string,
-  m: NewMessage,
-  unlessState: ConversationState | undefined,
-): Promise<{ message: Message; events: ConversationEvent[] } | undefined> {
-  const counters = messageCounters(m);
-  const draft = messageRow(websiteId, sessionId, 0, 0, m);
-  type Stored = { seq: string | number; website_seq: string | number; timestamp: string | number };
-  let rows: Stored[];
-  try {
-    ({ rows } = await sql<Stored>`
-      with c as (
-        update conversations set
-          last_seq = last_seq + 1,
-          updated_at = greatest(${m.timestamp}::bigint, updated_at + 1),
-          last_message = ${counters.setLastMessage ? sql`${m.excerpt}` : sql`last_message`},
-          unread_operator = unread_operator + ${counters.unreadOperator},
-          unread_visitor = unread_visitor + ${counters.unreadVisitor}
-        where website_id = ${websiteId} and session_id = ${sessionId}
-          ${unlessState === undefined ? sql`` : sql`and state <> ${unlessState}`}
-        returning last_seq, updated_at
-      ),
-      w as (
-        update websites set last_seq = last_seq + 1
-        where id = ${websiteId} and exists (select 1 from c)
-        returning last_seq
-      ),
-      m as (
-        insert into messages (session_id, fingerprint, website_id, seq, type, sender, origin, content,
-          "user", automated, stealth, read, delivered, edited, timestamp, website_seq)
-        select ${draft.session_id}, ${draft.fingerprint}, ${draft.website_id}, c.last_seq, ${draft.type},
-          ${draft.sender}, ${draft.origin}, ${draft.content}, ${draft.user}, ${draft.automated},
-          ${draft.stealth}, ${draft.read}, ${draft.delivered}, ${draft.edited}, c.updated_at, w.last_seq
-        from c, w
-        returning seq, website_seq, timestamp
-      ),
-      e as (
-        insert into events (website_id, website_seq, session_id, seq, name, data, created_at, is_message)
-        select ${websiteId}, m.website_seq, ${sessionId}, m.seq, ${messageEventName(draft.sender)}, 'null',
-          m.timestamp, 1
-        from m
-      )
-      select seq, website_seq, timestamp from m`.execute(db));
-  } catch (error) {
-    throw isUniqueViolation(error) ? fingerprintConflict(m.fingerprint) : error;
-  }
-  const row = rows[0];
-  if (!row) return undefined;
-  const stored = {
-    ...draft,
-    seq: Number(row.seq),
-    website_seq: Number(row.website_seq),
-    timestamp: Number(row.timestamp),
-  };
-  const event = messageEvent(stored);
-  return { message: event.data as Message, events: [event] };
-}
-
-/** Several messages that change no state, on PostgreSQL: one statement (see `messageBatch`). */
 async function appendMessagesPostgres(
   db: Kysely<DB>,
   websiteId: string,
   sessionId: string,
   messages: NewMessage[],
+  unlessState?: ConversationState,
 ): Promise<{ messages: Message[]; events: ConversationEvent[] } | undefined> {
   const b = messageBatch(messages);
   const rows = messages.map((m) => messageRow(websiteId, sessionId, 0, 0, m));
@@ -171,6 +112,7 @@ async function appendMessagesPostgres(
           unread_operator = unread_operator + ${b.unreadOperator},
           unread_visitor = unread_visitor + ${b.unreadVisitor}
         where website_id = ${websiteId} and session_id = ${sessionId}
+          ${unlessState === undefined ? sql`` : sql`and state <> ${unlessState}`}
         returning last_seq, updated_at
       ),
       w as (
@@ -185,13 +127,14 @@ async function appendMessagesPostgres(
           i.origin, i.content, i."user", i.automated, i.stealth, 0, 0, 0,
           greatest(i.stamp, c.updated_at - ${b.n} + i.ord), w.last_seq - ${b.n} + i.ord
         from i, c, w
-        returning seq, website_seq, timestamp, sender
+        returning seq, website_seq, timestamp
       ),
       e as (
         insert into events (website_id, website_seq, session_id, seq, name, data, created_at, is_message)
         select ${websiteId}, m.website_seq, ${sessionId}, m.seq,
-          case when m.sender = 'user' then 'message:send' else 'message:received' end, 'null', m.timestamp, 1
-        from m
+          (${rows.map((r) => messageEventName(r.sender))}::text[])[m.seq - c.last_seq + ${b.n}], 'null',
+          m.timestamp, 1
+        from m, c
       )
       select c.last_seq - ${b.n} + i.ord as ord, m.seq, m.website_seq, m.timestamp
       from m, c, i where m.seq = c.last_seq - ${b.n} + i.ord`.execute(db));
@@ -379,8 +322,9 @@ export class SqlConversationStore extends SqlStore implements ConversationStore 
     const { transition } = options;
     // One round trip unless the message changes the state (a resolved conversation the visitor
     // writes in again): then the statement writes nothing and the path below does it all.
-    const appended = await appendMessagePostgres(this.db, websiteId, sessionId, m, transition?.from);
-    if (appended || !transition) return appended;
+    const appended = await appendMessagesPostgres(this.db, websiteId, sessionId, [m], transition?.from);
+    if (appended || !transition)
+      return appended && { message: appended.messages[0]!, events: appended.events };
     return inTransaction(this.db, async (trx) => {
       const counters = messageCounters(m);
       const conv = await trx
