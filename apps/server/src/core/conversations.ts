@@ -43,6 +43,9 @@ export function excerptOf(type: Message["type"], content: unknown): string {
   return text.replace(/\s+/g, " ").trim().slice(0, 200);
 }
 
+/** An entry of a batch written to a conversation's log: a message to send, or an event to record. */
+export type LogInput = { message: MessageInput } | { event: string; data: unknown };
+
 export interface CreateConversationInput {
   inbox_id?: string | null;
   meta?: Partial<ConversationMeta>;
@@ -121,26 +124,31 @@ export class ConversationService {
   }
 
   /**
-   * Sends several messages in order as one write (a workflow batch's): the same messages and events
-   * as sending them one by one. Messages that change the state or carry their own fingerprint are
-   * sent one by one.
+   * Sends messages and records events, in order, as one write (a workflow batch's): the same
+   * messages and events as sending and recording them one by one. When a message changes the state
+   * or carries its own fingerprint, everything is written one by one.
    */
-  async sendMessages(websiteId: string, sessionId: string, inputs: MessageInput[]): Promise<Message[]> {
-    const simple = inputs.every((i) => i.fingerprint === undefined && !transitionOf(i, i.stealth ?? false));
-    if (!simple || inputs.length === 1) {
-      const sent: Message[] = [];
-      for (const input of inputs) sent.push(await this.sendMessage(websiteId, sessionId, input));
-      return sent;
+  async appendLog(websiteId: string, sessionId: string, entries: LogInput[]): Promise<void> {
+    const simple = entries.every(
+      (e) =>
+        !("message" in e) ||
+        (e.message.fingerprint === undefined && !transitionOf(e.message, e.message.stealth ?? false)),
+    );
+    if (!simple || entries.length === 1) {
+      for (const e of entries) {
+        if ("message" in e) await this.sendMessage(websiteId, sessionId, e.message);
+        else await this.recordEvent(websiteId, sessionId, e.event, e.data);
+      }
+      return;
     }
     const now = Date.now();
-    const appended = await this.#stores.conversations.appendMessages(
+    const appended = await this.#stores.conversations.appendLog(
       websiteId,
       sessionId,
-      inputs.map((input) => newMessage(input, now)),
+      entries.map((e) => ("message" in e ? { message: newMessage(e.message, now) } : { ...e, at: now })),
     );
     if (!appended) throw new AppError("session_not_found", `No conversation ${sessionId} in this website.`);
     this.#publish(appended.events);
-    return appended.messages;
   }
 
   async listMessages(

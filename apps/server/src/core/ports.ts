@@ -79,6 +79,9 @@ export interface NewMessage {
   excerpt: string;
 }
 
+/** An entry of a conversation's log written in a batch: a message, or an event of Hugo's own. */
+export type LogEntry = { message: NewMessage } | { event: string; data: unknown; at: number };
+
 /** Column changes a conversation event carries; counters and `updated_at` are handled by the store. */
 export interface ConversationChange {
   inbox_id?: string | null;
@@ -142,13 +145,14 @@ export interface ConversationStore {
     options?: { transition?: StateTransition | undefined },
   ): Promise<{ message: Message; events: ConversationEvent[] } | undefined>;
   /**
-   * Several messages that change no state (a workflow batch's), in order, as one write: the same
-   * rows, events and counters as appending them one by one. Undefined when the conversation is missing.
+   * Messages that change no state and plain events (a workflow batch's), in order, as one write:
+   * the same rows, events and counters as appending them one by one. Undefined when the
+   * conversation is missing.
    */
-  appendMessages(
+  appendLog(
     websiteId: string,
     sessionId: string,
-    messages: NewMessage[],
+    entries: LogEntry[],
   ): Promise<{ messages: Message[]; events: ConversationEvent[] } | undefined>;
   findMessage(websiteId: string, sessionId: string, fingerprint: number): Promise<Message | undefined>;
   listMessages(

@@ -5,13 +5,15 @@ import type {
   ConversationChange,
   ConversationEvent,
   ConversationStore,
+  LogEntry,
   NewMessage,
   StateTransition,
 } from "../core/ports.ts";
 import {
   eventRow,
   fingerprintConflict,
-  messageBatch,
+  logBatch,
+  logEvent,
   messageCounters,
   messageEvent,
   messageEventName,
@@ -23,7 +25,7 @@ import { fromConversation, toConversation, toEvent, toMessage } from "./rows.ts"
 import type { ConversationsTable, DB, MessagesTable } from "./schema.ts";
 import { isUniqueViolation } from "./sql-errors.ts";
 import { isPostgres, SqlStore } from "./sql-store.ts";
-import { appendMessageSqlite, appendMessagesSqlite } from "./sqlite-message-writer.ts";
+import { appendLogSqlite, appendMessageSqlite } from "./sqlite-message-writer.ts";
 
 /** Runs `fn` in a transaction, joining the caller's when there is one. */
 export function inTransaction<T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
@@ -77,23 +79,28 @@ export async function appendEvent(
 }
 
 /**
- * Messages that change no state, on PostgreSQL, in one statement: the conversation's counters, the
- * website's sequence (lock order: conversation row, then website row — the CTE `w` reads `c` first),
- * the message rows and their events (numbering and timestamps: see `messageBatch`). With
- * `unlessState`, writes nothing (undefined) when the conversation is in that state — the caller then
- * takes the path that also changes the state.
+ * Log entries — messages that change no state, and plain events — on PostgreSQL, in one statement:
+ * the conversation's counters, the website's sequence (lock order: conversation row, then website
+ * row — the CTE `w` reads `c` first), the message rows and every entry's event (numbering and
+ * timestamps: see `logBatch`). With `unlessState`, writes nothing (undefined) when the conversation
+ * is in that state — the caller then takes the path that also changes the state.
  */
-async function appendMessagesPostgres(
+async function appendLogPostgres(
   db: Kysely<DB>,
   websiteId: string,
   sessionId: string,
-  messages: NewMessage[],
+  entries: LogEntry[],
   unlessState?: ConversationState,
 ): Promise<{ messages: Message[]; events: ConversationEvent[] } | undefined> {
-  const b = messageBatch(messages);
-  const rows = messages.map((m) => messageRow(websiteId, sessionId, 0, 0, m));
-  const column = <K extends keyof MessagesTable>(key: K) => rows.map((r) => r[key]);
-  type Stored = { ord: string | number; seq: number; website_seq: number; timestamp: number };
+  const b = logBatch(entries);
+  const rows = entries.map((e) =>
+    "message" in e ? messageRow(websiteId, sessionId, 0, 0, e.message) : undefined,
+  );
+  const column = <K extends keyof MessagesTable>(key: K) => rows.map((r) => r?.[key] ?? null);
+  const names = entries.map((e, i) => ("message" in e ? messageEventName(rows[i]!.sender) : e.event));
+  const data = entries.map((e) => ("message" in e ? "null" : JSON.stringify(e.data)));
+  const isMessage = rows.map((r) => (r ? 1 : 0));
+  type Stored = { seq: number; website_seq: number; timestamp: number };
   let stored: Stored[];
   try {
     ({ rows: stored } = await sql<Stored>`
@@ -101,8 +108,9 @@ async function appendMessagesPostgres(
         select * from unnest(${column("fingerprint")}::bigint[], ${column("type")}::text[],
           ${column("sender")}::text[], ${column("origin")}::text[], ${column("content")}::text[],
           ${column("user")}::text[], ${column("automated")}::int[], ${column("stealth")}::int[],
-          ${b.stamps}::bigint[])
-          with ordinality as i(fingerprint, type, sender, origin, content, "user", automated, stealth, stamp, ord)
+          ${b.stamps}::bigint[], ${names}::text[], ${data}::text[], ${isMessage}::int[])
+          with ordinality as i(fingerprint, type, sender, origin, content, "user", automated, stealth, stamp,
+            name, data, is_message, ord)
       ),
       c as (
         update conversations set
@@ -120,38 +128,35 @@ async function appendMessagesPostgres(
         where id = ${websiteId} and exists (select 1 from c)
         returning last_seq
       ),
+      n as (
+        select i.*, c.last_seq - ${b.n} + i.ord as seq, w.last_seq - ${b.n} + i.ord as website_seq,
+          greatest(i.stamp, c.updated_at - ${b.n} + i.ord) as at
+        from i, c, w
+      ),
       m as (
         insert into messages (session_id, fingerprint, website_id, seq, type, sender, origin, content,
           "user", automated, stealth, read, delivered, edited, timestamp, website_seq)
-        select ${sessionId}, i.fingerprint, ${websiteId}, c.last_seq - ${b.n} + i.ord, i.type, i.sender,
-          i.origin, i.content, i."user", i.automated, i.stealth, 0, 0, 0,
-          greatest(i.stamp, c.updated_at - ${b.n} + i.ord), w.last_seq - ${b.n} + i.ord
-        from i, c, w
-        returning seq, website_seq, timestamp
+        select ${sessionId}, fingerprint, ${websiteId}, seq, type, sender, origin, content, "user",
+          automated, stealth, 0, 0, 0, at, website_seq
+        from n where is_message = 1
       ),
       e as (
         insert into events (website_id, website_seq, session_id, seq, name, data, created_at, is_message)
-        select ${websiteId}, m.website_seq, ${sessionId}, m.seq,
-          (${rows.map((r) => messageEventName(r.sender))}::text[])[m.seq - c.last_seq + ${b.n}], 'null',
-          m.timestamp, 1
-        from m, c
+        select ${websiteId}, website_seq, ${sessionId}, seq, name, data, at, is_message from n
       )
-      select c.last_seq - ${b.n} + i.ord as ord, m.seq, m.website_seq, m.timestamp
-      from m, c, i where m.seq = c.last_seq - ${b.n} + i.ord`.execute(db));
+      select seq, website_seq, at as timestamp from n order by ord`.execute(db));
   } catch (error) {
     throw isUniqueViolation(error) ? fingerprintConflict(-1) : error;
   }
   if (stored.length === 0) return undefined;
-  stored.sort((x, y) => x.seq - y.seq);
-  const events = stored.map((r, i) =>
-    messageEvent({
-      ...rows[i]!,
-      seq: Number(r.seq),
-      website_seq: Number(r.website_seq),
-      timestamp: Number(r.timestamp),
-    }),
-  );
-  return { messages: events.map((e) => e.data as Message), events };
+  const events = stored.map((r, i) => {
+    const [seq, websiteSeq, at] = [Number(r.seq), Number(r.website_seq), Number(r.timestamp)];
+    const entry = entries[i]!;
+    const row = rows[i];
+    if (row) return messageEvent({ ...row, seq, website_seq: websiteSeq, timestamp: at });
+    return logEvent(websiteId, sessionId, entry as { event: string; data: unknown }, seq, websiteSeq, at);
+  });
+  return { messages: events.filter((_, i) => rows[i]).map((e) => e.data as Message), events };
 }
 
 function likePattern(text: string): string {
@@ -322,7 +327,13 @@ export class SqlConversationStore extends SqlStore implements ConversationStore 
     const { transition } = options;
     // One round trip unless the message changes the state (a resolved conversation the visitor
     // writes in again): then the statement writes nothing and the path below does it all.
-    const appended = await appendMessagesPostgres(this.db, websiteId, sessionId, [m], transition?.from);
+    const appended = await appendLogPostgres(
+      this.db,
+      websiteId,
+      sessionId,
+      [{ message: m }],
+      transition?.from,
+    );
     if (appended || !transition)
       return appended && { message: appended.messages[0]!, events: appended.events };
     return inTransaction(this.db, async (trx) => {
@@ -386,14 +397,14 @@ export class SqlConversationStore extends SqlStore implements ConversationStore 
     });
   }
 
-  appendMessages(
+  appendLog(
     websiteId: string,
     sessionId: string,
-    messages: NewMessage[],
+    entries: LogEntry[],
   ): Promise<{ messages: Message[]; events: ConversationEvent[] } | undefined> {
-    if (messages.length === 0) throw new Error("appendMessages needs at least one message");
-    if (this.#sqlite) return appendMessagesSqlite(this.db, this.#sqlite, { websiteId, sessionId, messages });
-    return appendMessagesPostgres(this.db, websiteId, sessionId, messages);
+    if (entries.length === 0) throw new Error("appendLog needs at least one entry");
+    if (this.#sqlite) return appendLogSqlite(this.db, this.#sqlite, { websiteId, sessionId, entries });
+    return appendLogPostgres(this.db, websiteId, sessionId, entries);
   }
 
   async findMessage(websiteId: string, sessionId: string, fingerprint: number): Promise<Message | undefined> {

@@ -1,5 +1,5 @@
 import { AppError } from "../core/errors.ts";
-import type { ConversationEvent, NewMessage } from "../core/ports.ts";
+import type { ConversationEvent, LogEntry, NewMessage } from "../core/ports.ts";
 import { toMessage } from "./rows.ts";
 import type { EventsTable, MessagesTable } from "./schema.ts";
 
@@ -77,15 +77,7 @@ export function stateChangeEvent(
   state: string,
   at: number,
 ): ConversationEvent {
-  return {
-    website_id: websiteId,
-    website_seq: websiteSeq,
-    session_id: sessionId,
-    seq,
-    name: "session:set_state",
-    data: { state },
-    created_at: at,
-  };
+  return logEvent(websiteId, sessionId, { event: "session:set_state", data: { state } }, seq, websiteSeq, at);
 }
 
 export const fingerprintConflict = (fingerprint: number) =>
@@ -94,25 +86,27 @@ export const fingerprintConflict = (fingerprint: number) =>
   });
 
 /**
- * Several messages appended in one write (a workflow batch's): the conversation's counters move
- * once by the sum, and timestamps stay strictly increasing. `stamps` are the messages' own
- * timestamps made strictly increasing among themselves; once the conversation's `updated_at` has
- * become max(last stamp, previous + n) — `updatedAt` — message i (0-based) gets
+ * Several log entries — messages and plain events — appended in one write (a workflow batch's): the
+ * conversation's counters move once by the sum, and timestamps stay strictly increasing. `stamps`
+ * are the entries' own times made strictly increasing among themselves; once the conversation's
+ * `updated_at` has become max(last stamp, previous + n) — `updatedAt` — entry i (0-based) gets
  * max(stamps[i], updatedAt − n + 1 + i): above the previous message, increasing, the last = updatedAt.
  */
-export function messageBatch(messages: NewMessage[]) {
+export function logBatch(entries: LogEntry[]) {
   const stamps: number[] = [];
   let unreadOperator = 0;
   let unreadVisitor = 0;
   let lastExcerpt: string | undefined;
-  for (const m of messages) {
-    stamps.push(Math.max(m.timestamp, (stamps.at(-1) ?? 0) + 1));
-    const c = messageCounters(m);
+  for (const entry of entries) {
+    const at = "message" in entry ? entry.message.timestamp : entry.at;
+    stamps.push(Math.max(at, (stamps.at(-1) ?? 0) + 1));
+    if (!("message" in entry)) continue;
+    const c = messageCounters(entry.message);
     unreadOperator += c.unreadOperator;
     unreadVisitor += c.unreadVisitor;
-    if (c.setLastMessage) lastExcerpt = m.excerpt;
+    if (c.setLastMessage) lastExcerpt = entry.message.excerpt;
   }
-  const n = messages.length;
+  const n = entries.length;
   return {
     n,
     stamps,
@@ -121,5 +115,25 @@ export function messageBatch(messages: NewMessage[]) {
     unreadVisitor,
     lastExcerpt,
     timestampOf: (i: number, updatedAt: number) => Math.max(stamps[i]!, updatedAt - n + 1 + i),
+  };
+}
+
+/** The event of a plain log entry, numbered. */
+export function logEvent(
+  websiteId: string,
+  sessionId: string,
+  entry: { event: string; data: unknown },
+  seq: number,
+  websiteSeq: number,
+  at: number,
+): ConversationEvent {
+  return {
+    website_id: websiteId,
+    website_seq: websiteSeq,
+    session_id: sessionId,
+    seq,
+    name: entry.event,
+    data: entry.data,
+    created_at: at,
   };
 }

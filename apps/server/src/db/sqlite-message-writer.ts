@@ -1,11 +1,12 @@
 import type { ConversationState, Message } from "@hugo/protocol";
 import type { Database as SQLiteDatabase, Statement } from "better-sqlite3";
 import type { Kysely } from "kysely";
-import type { ConversationEvent, NewMessage, StateTransition } from "../core/ports.ts";
+import type { ConversationEvent, LogEntry, NewMessage, StateTransition } from "../core/ports.ts";
 import {
   eventRow,
   fingerprintConflict,
-  messageBatch,
+  logBatch,
+  logEvent,
   messageCounters,
   messageEvent,
   messageEventRow,
@@ -30,7 +31,7 @@ type ManyResult = { messages: Message[]; events: ConversationEvent[] } | undefin
 interface ManyArgs {
   websiteId: string;
   sessionId: string;
-  messages: NewMessage[];
+  entries: LogEntry[];
 }
 
 interface Statements {
@@ -129,7 +130,7 @@ function statements(sqlite: SQLiteDatabase): Statements {
   const write = sqlite.transaction(writeOne);
   const writeMany = sqlite.transaction((a: ManyArgs): ManyResult => {
     const { websiteId, sessionId } = a;
-    const b = messageBatch(a.messages);
+    const b = logBatch(a.entries);
     const conv = bumpConversation.get({
       n: b.n,
       stamp: b.lastStamp,
@@ -143,22 +144,29 @@ function statements(sqlite: SQLiteDatabase): Statements {
     if (!conv) return undefined;
     const site = bumpWebsite.get(b.n, websiteId) as { last_seq: number };
     const events: ConversationEvent[] = [];
-    a.messages.forEach((m, i) => {
+    const messages: Message[] = [];
+    a.entries.forEach((entry, i) => {
       const seq = conv.last_seq - b.n + 1 + i;
       const websiteSeq = site.last_seq - b.n + 1 + i;
-      const row = messageRow(websiteId, sessionId, seq, websiteSeq, {
-        ...m,
-        timestamp: b.timestampOf(i, conv.updated_at),
-      });
+      const at = b.timestampOf(i, conv.updated_at);
+      if (!("message" in entry)) {
+        const event = logEvent(websiteId, sessionId, entry, seq, websiteSeq, at);
+        insertEvent.run(eventRow(event));
+        events.push(event);
+        return;
+      }
+      const row = messageRow(websiteId, sessionId, seq, websiteSeq, { ...entry.message, timestamp: at });
       try {
         insertMessage.run(row);
       } catch (error) {
-        throw isUniqueViolation(error) ? fingerprintConflict(m.fingerprint) : error;
+        throw isUniqueViolation(error) ? fingerprintConflict(entry.message.fingerprint) : error;
       }
       insertEvent.run(messageEventRow(row));
-      events.push(messageEvent(row));
+      const event = messageEvent(row);
+      events.push(event);
+      messages.push(event.data as Message);
     });
-    return { messages: events.map((e) => e.data as Message), events };
+    return { messages, events };
   });
   // The batch runs without a savepoint per message (they cost as much as the writes). A failure —
   // rare: a duplicate client fingerprint — rolls the whole batch back, and each message is then
@@ -219,12 +227,8 @@ export async function appendMessageSqlite(
   });
 }
 
-/** Several messages that change no state, in one transaction (joining the caller's). */
-export function appendMessagesSqlite(
-  db: Kysely<DB>,
-  sqlite: SQLiteDatabase,
-  args: ManyArgs,
-): Promise<ManyResult> {
+/** Messages that change no state and plain events, in one transaction (joining the caller's). */
+export function appendLogSqlite(db: Kysely<DB>, sqlite: SQLiteDatabase, args: ManyArgs): Promise<ManyResult> {
   const st = statements(sqlite);
   if (db.isTransaction) return Promise.resolve(st.writeMany(args));
   return db.connection().execute(async () => st.writeMany(args));

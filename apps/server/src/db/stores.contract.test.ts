@@ -321,7 +321,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => `same ms ${i}`));
     });
 
-    it("appends several messages in one write exactly as one by one: numbering, timestamps, counters, events", async () => {
+    it("appends messages and events in one write exactly as one by one: numbering, timestamps, counters, events", async () => {
       const c = newConversation(websiteId);
       await stores.conversations.create(c);
       const first = await stores.conversations.appendMessage(websiteId, c.session_id, text("hi"));
@@ -332,24 +332,36 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
         { ...text("two", "operator"), timestamp: now },
         { ...text("a note", "operator"), type: "note" as const, excerpt: "a note", timestamp: now },
       ];
-      const appended = await stores.conversations.appendMessages(websiteId, c.session_id, batch);
+      const started = { event: "workflow:run:started", data: { run_id: "run_1" }, at: now };
+      const ended = { event: "workflow:run:completed", data: { run_id: "run_1" }, at: now };
+      const appended = await stores.conversations.appendLog(websiteId, c.session_id, [
+        started,
+        { message: batch[0]! },
+        { message: batch[1]! },
+        { message: batch[2]! },
+        ended,
+      ]);
       expect(appended!.messages.map((m) => [m.content, m.from, m.fingerprint])).toEqual(
         batch.map((m) => [m.content, "operator", m.fingerprint]),
       );
       expect(appended!.events.map((e) => [e.seq, e.name])).toEqual([
-        [3, "message:received"],
+        [3, "workflow:run:started"],
         [4, "message:received"],
         [5, "message:received"],
+        [6, "message:received"],
+        [7, "workflow:run:completed"],
       ]);
+      expect(appended!.events[0]!.data).toEqual({ run_id: "run_1" });
+      expect(appended!.events.slice(1, 4).map((e) => e.data)).toEqual(appended!.messages);
       const sites = appended!.events.map((e) => e.website_seq);
-      expect(sites).toEqual([sites[0], sites[0]! + 1, sites[0]! + 2]);
-      const stamps = [now, ...appended!.messages.map((m) => m.timestamp)];
+      expect(sites).toEqual(sites.map((_, i) => sites[0]! + i));
+      const stamps = [now, ...appended!.events.map((e) => e.created_at)];
       expect(stamps.every((t, i) => i === 0 || t > stamps[i - 1]!)).toBe(true);
-      expect(appended!.events.map((e) => e.created_at)).toEqual(stamps.slice(1));
+      expect(appended!.messages.map((m) => m.timestamp)).toEqual(stamps.slice(2, 5));
       expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({
-        last_seq: 5,
+        last_seq: 7,
         last_message: "two",
-        updated_at: stamps[3],
+        updated_at: stamps[5],
         unread: { visitor: 2, operator: 1 },
       });
       // Readers see what one-by-one appends would have left: the messages in order, with their events.
@@ -357,27 +369,35 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       expect(listed.map((m) => m.content)).toEqual(["hi", "one", "two", "a note"]);
       expect(listed.slice(1)).toEqual(appended!.messages);
       const log = await stores.conversations.readEvents(websiteId, { after: sites[0]! - 1, limit: 10 });
+      expect(log).toEqual(appended!.events);
       expect(log.map((e) => [e.name, (e.data as { content?: unknown }).content])).toEqual([
+        ["workflow:run:started", undefined],
         ["message:received", "one"],
         ["message:received", "two"],
         ["message:received", "a note"],
+        ["workflow:run:completed", undefined],
       ]);
       // A message after the batch goes on from there.
       const next = await stores.conversations.appendMessage(websiteId, c.session_id, text("later"));
-      expect(next!.message.timestamp).toBeGreaterThan(stamps[3]!);
-      expect(next!.events[0]!.seq).toBe(6);
+      expect(next!.message.timestamp).toBeGreaterThan(stamps[5]!);
+      expect(next!.events[0]!.seq).toBe(8);
       // A missing conversation writes nothing; a duplicate fingerprint writes none of the batch.
       const missing = "session_00000000-0000-4000-8000-000000000000";
-      expect(await stores.conversations.appendMessages(websiteId, missing, [text("x")])).toBeUndefined();
+      expect(
+        await stores.conversations.appendLog(websiteId, missing, [{ message: text("x") }]),
+      ).toBeUndefined();
       await expect(
         stores.transaction((tx) =>
-          tx.conversations.appendMessages(websiteId, c.session_id, [
-            text("new"),
-            text("dup", "user", batch[0]!.fingerprint),
+          tx.conversations.appendLog(websiteId, c.session_id, [
+            started,
+            { message: text("new") },
+            { message: text("dup", "user", batch[0]!.fingerprint) },
           ]),
         ),
       ).rejects.toMatchObject({ reason: "fingerprint_conflict" });
-      expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({ last_seq: 6 });
+      expect(await stores.conversations.find(websiteId, c.session_id)).toMatchObject({ last_seq: 8 });
+      const after = await stores.conversations.readEvents(websiteId, { after: sites[4]!, limit: 10 });
+      expect(after.map((e) => e.name)).toEqual(["message:send"]);
     });
 
     it("changes the state in the message's transaction when asked, with its own event", async () => {

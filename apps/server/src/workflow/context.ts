@@ -8,7 +8,7 @@ import {
   type RunWait,
   type VariableValue,
 } from "@hugo/protocol";
-import type { ConversationService } from "../core/conversations.ts";
+import type { ConversationService, LogInput } from "../core/conversations.ts";
 import { AppError } from "../core/errors.ts";
 import type { Stores } from "../core/ports.ts";
 import { BlockError, type StepContext } from "./runner.ts";
@@ -45,18 +45,20 @@ export interface ContextInit {
 }
 
 /**
- * A batch's messages, written together: a chain of send blocks becomes one write (one statement on
- * PostgreSQL) instead of one per block. Anything that reads or changes the conversation otherwise
- * flushes first, and so does the engine before it commits the batch, so the order of effects and
- * what each block sees are as if every message were written at once. A typing signal keeps its place
- * among the messages (it is published after the ones before it).
+ * A batch's messages and run events, written together: a chain of send blocks becomes one write
+ * (one statement on PostgreSQL) instead of one per block. Anything that reads or changes the
+ * conversation otherwise flushes first, and the engine flushes last, right before it commits the
+ * batch, so the order of effects and what each block sees are as if every entry were written at
+ * once. On PostgreSQL, appending to the log takes the website's sequence lock until commit; writing
+ * it last keeps that lock for one statement and the commit. A typing signal keeps its place among
+ * the messages (it is published after the ones before it).
  */
 export class Outbox {
   readonly #conversations: ConversationService;
   readonly #stores: Stores;
   readonly #websiteId: string;
   readonly #sessionId: string;
-  #pending: (MessageInput | (() => void))[] = [];
+  #pending: (LogInput | (() => void))[] = [];
 
   constructor(
     deps: { conversations: ConversationService; stores: Stores },
@@ -70,10 +72,15 @@ export class Outbox {
   }
 
   add(message: MessageInput): void {
-    this.#pending.push(message);
+    this.#pending.push({ message });
   }
 
-  /** Runs `signal` once the messages added so far are committed and published. */
+  /** An event of Hugo's own for the conversation's log (`workflow:run:started`…), in its place. */
+  event(name: string, data: unknown): void {
+    this.#pending.push({ event: name, data });
+  }
+
+  /** Runs `signal` once the entries added so far are committed and published. */
   signal(signal: () => void): void {
     if (this.#pending.length === 0) this.#stores.afterCommit(signal);
     else this.#pending.push(signal);
@@ -82,14 +89,14 @@ export class Outbox {
   async flush(): Promise<void> {
     const pending = this.#pending;
     this.#pending = [];
-    let messages: MessageInput[] = [];
+    let entries: LogInput[] = [];
     for (const item of [...pending, null]) {
       if (item !== null && typeof item !== "function") {
-        messages.push(item);
+        entries.push(item);
         continue;
       }
-      if (messages.length) await this.#conversations.sendMessages(this.#websiteId, this.#sessionId, messages);
-      messages = [];
+      if (entries.length) await this.#conversations.appendLog(this.#websiteId, this.#sessionId, entries);
+      entries = [];
       if (item) this.#stores.afterCommit(item);
     }
   }

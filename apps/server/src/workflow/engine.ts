@@ -136,6 +136,20 @@ class StepCrash extends Error {
   }
 }
 
+/** The `workflow:run:started` event of a run. */
+function startedEvent(run: RunRecord): { event: string; data: unknown } {
+  return {
+    event: "workflow:run:started",
+    data: {
+      run_id: run.id,
+      workflow_id: run.workflow_id,
+      version: run.version,
+      source: run.source,
+      test: run.test,
+    },
+  };
+}
+
 /**
  * The workflow engine. A run advances in transactions: each executes blocks from the run's position
  * until one waits, ends the run or needs the network, and commits their effects together with the
@@ -196,22 +210,18 @@ export class WorkflowEngine {
             end_reason: null,
           };
           await this.#stores.workflows.createRun(run);
-          if (!options.inline && !options.firstBatch) await this.#enqueueStep(run, 0);
-          // After the writes that need no lock: appending to the log takes the website's sequence
-          // lock until commit (PostgreSQL).
-          await this.#deps.conversations.recordEvent(
-            input.websiteId,
-            input.sessionId,
-            "workflow:run:started",
-            {
-              run_id: run.id,
-              workflow_id: run.workflow_id,
-              version: run.version,
-              source: run.source,
-              test: run.test,
-            },
-          );
+          // The first batch writes the event with its messages, last; otherwise it goes after the
+          // writes that need no lock: appending to the log takes the website's sequence lock until
+          // commit (PostgreSQL).
           if (options.firstBatch) return await this.#firstBatch(run);
+          if (!options.inline) await this.#enqueueStep(run, 0);
+          const started = startedEvent(run);
+          await this.#deps.conversations.recordEvent(
+            run.website_id,
+            run.session_id,
+            started.event,
+            started.data,
+          );
           return run;
         });
       } catch (error) {
@@ -246,6 +256,8 @@ export class WorkflowEngine {
       }
       await savepoint.rollback();
       await this.#enqueueStep(run, 0);
+      const started = startedEvent(run);
+      await this.#deps.conversations.recordEvent(run.website_id, run.session_id, started.event, started.data);
       return run;
     }
     if (result.kind === "continue" || result.kind === "external") await this.#enqueueStep(run, result.step);
@@ -402,18 +414,23 @@ export class WorkflowEngine {
     throw new AppError("unavailable", "The conversation's workflow run is busy; retry.");
   }
 
+  /** Records that a run ended — in the batch's outbox when there is one. */
   async #ended(
     run: RunRecord,
     status: "completed" | "failed" | "cancelled",
     reason: string | null,
+    outbox?: Outbox,
   ): Promise<void> {
-    await this.#deps.conversations.recordEvent(run.website_id, run.session_id, `workflow:run:${status}`, {
+    const name = `workflow:run:${status}`;
+    const data = {
       run_id: run.id,
       workflow_id: run.workflow_id,
       version: run.version,
       reason,
       test: run.test,
-    });
+    };
+    if (outbox) outbox.event(name, data);
+    else await this.#deps.conversations.recordEvent(run.website_id, run.session_id, name, data);
   }
 
   async #batch(
@@ -440,6 +457,11 @@ export class WorkflowEngine {
       resume = undefined;
     }
     if (run.status !== (resume ? "waiting" : "running")) return { kind: "stop" };
+    const outbox = new Outbox(this.#deps, websiteId, run.session_id);
+    if (created) {
+      const started = startedEvent(run);
+      outbox.event(started.event, started.data);
+    }
     const graph = await this.#graphOf(run);
     const found = await this.#stores.conversations.find(websiteId, run.session_id);
     const now = Date.now();
@@ -454,7 +476,10 @@ export class WorkflowEngine {
         }))
       )
         throw new StaleRun();
-      if (found) await this.#ended(run, "failed", reason);
+      if (found) {
+        await this.#ended(run, "failed", reason, outbox);
+        await outbox.flush();
+      }
       return { kind: "stop" };
     }
     let conversation: Conversation = found;
@@ -467,7 +492,6 @@ export class WorkflowEngine {
     let endReason: string | null = null;
     let handoff: string | undefined;
     let stopBeforeExternal = false;
-    const outbox = new Outbox(this.#deps, websiteId, run.session_id);
     const began = performance.now();
 
     for (let n = 0; ; n++) {
@@ -492,8 +516,10 @@ export class WorkflowEngine {
         ({ outcome, lines, at, durationMs } = external);
         Object.assign(variables, external.variables);
       } else if (runner.external && !(resume && n === 0)) {
-        if (n === 0)
+        if (n === 0) {
+          await outbox.flush();
           return { kind: "external", step: expected, run: { ...run, variables }, compiled, conversation };
+        }
         stopBeforeExternal = true;
         break;
       } else {
@@ -582,15 +608,6 @@ export class WorkflowEngine {
       if (n + 1 >= MAX_STEPS_PER_TX || performance.now() - began > TX_BUDGET_MS) break;
     }
 
-    // Messages that cannot be written (a database error) crash the batch at its last block, as
-    // the block's own write would have: rolled back, then the run is failed there.
-    try {
-      await outbox.flush();
-    } catch (error) {
-      const last = steps.at(-1);
-      if (!last) throw error;
-      throw new StepCrash(last.block_id, last.kind, error);
-    }
     const taken = steps.length;
     const ended = status === "completed" || status === "failed";
     const at = Date.now();
@@ -620,8 +637,18 @@ export class WorkflowEngine {
         runAt: wait.until,
       });
     }
+    if (ended) await this.#ended(run, status as "completed" | "failed", endReason, outbox);
+    // The log last, right before the commit (see Outbox). Entries that cannot be written (a database
+    // error) crash the batch at its last block, as the block's own write would have: rolled back,
+    // then the run is failed there.
+    try {
+      await outbox.flush();
+    } catch (error) {
+      const last = steps.at(-1);
+      if (!last) throw error;
+      throw new StepCrash(last.block_id, last.kind, error);
+    }
     if (ended) {
-      await this.#ended(run, status as "completed" | "failed", endReason);
       if (handoff && status === "completed") await this.#handoff(run, handoff, variables);
       return { kind: "stop", run: after };
     }
