@@ -15,7 +15,7 @@ export interface TestDatabase {
 }
 
 /** A fresh PostgreSQL schema: every suite gets its own, so suites run in parallel on one server. */
-export async function freshPostgres(): Promise<TestDatabase> {
+export async function freshPostgres(migrateTo?: string): Promise<TestDatabase> {
   const schema = `hugo_test_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: TEST_PG_URL });
   await admin.connect();
@@ -23,7 +23,7 @@ export async function freshPostgres(): Promise<TestDatabase> {
   await admin.end();
   const url = `${TEST_PG_URL}${TEST_PG_URL.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const database = openDatabase({ databaseUrl: url, poolSize: 5 });
-  await migrateToLatest(database.db, database.dialect);
+  await migrateToLatest(database.db, database.dialect, migrateTo);
   return {
     database,
     url,
@@ -40,14 +40,14 @@ export async function freshPostgres(): Promise<TestDatabase> {
   };
 }
 
-export async function freshSqlite(file = ":memory:"): Promise<TestDatabase> {
+export async function freshSqlite(file = ":memory:", migrateTo?: string): Promise<TestDatabase> {
   const database = openDatabase({ sqliteFile: file });
-  await migrateToLatest(database.db, database.dialect);
+  await migrateToLatest(database.db, database.dialect, migrateTo);
   return { database, url: undefined, file, drop: () => database.close() };
 }
 
 /** Both dialects, for `describe.each`: every store contract runs on SQLite and on PostgreSQL. */
 export const DIALECTS = [
-  { dialect: "sqlite", fresh: () => freshSqlite() },
-  { dialect: "postgres", fresh: () => freshPostgres() },
+  { dialect: "sqlite", fresh: (migrateTo?: string) => freshSqlite(":memory:", migrateTo) },
+  { dialect: "postgres", fresh: (migrateTo?: string) => freshPostgres(migrateTo) },
 ] as const;

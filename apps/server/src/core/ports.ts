@@ -364,6 +364,7 @@ export interface WorkflowStore {
     websiteId: string,
     filter: { workflowId?: string; sessionId?: string; status?: RunStatus; before?: number; limit: number },
   ): Promise<RunRecord[]>;
+  /** A batch's steps, in order (consecutive, one run's), written together. */
   appendSteps(steps: RunStepRecord[]): Promise<void>;
   /** Oldest first. */
   listSteps(websiteId: string, runId: string): Promise<RunStepRecord[]>;

@@ -20,7 +20,7 @@ export interface DB {
   workflows: WorkflowsTable;
   workflow_versions: WorkflowVersionsTable;
   workflow_runs: WorkflowRunsTable;
-  workflow_run_steps: WorkflowRunStepsTable;
+  workflow_run_batches: WorkflowRunBatchesTable;
   workflow_cursors: WorkflowCursorsTable;
 }
 
@@ -210,18 +210,13 @@ export interface WorkflowRunsTable {
   end_reason: string | null;
 }
 
-export interface WorkflowRunStepsTable {
+/** A run's log, one row per batch of steps. */
+export interface WorkflowRunBatchesTable {
   run_id: string;
   website_id: string;
-  step: number;
-  block_id: string;
-  kind: string;
-  outcome: string;
-  handle: string | null;
-  at: number;
-  duration_ms: number;
-  /** Log lines as a JSON array. */
-  log: string;
+  first_step: number;
+  /** The batch's steps as a JSON array of RunStep. */
+  steps: string;
 }
 
 export interface WorkflowCursorsTable {

@@ -1,4 +1,4 @@
-import type { RunSource, RunStatus, WorkflowGraph } from "@hugo/protocol";
+import type { RunSource, RunStatus, RunStep, WorkflowGraph } from "@hugo/protocol";
 import { type SqlBool, sql, type Updateable } from "kysely";
 import type {
   RunPatch,
@@ -8,13 +8,8 @@ import type {
   WorkflowStore,
   WorkflowVersionRecord,
 } from "../core/ports.ts";
-import type {
-  WorkflowRunStepsTable,
-  WorkflowRunsTable,
-  WorkflowsTable,
-  WorkflowVersionsTable,
-} from "./schema.ts";
-import { isPostgres, SqlStore } from "./sql-store.ts";
+import type { WorkflowRunsTable, WorkflowsTable, WorkflowVersionsTable } from "./schema.ts";
+import { SqlStore } from "./sql-store.ts";
 
 /** A conversation already has a running or waiting run: `createRun` refused to start another. */
 export class ActiveRunExistsError extends Error {
@@ -86,19 +81,6 @@ const fromRun = (r: RunRecord): WorkflowRunsTable => ({
   test: r.test ? 1 : 0,
   wait: r.wait === null ? null : JSON.stringify(r.wait),
   variables: JSON.stringify(r.variables),
-});
-
-const toStep = (r: WorkflowRunStepsTable): RunStepRecord => ({
-  run_id: r.run_id,
-  website_id: r.website_id,
-  step: r.step,
-  block_id: r.block_id,
-  kind: r.kind,
-  outcome: r.outcome as RunStepRecord["outcome"],
-  handle: r.handle,
-  at: r.at,
-  duration_ms: r.duration_ms,
-  log: JSON.parse(r.log),
 });
 
 export class SqlWorkflowStore extends SqlStore implements WorkflowStore {
@@ -317,50 +299,34 @@ export class SqlWorkflowStore extends SqlStore implements WorkflowStore {
   }
 
   async appendSteps(steps: RunStepRecord[]): Promise<void> {
-    if (steps.length === 0) return;
-    if (isPostgres(this.db)) {
-      // PostgreSQL: a column array per field instead of ten parameters per row (a batch writes up
-      // to hundreds of steps; one short statement parses and plans in a fraction of the time).
-      const col = <T>(f: (s: RunStepRecord) => T) => steps.map(f);
-      await sql`
-        insert into workflow_run_steps (run_id, website_id, step, block_id, kind, outcome, handle, at,
-          duration_ms, log)
-        select * from unnest(${col((s) => s.run_id)}::text[], ${col((s) => s.website_id)}::text[],
-          ${col((s) => s.step)}::int[], ${col((s) => s.block_id)}::text[], ${col((s) => s.kind)}::text[],
-          ${col((s) => s.outcome)}::text[], ${col((s) => s.handle)}::text[], ${col((s) => s.at)}::bigint[],
-          ${col((s) => s.duration_ms)}::float8[], ${col((s) => JSON.stringify(s.log))}::text[])`.execute(
-        this.db,
-      );
-      return;
-    }
+    const [first] = steps;
+    if (!first) return;
     await this.db
-      .insertInto("workflow_run_steps")
-      .values(
-        steps.map((s) => ({
-          run_id: s.run_id,
-          website_id: s.website_id,
-          step: s.step,
-          block_id: s.block_id,
-          kind: s.kind,
-          outcome: s.outcome,
-          handle: s.handle,
-          at: s.at,
-          duration_ms: s.duration_ms,
-          log: JSON.stringify(s.log),
-        })),
-      )
+      .insertInto("workflow_run_batches")
+      .values({
+        run_id: first.run_id,
+        website_id: first.website_id,
+        first_step: first.step,
+        steps: JSON.stringify(steps.map(({ run_id: _r, website_id: _w, ...step }) => step)),
+      })
       .execute();
   }
 
   async listSteps(websiteId: string, runId: string): Promise<RunStepRecord[]> {
     const rows = await this.db
-      .selectFrom("workflow_run_steps")
+      .selectFrom("workflow_run_batches")
       .selectAll()
       .where("run_id", "=", runId)
       .where("website_id", "=", websiteId)
-      .orderBy("step")
+      .orderBy("first_step")
       .execute();
-    return rows.map(toStep);
+    return rows.flatMap((r) =>
+      (JSON.parse(r.steps) as RunStep[]).map((step) => ({
+        ...step,
+        run_id: r.run_id,
+        website_id: r.website_id,
+      })),
+    );
   }
 
   /**

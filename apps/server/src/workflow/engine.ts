@@ -98,6 +98,8 @@ export interface StartRun {
   sourceEvent?: string | null;
   variables?: Record<string, VariableValue>;
   test?: boolean;
+  /** The conversation as the caller just read it in this transaction (spares the first batch a read). */
+  conversation?: Conversation;
 }
 
 type BatchResult =
@@ -188,7 +190,6 @@ export class WorkflowEngine {
       try {
         return await this.#stores.atomically(async () => {
           const now = Date.now();
-          await this.#supersede(input.websiteId, input.sessionId, now);
           const run: RunRecord = {
             id: `run_${randomUUID()}`,
             website_id: input.websiteId,
@@ -209,11 +210,20 @@ export class WorkflowEngine {
             ended_at: null,
             end_reason: null,
           };
-          await this.#stores.workflows.createRun(run);
+          // Optimistically: most conversations have no active run to supersede.
+          let superseded = false;
+          try {
+            await this.#stores.workflows.createRun(run);
+          } catch (error) {
+            if (!(error instanceof ActiveRunExistsError)) throw error;
+            superseded = await this.#supersede(input.websiteId, input.sessionId, now);
+            await this.#stores.workflows.createRun(run);
+          }
           // The first batch writes the event with its messages, last; otherwise it goes after the
           // writes that need no lock: appending to the log takes the website's sequence lock until
           // commit (PostgreSQL).
-          if (options.firstBatch) return await this.#firstBatch(run);
+          if (options.firstBatch)
+            return await this.#firstBatch(run, superseded ? undefined : input.conversation);
           if (!options.inline) await this.#enqueueStep(run, 0);
           const started = startedEvent(run);
           await this.#deps.conversations.recordEvent(
@@ -245,11 +255,14 @@ export class WorkflowEngine {
    * it. If the batch throws (a block's bug, a database error), its writes are rolled back to the
    * savepoint and a job runs the run from step 0 instead, which records the failure as usual.
    */
-  async #firstBatch(run: RunRecord): Promise<RunRecord> {
+  async #firstBatch(run: RunRecord, conversation: Conversation | undefined): Promise<RunRecord> {
     const savepoint = await this.#stores.savepoint();
     let result: BatchResult;
     try {
-      result = await this.#batch(run.website_id, run.id, 0, undefined, undefined, false, run);
+      result = await this.#batch(run.website_id, run.id, 0, undefined, undefined, false, {
+        run,
+        conversation,
+      });
     } catch (error) {
       if (!(error instanceof StepCrash) && !(error instanceof StaleRun)) {
         this.#deps.log.warn({ err: error, runId: run.id }, "first batch failed; a job runs the run");
@@ -394,11 +407,12 @@ export class WorkflowEngine {
     return found ? this.#compiled(workflowId, version, found.graph) : undefined;
   }
 
-  async #supersede(websiteId: string, sessionId: string, now: number): Promise<void> {
+  /** Cancels the conversation's active run; true when there was one. */
+  async #supersede(websiteId: string, sessionId: string, now: number): Promise<boolean> {
     const store = this.#stores.workflows;
     for (let attempt = 0; attempt < 5; attempt++) {
       const active = await store.findActiveRun(websiteId, sessionId);
-      if (!active) return;
+      if (!active) return false;
       const ok = await store.advanceRun(websiteId, active.id, active.step, 0, {
         status: "cancelled",
         ended_at: now,
@@ -408,7 +422,7 @@ export class WorkflowEngine {
       });
       if (ok) {
         await this.#ended(active, "cancelled", "superseded");
-        return;
+        return true;
       }
     }
     throw new AppError("unavailable", "The conversation's workflow run is busy; retry.");
@@ -440,12 +454,12 @@ export class WorkflowEngine {
     resume: ResumeInput | undefined,
     external: ExternalResult | undefined,
     adopt: boolean,
-    created?: RunRecord,
+    created?: { run: RunRecord; conversation: Conversation | undefined },
   ): Promise<BatchResult> {
     const store = this.#stores.workflows;
     // The run's lock first, then (through the messages written) the website's: one lock order.
     // A run created in this transaction is known, and no one else can see it yet.
-    const run = created ?? (await store.findRun(websiteId, runId, { forUpdate: true }));
+    const run = created?.run ?? (await store.findRun(websiteId, runId, { forUpdate: true }));
     if (!run) return { kind: "stop" };
     if (run.step !== expected) {
       // A job that went on past its own step in-process (batch after batch) and whose process died:
@@ -463,7 +477,7 @@ export class WorkflowEngine {
       outbox.event(started.event, started.data);
     }
     const graph = await this.#graphOf(run);
-    const found = await this.#stores.conversations.find(websiteId, run.session_id);
+    const found = created?.conversation ?? (await this.#stores.conversations.find(websiteId, run.session_id));
     const now = Date.now();
     if (!graph || !found || run.block_id === null) {
       const reason = !found ? "conversation_removed" : "version_missing";

@@ -213,7 +213,7 @@ export class WorkflowService {
   ): Promise<TriggerResult> {
     return this.#stores.atomically(async () => {
       const workflow = await this.#find(websiteId, workflowId);
-      await this.#conversations.get(websiteId, input.session_id);
+      const conversation = await this.#conversations.get(websiteId, input.session_id);
       if (workflow.deployed_version === null) {
         throw new AppError(
           "workflow_not_deployed",
@@ -237,6 +237,7 @@ export class WorkflowService {
           version: workflow.deployed_version,
           source,
           variables: input.variables ?? {},
+          conversation,
         },
         { firstBatch: true },
       );

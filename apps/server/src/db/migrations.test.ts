@@ -1,0 +1,60 @@
+import { sql } from "kysely";
+import { afterEach, describe, expect, it } from "vitest";
+import { DIALECTS, type TestDatabase } from "../../test/databases.ts";
+import { migrateToLatest } from "./migrations.ts";
+import { createStores } from "./stores.ts";
+
+describe.each(DIALECTS)("migrations on $dialect", ({ fresh }) => {
+  let db: TestDatabase | undefined;
+  afterEach(async () => {
+    await db?.drop();
+    db = undefined;
+  });
+
+  it("0004 keeps every step of existing runs, in order, with all its fields", async () => {
+    db = await fresh("0003_workflows");
+    const k = db.database.db;
+    await sql`insert into websites (id, name, domain, created_at, last_seq) values ('w1', 'Site', '', 1, 0)`.execute(
+      k,
+    );
+    await sql`insert into workflow_runs (id, website_id, workflow_id, version, session_id, status, source,
+        block_id, step, variables, started_at, updated_at)
+      values ('run_1', 'w1', 'scenario_1', 1, 'session_1', 'completed', 'api', 'b2', 2, '{}', 1, 1)`.execute(
+      k,
+    );
+    await sql`insert into workflow_run_steps (run_id, website_id, step, block_id, kind, outcome, handle, at,
+        duration_ms, log)
+      values ('run_1', 'w1', 1, 'b1', 'action.text', 'failed', 'failure', 1001, 0.5, '["sent", "quote \\" here"]'),
+             ('run_1', 'w1', 0, 'start', 'start.code', 'next', null, 1000, 0.25, '[]')`.execute(k);
+
+    expect(await migrateToLatest(k, db.database.dialect)).toContain("0004_run_step_batches");
+    const stores = createStores(k, db.database.sqlite);
+    expect(await stores.workflows.listSteps("w1", "run_1")).toEqual([
+      {
+        run_id: "run_1",
+        website_id: "w1",
+        step: 0,
+        block_id: "start",
+        kind: "start.code",
+        outcome: "next",
+        handle: null,
+        at: 1000,
+        duration_ms: 0.25,
+        log: [],
+      },
+      {
+        run_id: "run_1",
+        website_id: "w1",
+        step: 1,
+        block_id: "b1",
+        kind: "action.text",
+        outcome: "failed",
+        handle: "failure",
+        at: 1001,
+        duration_ms: 0.5,
+        log: ["sent", 'quote " here'],
+      },
+    ]);
+    expect(await stores.workflows.listSteps("w2", "run_1")).toEqual([]);
+  });
+});
