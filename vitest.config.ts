@@ -7,6 +7,7 @@ export default defineConfig({
       "packages/*/src/**/*.test.ts",
       "apps/*/test/**/*.test.ts",
       "bench/src/**/*.test.ts",
+      "eval/src/**/*.test.ts",
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,6 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
+import { pageFetcher } from "./agent/knowledge/fetch-page.ts";
+import { KnowledgeService } from "./agent/knowledge/service.ts";
+import { OfflineAnswerer } from "./agent/offline-answerer.ts";
+import { AgentService } from "./agent/service.ts";
 import type { Config } from "./config.ts";
 import { ConversationService } from "./core/conversations.ts";
 import { randomHex } from "./core/crypto.ts";
@@ -164,9 +168,19 @@ export async function createHugo(config: Config): Promise<Hugo> {
     compose: (websiteId, signal) => hub.compose(websiteId, signal),
   };
   const conversations = new ConversationService(stores, sink);
+  const knowledge = new KnowledgeService(
+    stores,
+    pageFetcher(policy, {
+      timeoutMs: 15_000,
+      maxBytes: 5 * 1024 * 1024,
+      userAgent: "Hugo knowledge crawler",
+    }),
+  );
+  const agent = new AgentService({ stores, conversations, knowledge, jobs, answerer: new OfflineAnswerer() });
   const engine = new WorkflowEngine({
     stores,
     conversations,
+    agent,
     jobs,
     botName: config.botName,
     compose: (websiteId, frame) => hub.compose(websiteId, frame),
@@ -183,6 +197,8 @@ export async function createHugo(config: Config): Promise<Hugo> {
     operators: new OperatorService(stores),
     websites: new WebsiteService(stores),
     workflows: new WorkflowService({ stores, engine, follower, conversations }),
+    knowledge,
+    agent,
   };
   const seed = config.seedDemo
     ? await seedDemo({ stores, ...services, publicUrl: config.publicUrl })
@@ -202,7 +218,7 @@ export async function createHugo(config: Config): Promise<Hugo> {
   });
   await hub.start(app.log);
   jobLog = app.log;
-  if (config.worker) jobs.start(createJobHandlers({ stores, webhooks, engine, follower }));
+  if (config.worker) jobs.start(createJobHandlers({ stores, webhooks, engine, follower, agent }));
   await webhookTrigger.start(app.log);
   await follower.start(app.log);
 

@@ -43,6 +43,8 @@ export const ErrorCatalog = {
   workflow_not_found: { status: 404, message: "No such workflow." },
   version_not_found: { status: 404, message: "No such workflow version." },
   run_not_found: { status: 404, message: "No such workflow run." },
+  source_not_found: { status: 404, message: "No such knowledge source." },
+  turn_not_found: { status: 404, message: "No such agent turn." },
   method_not_allowed: { status: 405, message: "This method is not allowed on this route." },
   fingerprint_conflict: { status: 409, message: "A message with this fingerprint already exists." },
   operator_exists: { status: 409, message: "An operator with this email already exists." },
@@ -69,6 +71,15 @@ export const ErrorCatalog = {
   workflow_invalid: {
     status: 422,
     message: "The workflow has problems; `data.issues` names each block and field.",
+  },
+  source_unreadable: {
+    status: 422,
+    message:
+      "The document or page could not be read (an unsupported format, a corrupt file, or no text in it).",
+  },
+  source_unreachable: {
+    status: 422,
+    message: "The web page could not be fetched: it did not answer, answered with an error, or is not HTML.",
   },
   rate_limited: { status: 429, message: "Too many requests; retry later." },
   internal_error: { status: 500, message: "An internal error occurred." },

@@ -14,3 +14,11 @@ export const TokenId = z.string().regex(UUID_RE, "must be a UUID");
 
 /** Crisp message fingerprints are positive integers (ms-resolution in practice). */
 export const Fingerprint = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+export const SOURCE_ID_RE = new RegExp(`^source_${UUID}$`);
+/** A knowledge source: `source_<uuid>`. */
+export const SourceId = z.string().regex(SOURCE_ID_RE, "must be source_<uuid>");
+
+export const TURN_ID_RE = new RegExp(`^turn_${UUID}$`);
+/** One turn of the AI agent in a conversation: `turn_<uuid>`. */
+export const TurnId = z.string().regex(TURN_ID_RE, "must be turn_<uuid>");

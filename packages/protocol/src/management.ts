@@ -9,6 +9,7 @@ export const TOKEN_SCOPES = [
   "workflows:read",
   "workflows:trigger",
   "workflows:write",
+  "knowledge:read",
   "knowledge:write",
   "tokens:manage",
   "operators:manage",

@@ -1,4 +1,6 @@
 import type {
+  AgentSettings,
+  AgentTurn,
   Conversation,
   ConversationListQuery,
   ConversationState,
@@ -9,7 +11,10 @@ import type {
   RunStatus,
   RunStep,
   RunWait,
+  SourceKind,
   TokenScope,
+  TurnStatus,
+  TurnTrace,
   VariableValue,
   WorkflowGraph,
 } from "@hugo/protocol";
@@ -396,6 +401,8 @@ export interface Stores {
   kv: KvStore;
   webhooks: WebhookStore;
   workflows: WorkflowStore;
+  knowledge: KnowledgeStore;
+  agent: AgentStore;
   /** Runs `fn` in one transaction (joining the current one if any), passing these stores. */
   transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
   /** Runs `fn` in one transaction that every store call inside joins. */
@@ -406,6 +413,118 @@ export interface Stores {
   savepoint(): Promise<{ rollback(): Promise<void> }>;
   /** Opaque handle of the current executor, for ports (the job queue) that must write in the same transaction. */
   readonly executor: unknown;
+}
+
+export interface SourceRecord {
+  id: string;
+  website_id: string;
+  kind: SourceKind;
+  title: string;
+  url: string | null;
+  locale: string | null;
+  enabled: boolean;
+  status: "indexed" | "failed";
+  error: string | null;
+  passages: number;
+  /** What the source was made from (JSON), to index it again. */
+  content: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A passage as indexed: its text, and the analysed terms of its title (source title and headings) and body. */
+export interface PassageInput {
+  ord: number;
+  heading: string;
+  text: string;
+  titleTerms: string[];
+  bodyTerms: string[];
+}
+
+export interface PassageHit {
+  source_id: string;
+  kind: SourceKind;
+  title: string;
+  url: string | null;
+  heading: string;
+  text: string;
+  score: number;
+}
+
+/**
+ * Knowledge sources and a BM25 index of their passages. Only enabled sources' passages are in the
+ * index; every method is scoped to one website.
+ */
+export interface KnowledgeStore {
+  /** Creates the source with its passages (none when indexing failed). */
+  createSource(source: SourceRecord, passages: PassageInput[]): Promise<void>;
+  /** Replaces a source's passages and applies `patch`; false when the source is missing. */
+  replacePassages(
+    websiteId: string,
+    sourceId: string,
+    passages: PassageInput[],
+    patch: Partial<Pick<SourceRecord, "title" | "status" | "error" | "content" | "updated_at">>,
+  ): Promise<boolean>;
+  /** Updates fields; enabling or disabling adds the passages to the index or removes them. */
+  updateSource(
+    websiteId: string,
+    sourceId: string,
+    patch: Partial<Pick<SourceRecord, "enabled" | "locale" | "status" | "error" | "updated_at">>,
+  ): Promise<SourceRecord | undefined>;
+  findSource(websiteId: string, sourceId: string): Promise<SourceRecord | undefined>;
+  /** Newest first. */
+  listSources(
+    websiteId: string,
+    query: {
+      kind?: SourceKind | undefined;
+      enabled?: boolean | undefined;
+      before?: string | undefined;
+      limit: number;
+    },
+  ): Promise<SourceRecord[]>;
+  deleteSource(websiteId: string, sourceId: string): Promise<boolean>;
+  /**
+   * How many indexed passages there are and how many contain each term — what BM25's idf is made
+   * of (on SQLite, over the whole index, as FTS5's own ranking counts).
+   */
+  termStats(websiteId: string, terms: string[]): Promise<{ passages: number; df: Record<string, number> }>;
+  /** The best passages for these (analysed, distinct) terms, best first; BM25, title weighted ×3. */
+  search(
+    websiteId: string,
+    terms: string[],
+    options: { limit: number; kind?: SourceKind | undefined; locale?: string | undefined },
+  ): Promise<PassageHit[]>;
+}
+
+export interface TurnRecord {
+  id: string;
+  website_id: string;
+  session_id: string;
+  source: AgentTurn["source"];
+  instruction: string | null;
+  status: TurnStatus;
+  fingerprint: number | null;
+  trace: TurnTrace | null;
+  error: string | null;
+  workflow_run_id: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+/** The AI agent's settings and turns, per website. */
+export interface AgentStore {
+  getSettings(websiteId: string): Promise<AgentSettings | undefined>;
+  putSettings(websiteId: string, settings: AgentSettings, at: number): Promise<void>;
+  createTurn(turn: TurnRecord): Promise<void>;
+  /** Finishes a queued turn; false when it is no longer queued (its job ran already). */
+  finishTurn(
+    websiteId: string,
+    turnId: string,
+    patch: Pick<TurnRecord, "status" | "fingerprint" | "trace" | "error" | "finished_at">,
+  ): Promise<boolean>;
+  findTurn(websiteId: string, turnId: string): Promise<TurnRecord | undefined>;
+  /** Newest first. */
+  listTurns(websiteId: string, sessionId: string, limit: number): Promise<TurnRecord[]>;
 }
 
 /** Receives committed events (and ephemeral compose signals) for realtime delivery. */

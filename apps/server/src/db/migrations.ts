@@ -330,6 +330,106 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.dropTable("workflow_run_steps").execute();
       },
     },
+    // The knowledge base: sources (with what is needed to index them again), their passages, and a
+    // BM25 index of the enabled passages' analysed terms — FTS5 on SQLite, a postings table on
+    // PostgreSQL (its own full-text ranking is not BM25). See agent/ARCHITECTURE.md.
+    "0005_knowledge": {
+      async up(db) {
+        await db.schema
+          .createTable("knowledge_sources")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
+          .addColumn("kind", "text", (c) => c.notNull())
+          .addColumn("title", "text", (c) => c.notNull())
+          .addColumn("url", "text")
+          .addColumn("locale", "text")
+          .addColumn("enabled", "integer", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("error", "text")
+          .addColumn("passages", "integer", (c) => c.notNull().defaultTo(0))
+          // What the source was made from (JSON), so it can be indexed again.
+          .addColumn("content", "text", (c) => c.notNull())
+          .addColumn("created_at", big, (c) => c.notNull())
+          .addColumn("updated_at", big, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("knowledge_sources_website")
+          .on("knowledge_sources")
+          .columns(["website_id", "created_at", "id"])
+          .execute();
+        await db.schema
+          .createTable("knowledge_passages")
+          .addColumn("id", dialect === "postgres" ? "bigserial" : "integer", (c) =>
+            dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn("website_id", "text", (c) => c.notNull())
+          .addColumn("source_id", "text", (c) =>
+            c.notNull().references("knowledge_sources.id").onDelete("cascade"),
+          )
+          .addColumn("ord", "integer", (c) => c.notNull())
+          .addColumn("heading", "text", (c) => c.notNull())
+          .addColumn("text", "text", (c) => c.notNull())
+          // Analysed terms (space-separated), as indexed.
+          .addColumn("title_terms", "text", (c) => c.notNull())
+          .addColumn("body_terms", "text", (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("knowledge_passages_source")
+          .on("knowledge_passages")
+          .columns(["source_id", "ord"])
+          .execute();
+        if (dialect === "sqlite") {
+          // Contentless: the text lives in knowledge_passages; rowid = passage id.
+          await sql`create virtual table knowledge_fts using fts5(title, body, content='',
+            contentless_delete=1, tokenize='unicode61 remove_diacritics 0')`.execute(db);
+          // Per-term document counts (BM25's idf), for the agent's confidence.
+          await sql`create virtual table knowledge_vocab using fts5vocab(knowledge_fts, 'row')`.execute(db);
+        } else {
+          // One row per (term, passage): BM25 as an index-only scan of the query's terms.
+          await sql`create table knowledge_postings (
+            website_id text not null, term text not null, passage_id bigint not null,
+            tf real not null, len integer not null,
+            primary key (website_id, term, passage_id) include (tf, len))`.execute(db);
+          await sql`create index knowledge_postings_passage on knowledge_postings (passage_id)`.execute(db);
+          await sql`create table knowledge_stats (
+            website_id text primary key references websites(id) on delete cascade,
+            passages integer not null, len bigint not null)`.execute(db);
+        }
+      },
+    },
+    // The AI agent: its settings per website, and one row per turn (what it did, and why).
+    "0006_agent": {
+      async up(db) {
+        await db.schema
+          .createTable("agent_settings")
+          .addColumn("website_id", "text", (c) =>
+            c.primaryKey().references("websites.id").onDelete("cascade"),
+          )
+          .addColumn("settings", "text", (c) => c.notNull())
+          .addColumn("updated_at", big, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable("agent_turns")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
+          .addColumn("session_id", "text", (c) => c.notNull())
+          .addColumn("source", "text", (c) => c.notNull())
+          .addColumn("instruction", "text")
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("fingerprint", big)
+          .addColumn("trace", "text")
+          .addColumn("error", "text")
+          .addColumn("workflow_run_id", "text")
+          .addColumn("created_at", big, (c) => c.notNull())
+          .addColumn("finished_at", big)
+          .execute();
+        await db.schema
+          .createIndex("agent_turns_session")
+          .on("agent_turns")
+          .columns(["website_id", "session_id", "created_at"])
+          .execute();
+      },
+    },
   };
 }
 

@@ -22,6 +22,10 @@ export interface DB {
   workflow_runs: WorkflowRunsTable;
   workflow_run_batches: WorkflowRunBatchesTable;
   workflow_cursors: WorkflowCursorsTable;
+  knowledge_sources: KnowledgeSourcesTable;
+  knowledge_passages: KnowledgePassagesTable;
+  agent_settings: AgentSettingsTable;
+  agent_turns: AgentTurnsTable;
 }
 
 export interface WebsitesTable {
@@ -223,4 +227,54 @@ export interface WorkflowCursorsTable {
   website_id: string;
   /** Every event of the website up to this website_seq was handled. */
   seq: number;
+}
+
+export interface KnowledgeSourcesTable {
+  id: string;
+  website_id: string;
+  kind: string;
+  title: string;
+  url: string | null;
+  locale: string | null;
+  enabled: number;
+  status: string;
+  error: string | null;
+  passages: number;
+  content: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface KnowledgePassagesTable {
+  id: Generated<number>;
+  website_id: string;
+  source_id: string;
+  ord: number;
+  heading: string;
+  text: string;
+  title_terms: string;
+  body_terms: string;
+}
+
+export interface AgentSettingsTable {
+  website_id: string;
+  /** AgentSettings as JSON. */
+  settings: string;
+  updated_at: number;
+}
+
+export interface AgentTurnsTable {
+  id: string;
+  website_id: string;
+  session_id: string;
+  source: string;
+  instruction: string | null;
+  status: string;
+  fingerprint: number | null;
+  /** TurnTrace as JSON. */
+  trace: string | null;
+  error: string | null;
+  workflow_run_id: string | null;
+  created_at: number;
+  finished_at: number | null;
 }

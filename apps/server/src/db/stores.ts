@@ -1,8 +1,10 @@
 import type { Database as SQLiteDatabase } from "better-sqlite3";
 import type { Kysely } from "kysely";
 import type { Stores } from "../core/ports.ts";
+import { SqlAgentStore } from "./agent-store.ts";
 import { SqlConversationStore } from "./conversation-store.ts";
 import { SqlIdempotencyStore } from "./idempotency-store.ts";
+import { SqlKnowledgeStore } from "./knowledge-store.ts";
 import { SqlOperatorStore } from "./operator-store.ts";
 import type { DB } from "./schema.ts";
 import { SqlTokenStore } from "./token-store.ts";
@@ -22,6 +24,8 @@ export function createStores(db: Kysely<DB>, sqlite?: SQLiteDatabase): Stores {
     kv: new SqlKvStore(db),
     webhooks: new SqlWebhookStore(db),
     workflows: new SqlWorkflowStore(db),
+    knowledge: new SqlKnowledgeStore(db),
+    agent: new SqlAgentStore(db),
     get executor() {
       return executor(db);
     },

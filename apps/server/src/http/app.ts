@@ -2,6 +2,8 @@ import fastifySwagger from "@fastify/swagger";
 import type { TokenScope } from "@hugo/protocol";
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { KnowledgeService } from "../agent/knowledge/service.ts";
+import type { AgentService } from "../agent/service.ts";
 import type { ConversationService } from "../core/conversations.ts";
 import type { OperatorService } from "../core/operators.ts";
 import type { Stores } from "../core/ports.ts";
@@ -14,10 +16,12 @@ import { authorize } from "./auth.ts";
 import { apiDocsPage } from "./docs-page.ts";
 import { registerErrorHandling } from "./errors.ts";
 import { registerIdempotency } from "./idempotency.ts";
+import { agentRoutes } from "./routes/agent.ts";
 import { conversationSignalRoutes } from "./routes/api-conversations.ts";
 import { managementRoutes } from "./routes/api-management.ts";
 import { crispConversationRoutes } from "./routes/crisp-conversations.ts";
 import { demoRoutes } from "./routes/demo.ts";
+import { knowledgeRoutes } from "./routes/knowledge.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 
 declare module "fastify" {
@@ -35,6 +39,8 @@ export interface HttpDeps {
   websites: WebsiteService;
   webhooks: WebhookService;
   workflows: WorkflowService;
+  knowledge: KnowledgeService;
+  agent: AgentService;
   bodyLimit: number;
   logger: FastifyServerOptions["logger"];
   publicUrl: string;
@@ -102,6 +108,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(crispConversationRoutes(deps.conversations), { prefix: "/v1" });
   await app.register(managementRoutes(deps), { prefix: "/api" });
   await app.register(workflowRoutes(deps.workflows), { prefix: "/api" });
+  await app.register(knowledgeRoutes(deps.knowledge), { prefix: "/api" });
+  await app.register(agentRoutes(deps.agent), { prefix: "/api" });
   await app.register(conversationSignalRoutes(deps.conversations), { prefix: "/api" });
   await app.register(demoRoutes, { prefix: "/api" });
   if (deps.realtime) {

@@ -1,3 +1,4 @@
+import { AGENT_TURN, type AgentService } from "../agent/service.ts";
 import type { JobHandler } from "../core/jobs.ts";
 import type { Stores } from "../core/ports.ts";
 import type { WebhookService } from "../core/webhooks.ts";
@@ -12,6 +13,7 @@ export interface JobHandlerDeps {
   webhooks: WebhookService;
   engine: WorkflowEngine;
   follower: WorkflowFollower;
+  agent: AgentService;
 }
 
 /**
@@ -42,6 +44,11 @@ export function createJobHandlers(deps: JobHandlerDeps): Record<string, JobHandl
     [WORKFLOW_EVENT]: async (job) => {
       const p = job.payload as { website_id: string; session_id: string; event: WorkflowEventInput };
       await deps.engine.handleEvent(p.website_id, p.session_id, p.event);
+    },
+    // Agent turns: a turn already finished (the job ran before) does nothing.
+    [AGENT_TURN]: async (job) => {
+      const { website_id, turn_id } = job.payload as { website_id: string; turn_id: string };
+      await deps.agent.runTurn(website_id, turn_id);
     },
     [WORKFLOW_FOLLOW]: async (job) => {
       await deps.follower.follow((job.payload as { website_id: string }).website_id);

@@ -8,6 +8,7 @@ import {
   type RunWait,
   type VariableValue,
 } from "@hugo/protocol";
+import type { AgentService } from "../agent/service.ts";
 import type { ConversationService, LogInput } from "../core/conversations.ts";
 import { AppError } from "../core/errors.ts";
 import type { Stores } from "../core/ports.ts";
@@ -17,6 +18,8 @@ import { renderTemplate, templateLookup } from "./template.ts";
 export interface ContextDeps {
   stores: Stores;
   conversations: ConversationService;
+  /** The AI agent, for the "answer with the AI agent" block. */
+  agent: Pick<AgentService, "answerInWorkflow">;
   botName: string;
   /** Outbound HTTP through the SSRF guard. */
   request(
@@ -219,6 +222,22 @@ export class RunContext implements StepContext {
     this.#conversation = await asBlockError(() =>
       this.#deps.conversations.setState(this.websiteId, this.sessionId, state),
     );
+  }
+
+  async agent(instruction: string): Promise<{ decision: "answer" | "escalate"; reason: string }> {
+    await this.#flushed("agent");
+    const turn = await this.#deps.agent.answerInWorkflow(
+      this.websiteId,
+      this.sessionId,
+      this.runId,
+      instruction || null,
+    );
+    this.#local("agent").add(turn.message);
+    if (turn.decision === "escalate") {
+      await this.setInbox(null);
+      if (this.#conversation.state !== "unresolved") await this.setState("unresolved");
+    }
+    return { decision: turn.decision, reason: turn.reason };
   }
 
   async setInbox(inboxId: string | null): Promise<void> {

@@ -55,6 +55,11 @@ export interface StepContext {
   pushEvent(name: string, data: Record<string, string>): Promise<void>;
   /** Shows (or hides) the bot's typing indicator once the step has committed. */
   typing(state: "start" | "stop"): void;
+  /**
+   * The AI agent takes a turn in the conversation (guided by `instruction`): it answers from the
+   * knowledge base, or hands over to a human (main inbox, unresolved). Sent with the batch.
+   */
+  agent(instruction: string): Promise<{ decision: "answer" | "escalate"; reason: string }>;
   /** Ends this run and starts `workflowId` (deployed) in the conversation with these variables. */
   startWorkflow(workflowId: string): Promise<void>;
   /** An outbound HTTP request through the SSRF guard (external blocks only). */

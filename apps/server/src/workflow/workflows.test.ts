@@ -548,32 +548,44 @@ describe.each(["sqlite", "postgres"] as const)("workflows on %s", (dialect) => {
     );
   });
 
-  it("fails the AI agent block visibly until the agent exists, taking its failure branch when connected", async () => {
-    const bare = await deployed(
-      chain({ id: "agent", kind: "action.agent", options: { instruction: "Help" } }),
-    );
-    const sessionId = await conversation();
-    const failed = await waitRun(await trigger(bare, sessionId), ["failed", "completed"]);
-    expect(failed.status).toBe("failed");
-    expect(failed.end_reason).toMatch(/AI agent is not available/);
-    const withFallback = await deployed({
-      blocks: [
-        { id: "start", kind: "start.code", options: {} },
-        { id: "agent", kind: "action.agent", options: {} },
-        { id: "human", kind: "action.escalate", options: {} },
-      ],
-      edges: [
-        { from: "start", handle: "next", to: "agent" },
-        { from: "agent", handle: "failure", to: "human" },
-      ],
+  it("lets the AI agent answer from the knowledge base, or hand over to a human when it cannot", async () => {
+    const source = await api("POST", "/api/knowledge/sources", {
+      kind: "answer",
+      question: "How long does a refund take?",
+      answer: "Refunds reach your card within 5 business days of our confirmation email.",
     });
-    const handled = await waitRun(await trigger(withFallback, sessionId), ["failed", "completed"]);
-    expect(handled.status).toBe("completed");
-    expect(handled.log.map((s) => `${s.block_id}:${s.outcome}`)).toEqual([
-      "start:next",
-      "agent:failed",
-      "human:next",
-    ]);
+    expect(source.status).toBe(201);
+    const agentFlow = await deployed(
+      chain({ id: "agent", kind: "action.agent", options: { instruction: "Be brief" } }),
+    );
+
+    const answered = await conversation();
+    await visitorSays(answered, "how long do refunds take?");
+    const done = await waitRun(await trigger(agentFlow, answered), ["failed", "completed"]);
+    expect(done.status).toBe("completed");
+    expect(done.log.find((s) => s.block_id === "agent")?.log.join(" ")).toMatch(/the agent answered/);
+    const reply = (await botMessages(answered)).at(-1)!;
+    expect(reply.content).toContain("within 5 business days");
+    expect(reply.content).toContain("Source: How long does a refund take?");
+    expect(reply.user).toMatchObject({ user_id: "hugo:agent", nickname: "Hugo" });
+    const turns = (await api("GET", `/api/agent/turns?session_id=${answered}`)).body.data;
+    expect(turns[0]).toMatchObject({
+      source: "workflow",
+      workflow_run_id: done.run_id,
+      instruction: "Be brief",
+      status: "answered",
+      fingerprint: reply.fingerprint,
+      trace: { decision: "answer", provider: "offline", queries: ["how long do refunds take?"] },
+    });
+    expect(turns[0].trace.passages[0]).toMatchObject({ source_id: source.body.data.source_id });
+
+    const unknown = await conversation();
+    await visitorSays(unknown, "Do you accept payment in seashells?");
+    const handed = await waitRun(await trigger(agentFlow, unknown), ["failed", "completed"]);
+    expect(handed.log.find((s) => s.block_id === "agent")?.log.join(" ")).toMatch(/the agent escalated/);
+    expect((await botMessages(unknown)).at(-1)?.content).toMatch(/handing you over/);
+    const moved = (await api("GET", `${site()}/conversation/${unknown}`)).body.data;
+    expect(moved).toMatchObject({ inbox_id: null, state: "unresolved" });
   });
 
   it("starts event workflows when their event happens, and hands over to another workflow", async () => {

@@ -24,12 +24,15 @@ export const startWorkflow: BlockRunner<{ workflow_id: string }> = {
   },
 };
 
-/**
- * The AI agent answers in the conversation. The agent is not part of this release yet: the block
- * fails visibly (its failure output, or the run fails) instead of pretending to answer.
- */
+/** The AI agent answers in the conversation (or hands it over to a human), guided by the instruction. */
 export const agent: BlockRunner<{ instruction: string }> = {
-  async run() {
-    throw new BlockError("The AI agent is not available in this version of Hugo yet.");
+  async run(ctx, o) {
+    const turn = await ctx.agent(ctx.render(o.instruction).trim());
+    ctx.log(
+      turn.decision === "answer"
+        ? `the agent answered: ${turn.reason}`
+        : `the agent escalated: ${turn.reason}`,
+    );
+    return { next: "next" };
   },
 };

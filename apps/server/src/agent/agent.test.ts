@@ -1,0 +1,205 @@
+import type { Message, ServerFrame } from "@hugo/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningHugo, startHugo } from "../../test/hugo.ts";
+import { Client } from "../../test/ws-client.ts";
+
+type Json = Record<string, unknown>;
+
+/** POST /api/agent/trigger/ end to end: real HTTP, the real job queue, a real WebSocket subscriber. */
+describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (dialect) => {
+  let server: RunningHugo;
+  let ws: Client;
+  const api = async (method: string, path: string, body?: unknown, token?: string) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token ?? server.seed.token.token}`,
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: responses are checked field by field
+    return { status: res.status, body: (await res.json()) as { error: boolean; reason: string; data: any } };
+  };
+  const site = () => `/v1/website/${server.seed.websiteId}`;
+  const conversation = async () =>
+    (await api("POST", `${site()}/conversation`, {})).body.data.session_id as string;
+  const visitorSays = (sessionId: string, text: string) =>
+    api("POST", `${site()}/conversation/${sessionId}/message`, {
+      type: "text",
+      from: "user",
+      origin: "chat",
+      content: text,
+    });
+  const agentMessage = (sessionId: string, from = 0) =>
+    ws.next<Extract<ServerFrame, { type: "event" }>>(
+      (f) =>
+        f.type === "event" &&
+        f.name === "message:received" &&
+        (f.data as Message).session_id === sessionId &&
+        (f.data as Message).user?.user_id === "hugo:agent",
+      from,
+    );
+  /** Polls until the turn has left `queued` (waitFor checks synchronously). */
+  const turnDone = async (turnId: string): Promise<Json> => {
+    const until = Date.now() + 20_000;
+    for (;;) {
+      const turn = (await api("GET", `/api/agent/turns/${turnId}`)).body.data as Json | undefined;
+      if (turn && turn.status !== "queued") return turn;
+      if (Date.now() > until) throw new Error(`turn ${turnId} is still ${turn?.status}`);
+      await new Promise((r) => setTimeout(r, 15));
+    }
+  };
+
+  beforeAll(async () => {
+    server = await startHugo(dialect);
+    ws = await Client.connect(server.url, { bearer: server.seed.token.token });
+    await api("POST", "/api/knowledge/sources", {
+      kind: "helpdesk",
+      title: "Refunds",
+      format: "markdown",
+      url: "https://help.acme.test/refunds",
+      body: "# Refunds\n\nWe refund any order within 30 days of delivery. The money reaches your card within five business days.\n\n# Shipping\n\nParcels ship within two business days from our Lyon warehouse.",
+    });
+  });
+  afterAll(async () => {
+    ws?.ws.close();
+    await server?.stop();
+  });
+
+  it("answers the visitor from the knowledge base, live, and records the turn with its trace", async () => {
+    const sessionId = await conversation();
+    await ws.subscribe(sessionId, 0);
+    await visitorSays(sessionId, "Hi! How long does a refund take to reach my card?");
+    const { inbox_id, state } = (await api("GET", `${site()}/conversation/${sessionId}`)).body.data;
+    const before = { inbox_id, state };
+    const from = ws.frames.length;
+    const res = await api("POST", "/api/agent/trigger/", {
+      session_id: sessionId,
+      instruction: "VIP customer, premium support",
+    });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ error: false, reason: "dispatched", data: { status: "queued" } });
+    const turnId = res.body.data.turn_id as string;
+    expect(turnId).toMatch(/^turn_[0-9a-f-]{36}$/);
+
+    const frame = await agentMessage(sessionId, from);
+    const message = frame.data as Message;
+    expect(message).toMatchObject({
+      from: "operator",
+      automated: true,
+      type: "text",
+      user: { nickname: "Hugo" },
+    });
+    expect(message.content).toContain("five business days");
+    expect(message.content).toContain("Source: [Refunds](https://help.acme.test/refunds)");
+    const turn = await turnDone(turnId);
+    expect(turn).toMatchObject({
+      turn_id: turnId,
+      session_id: sessionId,
+      source: "api",
+      instruction: "VIP customer, premium support",
+      status: "answered",
+      fingerprint: message.fingerprint,
+      trace: {
+        decision: "answer",
+        provider: "offline",
+        queries: ["How long does a refund take to reach my card?"],
+      },
+    });
+    expect((turn.trace as { passages: Json[] }).passages[0]).toMatchObject({
+      title: "Refunds",
+      heading: "",
+      url: "https://help.acme.test/refunds",
+      score: expect.any(Number),
+    });
+    expect((turn.trace as { confidence: number }).confidence).toBeGreaterThan(0.35);
+    expect((turn.trace as { latency_ms: number }).latency_ms).toBeGreaterThanOrEqual(0);
+    // An answer moves nothing: the conversation stays where it was.
+    const after = (await api("GET", `${site()}/conversation/${sessionId}`)).body.data;
+    expect({ inbox_id: after.inbox_id, state: after.state }).toEqual(before);
+  });
+
+  it("hands over to a human when asked, or when the knowledge base has no answer", async () => {
+    for (const question of ["I want to talk to a human please", "Can I pay in seashells?"]) {
+      const sessionId = await conversation();
+      await ws.subscribe(sessionId, 0);
+      await visitorSays(sessionId, question);
+      const from = ws.frames.length;
+      const turnId = (await api("POST", "/api/agent/trigger", { session_id: sessionId })).body.data.turn_id;
+      expect(((await agentMessage(sessionId, from)).data as Message).content).toMatch(
+        /handing you over to our team/,
+      );
+      const turn = await turnDone(turnId);
+      expect(turn).toMatchObject({ status: "escalated", trace: { decision: "escalate" } });
+      expect((await api("GET", `${site()}/conversation/${sessionId}`)).body.data).toMatchObject({
+        inbox_id: null,
+        state: "unresolved",
+      });
+    }
+  });
+
+  it("answers once per trigger, even when the request is retried with the same Idempotency-Key", async () => {
+    const sessionId = await conversation();
+    await visitorSays(sessionId, "When do parcels ship?");
+    const send = () =>
+      fetch(`${server.url}/api/agent/trigger`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${server.seed.token.token}`,
+          "content-type": "application/json",
+          "idempotency-key": `agent-${sessionId}`,
+        },
+        body: JSON.stringify({ session_id: sessionId }),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as Json }));
+    const first = await send();
+    const again = await send();
+    expect(again).toEqual(first);
+    const finished = await turnDone((first.body.data as { turn_id: string }).turn_id);
+    const turns = (await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data;
+    expect(turns).toHaveLength(1);
+    const messages = (await api("GET", `${site()}/conversation/${sessionId}/messages`)).body
+      .data as Message[];
+    expect(finished.status).toBe("answered");
+    expect(messages.filter((m) => m.user?.user_id === "hugo:agent")).toHaveLength(1);
+  });
+
+  it("refuses bad triggers with the contract's errors and records nothing", async () => {
+    const sessionId = await conversation();
+    const long = await api("POST", "/api/agent/trigger/", {
+      session_id: sessionId,
+      instruction: "x".repeat(2001),
+    });
+    expect(long).toMatchObject({ status: 400, body: { error: true, reason: "instruction_too_long" } });
+    expect(long.body.data.message).toContain("2000");
+    expect(JSON.stringify(long.body.data)).toContain("instruction");
+    const atLimit = await api("POST", "/api/agent/trigger/", {
+      session_id: sessionId,
+      instruction: "y".repeat(2000),
+    });
+    expect(atLimit.status).toBe(202);
+    const cases: [unknown, number, string][] = [
+      [{ session_id: "nope" }, 400, "invalid_body"],
+      [{}, 400, "invalid_body"],
+      [{ session_id: sessionId, instruction: 42 }, 400, "invalid_body"],
+      [{ session_id: sessionId, extra: true }, 400, "invalid_body"],
+      [{ session_id: "session_00000000-0000-4000-8000-000000000000" }, 404, "session_not_found"],
+      ["{not json", 400, "invalid_json"],
+    ];
+    for (const [body, status, reason] of cases) {
+      const res = await api("POST", "/api/agent/trigger", body);
+      expect({ body, status: res.status, reason: res.body.reason }).toEqual({ body, status, reason });
+    }
+    // Another website's conversation is unknown here; a token without the scope is refused.
+    const other = await server.hugo.services.websites.create({ name: "Other", domain: "other.example" });
+    const otherSession = await server.hugo.services.conversations.create(other.id);
+    const leak = await api("POST", "/api/agent/trigger", { session_id: otherSession.session_id });
+    expect([leak.status, leak.body.reason]).toEqual([404, "session_not_found"]);
+    const reader = (await api("POST", "/api/tokens", { name: "reader", scopes: ["conversations:read"] })).body
+      .data;
+    const denied = await api("POST", "/api/agent/trigger", { session_id: sessionId }, reader.token);
+    expect([denied.status, denied.body.reason]).toEqual([403, "insufficient_scope"]);
+    // Only the trigger at the limit was recorded.
+    expect((await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data).toHaveLength(1);
+  });
+});

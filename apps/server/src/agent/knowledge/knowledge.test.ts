@@ -1,0 +1,237 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningHugo, startHugo } from "../../../test/hugo.ts";
+
+/** A web page server on loopback whose pages the test changes. */
+function pageServer() {
+  const pages = new Map<string, { status: number; type: string; body: string }>();
+  const server = http.createServer((req, res) => {
+    const page = pages.get(req.url ?? "");
+    if (!page) return res.writeHead(404).end("missing");
+    if (page.status >= 300 && page.status < 400)
+      return res.writeHead(page.status, { location: page.body }).end();
+    res.writeHead(page.status, { "content-type": page.type }).end(page.body);
+  });
+  return {
+    pages,
+    start: () =>
+      new Promise<string>((r) =>
+        server.listen(0, "127.0.0.1", () => r(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+      ),
+    stop: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+const ARTICLE = `<!doctype html><html><head><title>Shipping times | Acme Help</title></head><body>
+<nav><a href="/">Home</a> <a href="/pricing">Pricing</a></nav>
+<article><h1>Shipping times</h1>
+<p>Orders leave our warehouse within two business days. Tracking numbers are emailed as soon as the parcel ships.</p>
+<h2>International shipping</h2>
+<p>International parcels take seven to fourteen days depending on customs in the destination country.</p>
+</article><footer>© Acme — cookie settings</footer></body></html>`;
+
+describe.each(["sqlite", "postgres"] as const)("knowledge base API on %s", (dialect) => {
+  let server: RunningHugo;
+  let pages: ReturnType<typeof pageServer>;
+  let origin: string;
+  let auth: Record<string, string>;
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { ...auth, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const search = async (q: string, extra = "") =>
+    (await call("GET", `/api/knowledge/search?q=${encodeURIComponent(q)}${extra}`)).body.data as {
+      source_id: string;
+      title: string;
+      heading: string;
+      text: string;
+      url: string | null;
+      score: number;
+    }[];
+
+  beforeAll(async () => {
+    pages = pageServer();
+    origin = await pages.start();
+    server = await startHugo(dialect, { OUTBOUND_ALLOW_HOSTS: "127.0.0.1" });
+    auth = { authorization: `Bearer ${server.seed.token.token}` };
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await pages?.stop();
+  });
+
+  it("indexes an answer, an article, a fetched web page and an uploaded document, and finds each with its source", async () => {
+    const answer = await call("POST", "/api/knowledge/sources", {
+      kind: "answer",
+      question: "Can I change my delivery address?",
+      answer: "Yes, until the order ships: open the order and choose Edit address.",
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.body.data).toMatchObject({
+      kind: "answer",
+      title: "Can I change my delivery address?",
+      passages: 1,
+      status: "indexed",
+      enabled: true,
+    });
+
+    const article = await call("POST", "/api/knowledge/sources", {
+      kind: "helpdesk",
+      title: "Refund policy",
+      format: "markdown",
+      url: "https://help.acme.test/refunds",
+      body: "# Refund policy\n\nWe refund any order within 30 days of delivery.\n\n## Damaged items\n\nSend a photo of the damage and we refund you at once, without returning the item.",
+    });
+    expect(article.body.data).toMatchObject({
+      kind: "helpdesk",
+      passages: expect.any(Number),
+      url: "https://help.acme.test/refunds",
+    });
+
+    pages.pages.set("/old-shipping", { status: 301, type: "", body: "/shipping" });
+    pages.pages.set("/shipping", { status: 200, type: "text/html; charset=utf-8", body: ARTICLE });
+    const page = await call("POST", "/api/knowledge/sources", {
+      kind: "webpage",
+      url: `${origin}/old-shipping`,
+    });
+    expect(page.status).toBe(201);
+    expect(page.body.data).toMatchObject({
+      kind: "webpage",
+      title: "Shipping times",
+      url: `${origin}/shipping`,
+    });
+
+    const doc = await call("POST", "/api/knowledge/sources", {
+      kind: "document",
+      filename: "warranty.md",
+      content_base64: Buffer.from(
+        "# Warranty\n\nEvery laptop carries a two-year warranty covering parts and labour.",
+      ).toString("base64"),
+    });
+    expect(doc.body.data).toMatchObject({ kind: "document", title: "Warranty", passages: 1 });
+
+    const [refund] = await search("how do I get my money back for a damaged item");
+    expect(refund).toMatchObject({
+      source_id: article.body.data.source_id,
+      heading: "Damaged items",
+      url: "https://help.acme.test/refunds",
+    });
+    expect(refund!.text).toContain("Send a photo of the damage");
+    const [intl] = await search("how long does international delivery take");
+    expect(intl).toMatchObject({ source_id: page.body.data.source_id, heading: "International shipping" });
+    expect(intl!.text).not.toMatch(/cookie|Pricing/);
+    expect((await search("change delivery address"))[0]).toMatchObject({
+      source_id: answer.body.data.source_id,
+      title: "Can I change my delivery address?",
+    });
+    expect((await search("laptop warranty"))[0]).toMatchObject({ source_id: doc.body.data.source_id });
+    const scored = await search("shipping refund warranty", "&limit=10");
+    expect(scored.length).toBeGreaterThan(2);
+    expect(scored.map((h) => h.score)).toEqual([...scored.map((h) => h.score)].sort((a, b) => b - a));
+    expect(await search("refund", "&kind=answer")).toEqual([]);
+
+    const listed = await call("GET", "/api/knowledge/sources?limit=2");
+    expect(listed.body.data.map((s: { source_id: string }) => s.source_id)).toEqual([
+      doc.body.data.source_id,
+      page.body.data.source_id,
+    ]);
+  });
+
+  it("disables, re-enables, renames and deletes a source", async () => {
+    const created = (
+      await call("POST", "/api/knowledge/sources", {
+        kind: "answer",
+        question: "Do you sell gift cards?",
+        answer: "Gift cards come in 25, 50 and 100 euros.",
+      })
+    ).body.data;
+    const id = created.source_id;
+    expect((await call("PATCH", `/api/knowledge/sources/${id}`, { enabled: false })).body.data).toMatchObject(
+      { enabled: false },
+    );
+    expect((await search("gift cards")).map((h) => h.source_id)).not.toContain(id);
+    await call("PATCH", `/api/knowledge/sources/${id}`, { enabled: true });
+    expect((await search("gift cards"))[0]?.source_id).toBe(id);
+    expect((await call("DELETE", `/api/knowledge/sources/${id}`)).status).toBe(200);
+    expect((await call("GET", `/api/knowledge/sources/${id}`)).body).toMatchObject({
+      error: true,
+      reason: "source_not_found",
+    });
+    expect((await search("gift cards")).map((h) => h.source_id)).not.toContain(id);
+  });
+
+  it("keeps a page's passages searchable when it cannot be fetched again, and says why", async () => {
+    pages.pages.set("/faq", {
+      status: 200,
+      type: "text/html",
+      body: "<html><head><title>FAQ</title></head><body><h1>FAQ</h1><p>Our support team answers every day from nine to six.</p></body></html>",
+    });
+    const id = (await call("POST", "/api/knowledge/sources", { kind: "webpage", url: `${origin}/faq` })).body
+      .data.source_id;
+    pages.pages.set("/faq", { status: 500, type: "text/plain", body: "down" });
+    const failed = await call("POST", `/api/knowledge/sources/${id}/reindex`);
+    expect(failed.body.data).toMatchObject({ status: "failed", error: expect.stringContaining("HTTP 500") });
+    expect((await search("support team hours"))[0]?.source_id).toBe(id);
+    pages.pages.set("/faq", {
+      status: 200,
+      type: "text/html",
+      body: "<html><body><h1>FAQ</h1><p>Support now answers around the clock, seven days a week.</p></body></html>",
+    });
+    const again = await call("POST", `/api/knowledge/sources/${id}/reindex`);
+    expect(again.body.data).toMatchObject({ status: "indexed", error: null });
+    expect((await search("around the clock"))[0]?.source_id).toBe(id);
+  });
+
+  it("refuses bad sources with a clear error and adds nothing", async () => {
+    const before = (await call("GET", "/api/knowledge/sources?limit=200")).body.data.length;
+    const cases: [unknown, number, string, string?][] = [
+      [{ kind: "faq", question: "x", answer: "y" }, 400, "invalid_body", "kind"],
+      [{ kind: "answer", question: "", answer: "y" }, 400, "invalid_body", "question"],
+      [{ kind: "helpdesk", title: "T", body: "   " }, 400, "invalid_body", "body"],
+      [{ kind: "webpage", url: "ftp://example.com/" }, 400, "invalid_body", "url"],
+      [{ kind: "webpage", url: "http://10.1.2.3/admin" }, 400, "url_not_allowed", "url"],
+      [{ kind: "webpage", url: `${origin}/missing` }, 422, "source_unreachable", "url"],
+      [
+        { kind: "document", filename: "virus.exe", content_base64: "TVo=" },
+        422,
+        "source_unreadable",
+        "filename",
+      ],
+      [
+        {
+          kind: "document",
+          filename: "broken.pdf",
+          content_base64: Buffer.from("%PDF-1.4 garbage").toString("base64"),
+        },
+        422,
+        "source_unreadable",
+      ],
+      [
+        { kind: "document", filename: "a.md", content_base64: "not base64!" },
+        400,
+        "invalid_body",
+        "content_base64",
+      ],
+    ];
+    for (const [body, status, reason, field] of cases) {
+      const res = await call("POST", "/api/knowledge/sources", body);
+      expect({ body, status: res.status, reason: res.body.reason }).toEqual({ body, status, reason });
+      if (field) expect(JSON.stringify(res.body.data)).toContain(field);
+    }
+    expect((await call("GET", "/api/knowledge/search?q=")).body.reason).toBe("invalid_query");
+    expect((await call("GET", "/api/knowledge/sources/source_nope")).body.reason).toBe("invalid_params");
+    expect(
+      (
+        await call("PATCH", "/api/knowledge/sources/source_00000000-0000-4000-8000-000000000000", {
+          enabled: true,
+        })
+      ).status,
+    ).toBe(404);
+    expect((await call("GET", "/api/knowledge/sources?limit=200")).body.data.length).toBe(before);
+  });
+});

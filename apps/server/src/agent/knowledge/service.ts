@@ -1,0 +1,269 @@
+import { randomUUID } from "node:crypto";
+import type {
+  KnowledgeSearchQuery,
+  SearchHit,
+  Source,
+  SourceCreate,
+  SourceListQuery,
+  SourceUpdate,
+} from "@hugo/protocol";
+import { AppError } from "../../core/errors.ts";
+import type { PassageInput, SourceRecord, Stores } from "../../core/ports.ts";
+import { loadAnalyzer } from "./analyze.ts";
+import { chunkDocument } from "./chunk.ts";
+import { type DocumentFormat, type ExtractedDocument, extractDocument, formatFromName } from "./extract.ts";
+
+/** Fetches a web page (SSRF-guarded); throws AppError `source_unreachable` or `url_not_allowed`. */
+export type PageFetcher = (url: string) => Promise<{ html: string; url: string }>;
+
+/** The locale a source without one is analysed in. */
+const DEFAULT_LOCALE = "en";
+
+/** What a source is made from, as stored to index it again (an upload keeps its bytes). */
+type Content =
+  | { kind: "answer"; question: string; answer: string }
+  | { kind: "helpdesk"; body: string; format: DocumentFormat }
+  | { kind: "webpage"; html: string | null }
+  | { kind: "document"; filename: string; format: DocumentFormat; content_base64: string };
+
+export function toSource(r: SourceRecord): Source {
+  return {
+    source_id: r.id,
+    website_id: r.website_id,
+    kind: r.kind,
+    title: r.title,
+    url: r.url,
+    locale: r.locale,
+    enabled: r.enabled,
+    status: r.status,
+    error: r.error,
+    passages: r.passages,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+/**
+ * The knowledge base: sources in, passages out. A source is read (main text of HTML, text of a PDF,
+ * Markdown…), chunked with its headings, analysed for its locale and indexed in one transaction; a
+ * search analyses the query the same way and ranks passages by BM25 in the database.
+ */
+export class KnowledgeService {
+  readonly #stores: Stores;
+  readonly #fetchPage: PageFetcher;
+
+  constructor(stores: Stores, fetchPage: PageFetcher) {
+    this.#stores = stores;
+    this.#fetchPage = fetchPage;
+  }
+
+  async create(websiteId: string, input: SourceCreate): Promise<Source> {
+    const now = Date.now();
+    const { content, title, url } = await this.#contentOf(input);
+    const locale = input.locale ?? null;
+    const { passages, title: docTitle } = await this.#passagesOf(content, title, locale);
+    const record: SourceRecord = {
+      id: `source_${randomUUID()}`,
+      website_id: websiteId,
+      kind: input.kind,
+      title: docTitle,
+      url,
+      locale,
+      enabled: input.enabled ?? true,
+      status: "indexed",
+      error: null,
+      passages: passages.length,
+      content: JSON.stringify(content),
+      created_at: now,
+      updated_at: now,
+    };
+    await this.#stores.knowledge.createSource(record, passages);
+    return toSource(record);
+  }
+
+  async get(websiteId: string, sourceId: string): Promise<Source> {
+    return toSource(await this.#find(websiteId, sourceId));
+  }
+
+  async list(websiteId: string, query: SourceListQuery): Promise<Source[]> {
+    return (await this.#stores.knowledge.listSources(websiteId, query)).map(toSource);
+  }
+
+  async update(websiteId: string, sourceId: string, patch: SourceUpdate): Promise<Source> {
+    const current = await this.#find(websiteId, sourceId);
+    const { title, ...rest } = patch;
+    const now = Date.now();
+    if (title !== undefined || (rest.locale !== undefined && rest.locale !== current.locale)) {
+      // The title and the locale are part of every passage's indexed terms.
+      const content = JSON.parse(current.content) as Content;
+      const { passages } = await this.#passagesOf(
+        content,
+        title ?? current.title,
+        rest.locale ?? current.locale,
+      );
+      await this.#stores.knowledge.replacePassages(websiteId, sourceId, passages, {
+        ...(title === undefined ? {} : { title }),
+        updated_at: now,
+      });
+    }
+    const updated = await this.#stores.knowledge.updateSource(websiteId, sourceId, {
+      ...rest,
+      updated_at: now,
+    });
+    if (!updated) throw notFound(sourceId);
+    return toSource(updated);
+  }
+
+  async remove(websiteId: string, sourceId: string): Promise<void> {
+    if (!(await this.#stores.knowledge.deleteSource(websiteId, sourceId))) throw notFound(sourceId);
+  }
+
+  /**
+   * Reads the source again (a web page is fetched again) and replaces its passages. When that fails
+   * the old passages stay searchable and the source says why (`status: failed`, `error`).
+   */
+  async reindex(websiteId: string, sourceId: string): Promise<Source> {
+    const current = await this.#find(websiteId, sourceId);
+    let content = JSON.parse(current.content) as Content;
+    const now = Date.now();
+    try {
+      if (content.kind === "webpage" && current.url)
+        content = { kind: "webpage", html: (await this.#fetchPage(current.url)).html };
+      const { passages } = await this.#passagesOf(content, current.title, current.locale);
+      await this.#stores.knowledge.replacePassages(websiteId, sourceId, passages, {
+        status: "indexed",
+        error: null,
+        content: JSON.stringify(content),
+        updated_at: now,
+      });
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      const failed = { status: "failed" as const, error: error.message, updated_at: now };
+      if (!(await this.#stores.knowledge.updateSource(websiteId, sourceId, failed))) throw notFound(sourceId);
+    }
+    return this.get(websiteId, sourceId);
+  }
+
+  async search(websiteId: string, query: KnowledgeSearchQuery): Promise<SearchHit[]> {
+    const analyzer = await loadAnalyzer(query.locale ?? DEFAULT_LOCALE);
+    return this.#stores.knowledge.search(websiteId, analyzer.terms(query.q), {
+      limit: query.limit,
+      kind: query.kind,
+      locale: query.locale,
+    });
+  }
+
+  /** The query's analysed terms and their document counts (for the agent's confidence). */
+  async termStats(
+    websiteId: string,
+    query: string,
+    locale?: string,
+  ): Promise<{ terms: string[]; passages: number; df: Record<string, number> }> {
+    const terms = [...new Set((await loadAnalyzer(locale ?? DEFAULT_LOCALE)).terms(query))];
+    return { terms, ...(await this.#stores.knowledge.termStats(websiteId, terms)) };
+  }
+
+  async #find(websiteId: string, sourceId: string): Promise<SourceRecord> {
+    const found = await this.#stores.knowledge.findSource(websiteId, sourceId);
+    if (!found) throw notFound(sourceId);
+    return found;
+  }
+
+  async #contentOf(
+    input: SourceCreate,
+  ): Promise<{ content: Content; title: string | undefined; url: string | null }> {
+    switch (input.kind) {
+      case "answer":
+        return {
+          content: { kind: "answer", question: input.question, answer: input.answer },
+          title: input.question,
+          url: null,
+        };
+      case "helpdesk":
+        return {
+          content: { kind: "helpdesk", body: input.body, format: input.format },
+          title: input.title,
+          url: input.url ?? null,
+        };
+      case "webpage": {
+        if (input.html !== undefined)
+          return { content: { kind: "webpage", html: input.html }, title: input.title, url: input.url };
+        const page = await this.#fetchPage(input.url);
+        return { content: { kind: "webpage", html: page.html }, title: input.title, url: page.url };
+      }
+      case "document": {
+        const format = formatFromName(input.filename);
+        if (!format)
+          throw new AppError("source_unreadable", "Upload a .md, .txt, .html or .pdf file.", {
+            field: "filename",
+          });
+        return {
+          content: {
+            kind: "document",
+            filename: input.filename,
+            format,
+            content_base64: input.content_base64,
+          },
+          title: input.title,
+          url: null,
+        };
+      }
+    }
+  }
+
+  async #passagesOf(
+    content: Content,
+    title: string | undefined,
+    locale: string | null,
+  ): Promise<{ passages: PassageInput[]; title: string }> {
+    const analyzer = await loadAnalyzer(locale ?? DEFAULT_LOCALE);
+    if (content.kind === "answer") {
+      return {
+        title: content.question,
+        passages: [
+          {
+            ord: 0,
+            heading: "",
+            text: content.answer,
+            titleTerms: analyzer.terms(content.question),
+            bodyTerms: analyzer.terms(content.answer),
+          },
+        ],
+      };
+    }
+    const doc = await read(content, title);
+    const docTitle = title ?? doc.title;
+    const chunks = chunkDocument(doc);
+    if (chunks.length === 0) throw new AppError("source_unreadable", "No text was found in this source.");
+    return {
+      title: docTitle || "Untitled",
+      passages: chunks.map((c) => ({
+        ord: c.ord,
+        heading: c.heading,
+        text: c.text,
+        titleTerms: analyzer.terms(`${docTitle} ${c.heading}`),
+        bodyTerms: analyzer.terms(c.text),
+      })),
+    };
+  }
+}
+
+async function read(
+  content: Exclude<Content, { kind: "answer" }>,
+  title: string | undefined,
+): Promise<ExtractedDocument> {
+  const input =
+    content.kind === "helpdesk"
+      ? { format: content.format, body: content.body }
+      : content.kind === "webpage"
+        ? { format: "html" as const, body: content.html ?? "" }
+        : { format: content.format, body: Buffer.from(content.content_base64, "base64") };
+  try {
+    return await extractDocument({ ...input, ...(title === undefined ? {} : { title }) });
+  } catch (error) {
+    throw new AppError("source_unreadable", `This source could not be read: ${(error as Error).message}`);
+  }
+}
+
+const notFound = (sourceId: string) =>
+  new AppError("source_not_found", `No knowledge source ${sourceId} in this website.`);

@@ -1,0 +1,210 @@
+import type { AnswerGuidance } from "@hugo/protocol";
+import type { PassageHit } from "../core/ports.ts";
+import type { Answerer, AnswerInput, AnswerResult } from "./answerer.ts";
+import { loadAnalyzer } from "./knowledge/analyze.ts";
+
+/**
+ * The offline answerer, used when no LLM provider is configured: it retrieves passages, estimates
+ * how likely they answer the visitor (a logistic model over retrieval features, calibrated on the
+ * public dev sets — see ARCHITECTURE.md), and either quotes the sentences that answer, citing the
+ * source, or hands over to a human. It never writes text of its own beyond the citation.
+ */
+
+/** Minimum calibrated confidence to answer, by answer guidance. */
+export const THRESHOLDS: Record<AnswerGuidance, number> = { cautious: 0.5, balanced: 0.35, confident: 0.2 };
+
+/**
+ * Logistic weights over [1, ...FEATURES], fitted on ClapNQ dev (answerable vs not) by
+ * `node eval/src/calibrate.ts clapnq`; see ARCHITECTURE.md for the figures.
+ */
+export const WEIGHTS = [-3.13, -1.49, 6.43, 1.79, 2.02];
+export const FEATURES = ["coverage", "saturation", "margin", "sentence"] as const;
+
+const MAX_WORDS = 80;
+
+/** Visitors asking for a person, in the languages Hugo analyses most. */
+const HUMAN =
+  /\b(human|real person|live (agent|person|chat)|talk to (a |an |some)?(one|body|person|agent|operator|representative)|speak (to|with) (a |an |some)?(one|body|person|agent|operator|representative)|customer service rep|un humain|une personne|un conseiller|parler à quelqu|una persona|un agente|hablar con alguien|mit einem menschen|einen mitarbeiter|persona reale|operatore)\b/i;
+
+export function asksForHuman(text: string): boolean {
+  return HUMAN.test(text);
+}
+
+/** Greetings and politeness carry no question: left out of the search and of the confidence. */
+const CHAT_NOISE =
+  /\b(hi|hello|hey|hiya|thanks|thank you|thx|please|pls|good (morning|afternoon|evening)|bonjour|salut|merci|s'il vous plaît|hola|gracias|por favor|hallo|danke|bitte|ciao|grazie|per favore)\b[!,.]*/gi;
+
+export function withoutChatNoise(text: string): string {
+  return text.replace(CHAT_NOISE, " ").replace(/\s+/g, " ").trim();
+}
+
+export type Features = Record<(typeof FEATURES)[number], number>;
+
+export function confidenceOf(f: Features): number {
+  const z = FEATURES.reduce((sum, name, i) => sum + WEIGHTS[i + 1]! * f[name], WEIGHTS[0]!);
+  return 1 / (1 + Math.exp(-z));
+}
+
+/**
+ * A query term's weight: Lucene's idf (positive, largest for a term no passage holds), pulled
+ * towards a constant while the knowledge base is small — with a handful of passages, every word the
+ * visitor types looks rare, "hi" and "long" included.
+ */
+function weightOf(passages: number, df: number): number {
+  const idf = Math.log(1 + (passages - df + 0.5) / (df + 0.5));
+  return (passages * idf + PRIOR_PASSAGES * PRIOR_IDF) / (passages + PRIOR_PASSAGES);
+}
+const PRIOR_PASSAGES = 50;
+const PRIOR_IDF = 1.5;
+
+/** Retrieval features of the best passage for the question (see FEATURES). */
+export function featuresOf(
+  stats: { terms: string[]; passages: number; df: Record<string, number> },
+  hits: PassageHit[],
+  terms: (text: string) => string[],
+): Features {
+  const top = hits[0]!;
+  const passageTerms = terms(`${top.title} ${top.heading} ${top.text}`);
+  const tf = new Map<string, number>();
+  for (const t of passageTerms) tf.set(t, (tf.get(t) ?? 0) + 1);
+  let total = 0;
+  let covered = 0;
+  let saturated = 0;
+  const weight = new Map<string, number>();
+  for (const t of stats.terms) {
+    const w = weightOf(stats.passages, stats.df[t] ?? 0);
+    weight.set(t, w);
+    total += w;
+    const f = tf.get(t) ?? 0;
+    if (f > 0) covered += w;
+    saturated += (w * f) / (f + 1.2);
+  }
+  // The best single sentence: answers live in one sentence more often than across several.
+  let sentence = 0;
+  for (const text of sentences(top.text)) {
+    const found = new Set(terms(text));
+    let c = 0;
+    for (const t of stats.terms) if (found.has(t)) c += weight.get(t)!;
+    sentence = Math.max(sentence, c);
+  }
+  const second = hits[1]?.score ?? 0;
+  return {
+    coverage: total > 0 ? covered / total : 0,
+    saturation: total > 0 ? saturated / total : 0,
+    margin: top.score > 0 ? (top.score - second) / top.score : 0,
+    sentence: total > 0 ? sentence / total : 0,
+  };
+}
+
+export class OfflineAnswerer implements Answerer {
+  readonly name = "offline";
+
+  async answer(input: AnswerInput): Promise<AnswerResult> {
+    const base = {
+      queries: [] as string[],
+      passages: [],
+      confidence: null,
+      tools: [],
+      provider: "offline",
+      model: null,
+      tokens: null,
+    };
+    if (asksForHuman(input.question)) {
+      return {
+        decision: "escalate",
+        text: input.settings.escalation_message,
+        reason: "the visitor asked for a human",
+        trace: base,
+      };
+    }
+    const query = withoutChatNoise(input.question) || (input.instruction ?? "");
+    const hits = query ? await input.search(query, 5) : [];
+    const trace = {
+      ...base,
+      queries: query ? [query] : [],
+      passages: hits.map(({ source_id, kind, title, heading, url, score }) => ({
+        source_id,
+        kind,
+        title,
+        heading,
+        url,
+        score,
+      })),
+    };
+    const top = hits[0];
+    if (!top) {
+      return {
+        decision: "escalate",
+        text: input.settings.escalation_message,
+        reason: "nothing in the knowledge base matches",
+        trace,
+      };
+    }
+    const analyzer = await loadAnalyzer(input.locale);
+    const stats = await input.termStats(query);
+    const wanted = new Set(stats.terms);
+    const features = featuresOf(stats, hits, (t) => analyzer.terms(t));
+    const confidence = confidenceOf(features);
+    const threshold = THRESHOLDS[input.settings.guidance];
+    if (confidence < threshold) {
+      return {
+        decision: "escalate",
+        text: input.settings.escalation_message,
+        reason: `not confident enough (${confidence.toFixed(2)} < ${threshold} for ${input.settings.guidance} answers)`,
+        trace: { ...trace, confidence },
+      };
+    }
+    const { text, used } = compose(wanted, hits, (t) => analyzer.terms(t));
+    return {
+      decision: "answer",
+      text: `${text}\n\n${citation(used)}`,
+      reason: `the knowledge base answers it (confidence ${confidence.toFixed(2)})`,
+      trace: { ...trace, confidence },
+    };
+  }
+}
+
+const sentences = (text: string): string[] =>
+  [...new Intl.Segmenter("en", { granularity: "sentence" }).segment(text)]
+    .map((s) => s.segment.trim())
+    .filter(Boolean);
+
+const words = (text: string) => text.split(/\s+/).filter(Boolean).length;
+
+/**
+ * The answer: a curated answer snippet as it is; otherwise the best-matching sentence of the best
+ * passages and the sentences after it, up to MAX_WORDS, in the passage's order.
+ */
+function compose(
+  wanted: Set<string>,
+  hits: PassageHit[],
+  terms: (text: string) => string[],
+): { text: string; used: PassageHit } {
+  const top = hits[0]!;
+  if (top.kind === "answer" && words(top.text) <= MAX_WORDS * 1.5) return { text: top.text, used: top };
+  const candidates = hits.filter((h) => h.score >= top.score * 0.6).slice(0, 3);
+  let best: { hit: PassageHit; index: number; score: number; list: string[] } | undefined;
+  for (const [rank, hit] of candidates.entries()) {
+    const list = sentences(hit.text);
+    list.forEach((sentence, index) => {
+      const overlap = new Set(terms(sentence).filter((t) => wanted.has(t))).size;
+      const score = overlap - rank * 0.5;
+      if (!best || score > best.score) best = { hit, index, score, list };
+    });
+  }
+  if (!best) return { text: top.text, used: top };
+  const chosen = [best.list[best.index]!];
+  let count = words(chosen[0]!);
+  for (let i = best.index + 1; i < best.list.length && count < MAX_WORDS / 2; i++) {
+    const next = best.list[i]!;
+    if (count + words(next) > MAX_WORDS) break;
+    chosen.push(next);
+    count += words(next);
+  }
+  return { text: chosen.join(" "), used: best.hit };
+}
+
+function citation(hit: PassageHit): string {
+  const title = hit.heading ? `${hit.title} › ${hit.heading}` : hit.title;
+  return hit.url ? `Source: [${title}](${hit.url})` : `Source: ${title}`;
+}

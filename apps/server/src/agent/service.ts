@@ -1,0 +1,279 @@
+import { createHash, randomUUID } from "node:crypto";
+import {
+  type AgentSettings,
+  type AgentSettingsUpdate,
+  type AgentTrigger,
+  type AgentTriggerResult,
+  type AgentTurn,
+  type ConversationState,
+  INSTRUCTION_MAX,
+  type Message,
+  type MessageInput,
+  type TurnTrace,
+} from "@hugo/protocol";
+import type { ConversationService } from "../core/conversations.ts";
+import { AppError } from "../core/errors.ts";
+import type { JobQueue } from "../core/jobs.ts";
+import type { Stores, TurnRecord } from "../core/ports.ts";
+import { sessionLane } from "../workflow/engine.ts";
+import type { Answerer, AnswerInput, AnswerResult } from "./answerer.ts";
+import type { KnowledgeService } from "./knowledge/service.ts";
+
+export const AGENT_TURN = "agent.turn";
+
+export const DEFAULT_SETTINGS: AgentSettings = {
+  name: "Hugo",
+  instructions: "",
+  activation: "answer",
+  guidance: "balanced",
+  locale: "auto",
+  escalation_message: "I am handing you over to our team: someone will answer you here shortly.",
+  auto_resolve_days: 5,
+};
+
+/** How many recent messages the agent reads. */
+const HISTORY = 20;
+
+export function toTurn(r: TurnRecord): AgentTurn {
+  return {
+    turn_id: r.id,
+    session_id: r.session_id,
+    source: r.source,
+    instruction: r.instruction,
+    status: r.status,
+    fingerprint: r.fingerprint,
+    trace: r.trace,
+    error: r.error,
+    created_at: r.created_at,
+    finished_at: r.finished_at,
+    workflow_run_id: r.workflow_run_id,
+  };
+}
+
+/** A turn's message fingerprint, derived from the turn: a job that runs twice cannot send twice. */
+export function turnFingerprint(turnId: string): number {
+  return Number.parseInt(createHash("sha256").update(turnId).digest("hex").slice(0, 12), 16) + 1;
+}
+
+/** What a message says in words (text and notes carry strings; other types carry structures). */
+const textOf = (m: Message): string => (typeof m.content === "string" ? m.content : "");
+
+/**
+ * The AI agent: it reads the conversation, asks its answerer (offline or an LLM provider) for an
+ * answer grounded in the knowledge base, and either answers or hands over to a human — moving the
+ * conversation to the main inbox and telling the visitor. Every turn is recorded with its trace.
+ */
+export class AgentService {
+  readonly #stores: Stores;
+  readonly #conversations: ConversationService;
+  readonly #knowledge: KnowledgeService;
+  readonly #jobs: JobQueue;
+  readonly #answerer: Answerer;
+
+  constructor(deps: {
+    stores: Stores;
+    conversations: ConversationService;
+    knowledge: KnowledgeService;
+    jobs: JobQueue;
+    answerer: Answerer;
+  }) {
+    this.#stores = deps.stores;
+    this.#conversations = deps.conversations;
+    this.#knowledge = deps.knowledge;
+    this.#jobs = deps.jobs;
+    this.#answerer = deps.answerer;
+  }
+
+  async settings(websiteId: string): Promise<AgentSettings> {
+    return { ...DEFAULT_SETTINGS, ...(await this.#stores.agent.getSettings(websiteId)) };
+  }
+
+  async updateSettings(websiteId: string, patch: AgentSettingsUpdate): Promise<AgentSettings> {
+    return this.#stores.atomically(async () => {
+      const next = { ...(await this.settings(websiteId)), ...patch };
+      await this.#stores.agent.putSettings(websiteId, next, Date.now());
+      return next;
+    });
+  }
+
+  /** Contract §1: records a turn and queues it; the agent answers (or escalates) from a job. */
+  async trigger(websiteId: string, input: AgentTrigger): Promise<AgentTriggerResult> {
+    const instruction = input.instruction?.trim() ? input.instruction : null;
+    if (instruction && instruction.length > INSTRUCTION_MAX) {
+      throw new AppError(
+        "instruction_too_long",
+        `The instruction is ${instruction.length} characters long; the limit is ${INSTRUCTION_MAX}.`,
+        { field: "instruction", extra: { limit: INSTRUCTION_MAX } },
+      );
+    }
+    return this.#stores.atomically(async () => {
+      await this.#conversations.get(websiteId, input.session_id);
+      const turn: TurnRecord = {
+        id: `turn_${randomUUID()}`,
+        website_id: websiteId,
+        session_id: input.session_id,
+        source: "api",
+        instruction,
+        status: "queued",
+        fingerprint: null,
+        trace: null,
+        error: null,
+        workflow_run_id: null,
+        created_at: Date.now(),
+        finished_at: null,
+      };
+      await this.#stores.agent.createTurn(turn);
+      await this.#jobs.enqueue(this.#stores, {
+        kind: AGENT_TURN,
+        payload: { website_id: websiteId, turn_id: turn.id },
+        queueKey: sessionLane(input.session_id),
+      });
+      return { turn_id: turn.id, status: turn.status };
+    });
+  }
+
+  /** Runs a queued turn (the job). A turn already finished — the job ran before — does nothing. */
+  async runTurn(websiteId: string, turnId: string): Promise<void> {
+    const turn = await this.#stores.agent.findTurn(websiteId, turnId);
+    if (turn?.status !== "queued") return;
+    const conversation = await this.#stores.conversations.find(websiteId, turn.session_id);
+    if (!conversation) {
+      await this.#stores.agent.finishTurn(websiteId, turnId, {
+        status: "failed",
+        fingerprint: null,
+        trace: null,
+        error: "the conversation was removed",
+        finished_at: Date.now(),
+      });
+      return;
+    }
+    const { result, trace } = await this.decide(websiteId, turn.session_id, turn.instruction);
+    const message = await this.#message(websiteId, turn.id, result.text);
+    await this.#stores.atomically(async () => {
+      const finished = await this.#stores.agent.finishTurn(websiteId, turnId, {
+        status: result.decision === "answer" ? "answered" : "escalated",
+        fingerprint: message.fingerprint ?? null,
+        trace,
+        error: null,
+        finished_at: Date.now(),
+      });
+      if (!finished) return;
+      await this.#conversations.sendMessage(websiteId, turn.session_id, message);
+      if (result.decision === "escalate")
+        await this.#escalate(websiteId, turn.session_id, conversation.state);
+    });
+  }
+
+  /**
+   * A turn asked for by a workflow's "answer with the AI agent" block, inside the run's batch: the
+   * turn is recorded here; the block sends the returned message (and escalates) with the batch.
+   */
+  async answerInWorkflow(
+    websiteId: string,
+    sessionId: string,
+    runId: string,
+    instruction: string | null,
+  ): Promise<{ decision: AnswerResult["decision"]; reason: string; message: MessageInput }> {
+    const { result, trace } = await this.decide(websiteId, sessionId, instruction);
+    const id = `turn_${randomUUID()}`;
+    const message = await this.#message(websiteId, id, result.text);
+    const now = Date.now();
+    await this.#stores.agent.createTurn({
+      id,
+      website_id: websiteId,
+      session_id: sessionId,
+      source: "workflow",
+      instruction,
+      status: result.decision === "answer" ? "answered" : "escalated",
+      fingerprint: message.fingerprint ?? null,
+      trace,
+      error: null,
+      workflow_run_id: runId,
+      created_at: now,
+      finished_at: now,
+    });
+    return { decision: result.decision, reason: result.reason, message };
+  }
+
+  /** The agent's message, signed with its name; its fingerprint comes from the turn. */
+  async #message(websiteId: string, turnId: string, text: string): Promise<MessageInput> {
+    const settings = await this.settings(websiteId);
+    return {
+      type: "text",
+      from: "operator",
+      origin: "chat",
+      content: text,
+      fingerprint: turnFingerprint(turnId),
+      automated: true,
+      user: { type: "website", user_id: "hugo:agent", nickname: settings.name },
+    } as MessageInput;
+  }
+
+  /**
+   * One decision over the conversation as it stands: what the answerer would say, and the trace.
+   * Sends nothing (the caller does, in its own transaction).
+   */
+  async decide(
+    websiteId: string,
+    sessionId: string,
+    instruction: string | null,
+  ): Promise<{ result: AnswerResult; trace: TurnTrace }> {
+    const started = performance.now();
+    const settings = await this.settings(websiteId);
+    const messages = await this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY });
+    const input: AnswerInput = {
+      ...splitQuestion(messages),
+      instruction,
+      settings,
+      locale: settings.locale === "auto" ? "en" : settings.locale,
+      termStats: (query) =>
+        this.#knowledge.termStats(websiteId, query, settings.locale === "auto" ? undefined : settings.locale),
+      search: (query, limit) =>
+        this.#knowledge.search(websiteId, {
+          q: query.slice(0, 1000),
+          limit,
+          ...(settings.locale === "auto" ? {} : { locale: settings.locale }),
+        }),
+    };
+    const result = await this.#answerer.answer(input);
+    const trace: TurnTrace = {
+      ...result.trace,
+      decision: result.decision,
+      reason: result.reason,
+      latency_ms: Math.round((performance.now() - started) * 10) / 10,
+    };
+    return { result, trace };
+  }
+
+  async getTurn(websiteId: string, turnId: string): Promise<AgentTurn> {
+    const turn = await this.#stores.agent.findTurn(websiteId, turnId);
+    if (!turn) throw new AppError("turn_not_found", `No agent turn ${turnId} in this website.`);
+    return toTurn(turn);
+  }
+
+  async listTurns(websiteId: string, sessionId: string, limit: number): Promise<AgentTurn[]> {
+    await this.#conversations.get(websiteId, sessionId);
+    return (await this.#stores.agent.listTurns(websiteId, sessionId, limit)).map(toTurn);
+  }
+
+  /** Hands the conversation to the humans: the main inbox (operators are notified by its event), unresolved. */
+  async #escalate(websiteId: string, sessionId: string, state: ConversationState): Promise<void> {
+    await this.#conversations.setInbox(websiteId, sessionId, null);
+    if (state !== "unresolved") await this.#conversations.setState(websiteId, sessionId, "unresolved");
+  }
+}
+
+/**
+ * The visitor's question: their messages since the agent or an operator last wrote (the visitor
+ * often splits a question over several messages); the rest is history.
+ */
+export function splitQuestion(messages: Message[]): Pick<AnswerInput, "question" | "history"> {
+  const visible = messages.filter((m) => m.type !== "note" && textOf(m).trim());
+  let start = visible.length;
+  while (start > 0 && visible[start - 1]!.from === "user") start--;
+  const history = visible.slice(0, start).map((m) => ({
+    role: m.from === "user" ? ("visitor" as const) : m.automated ? ("agent" as const) : ("operator" as const),
+    text: textOf(m),
+  }));
+  return { question: visible.slice(start).map(textOf).join("\n"), history };
+}

@@ -1,0 +1,140 @@
+import {
+  KnowledgeSearchQuery,
+  SearchHit,
+  Source,
+  SourceCreate,
+  SourceId,
+  SourceListQuery,
+  SourceUpdate,
+} from "@hugo/protocol";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { KnowledgeService } from "../../agent/knowledge/service.ts";
+import { Envelope, errorResponses, ok } from "../envelope.ts";
+
+const tags = ["Knowledge"];
+const SourceParams = z.strictObject({ source_id: SourceId });
+/** A document upload travels base64-encoded in JSON: 10 MB of file is ~14 MB of body. */
+export const UPLOAD_BODY_LIMIT = 16 * 1024 * 1024;
+
+/** The knowledge base: sources (webpage, helpdesk article, answer, document) and search. */
+export const knowledgeRoutes =
+  (knowledge: KnowledgeService): FastifyPluginAsyncZod =>
+  async (app) => {
+    const site = (req: { principal?: { websiteId: string } }) => req.principal!.websiteId;
+
+    app.post(
+      "/knowledge/sources",
+      {
+        bodyLimit: UPLOAD_BODY_LIMIT,
+        config: { scope: "knowledge:write" },
+        schema: {
+          tags,
+          summary: "Add a knowledge source",
+          description:
+            "Reads the source (a web page is fetched unless `html` is given; a document is decoded from base64), splits it into passages that keep their headings, and indexes them. Answers with the source and its passage count.",
+          body: SourceCreate,
+          response: { 201: Envelope(Source), ...errorResponses },
+        },
+      },
+      async (req, reply) => {
+        const created = await knowledge.create(site(req), req.body);
+        reply.code(201);
+        return ok(created, "added");
+      },
+    );
+
+    app.get(
+      "/knowledge/sources",
+      {
+        config: { scope: "knowledge:read" },
+        schema: {
+          tags,
+          summary: "List knowledge sources",
+          description: "Newest first; page with `before` (the last source id of the previous page).",
+          querystring: SourceListQuery,
+          response: { 200: Envelope(z.array(Source)), ...errorResponses },
+        },
+      },
+      async (req) => ok(await knowledge.list(site(req), req.query)),
+    );
+
+    app.get(
+      "/knowledge/sources/:source_id",
+      {
+        config: { scope: "knowledge:read" },
+        schema: {
+          tags,
+          summary: "Get a knowledge source",
+          params: SourceParams,
+          response: { 200: Envelope(Source), ...errorResponses },
+        },
+      },
+      async (req) => ok(await knowledge.get(site(req), req.params.source_id)),
+    );
+
+    app.patch(
+      "/knowledge/sources/:source_id",
+      {
+        config: { scope: "knowledge:write" },
+        schema: {
+          tags,
+          summary: "Enable, disable or rename a knowledge source",
+          description: "A disabled source stays listed but is never searched.",
+          params: SourceParams,
+          body: SourceUpdate,
+          response: { 200: Envelope(Source), ...errorResponses },
+        },
+      },
+      async (req) => ok(await knowledge.update(site(req), req.params.source_id, req.body), "updated"),
+    );
+
+    app.delete(
+      "/knowledge/sources/:source_id",
+      {
+        config: { scope: "knowledge:write" },
+        schema: {
+          tags,
+          summary: "Delete a knowledge source and its passages",
+          params: SourceParams,
+          response: { 200: Envelope(z.null()), ...errorResponses },
+        },
+      },
+      async (req) => {
+        await knowledge.remove(site(req), req.params.source_id);
+        return ok(null, "deleted");
+      },
+    );
+
+    app.post(
+      "/knowledge/sources/:source_id/reindex",
+      {
+        config: { scope: "knowledge:write" },
+        schema: {
+          tags,
+          summary: "Index a knowledge source again",
+          description:
+            "Reads the source again (fetching a web page again). If that fails, the passages indexed before stay searchable and the source reports `status: failed` with the reason.",
+          params: SourceParams,
+          response: { 200: Envelope(Source), ...errorResponses },
+        },
+      },
+      async (req) => ok(await knowledge.reindex(site(req), req.params.source_id), "reindexed"),
+    );
+
+    app.get(
+      "/knowledge/search",
+      {
+        config: { scope: "knowledge:read" },
+        schema: {
+          tags,
+          summary: "Search the knowledge base",
+          description:
+            "BM25 over the enabled sources' passages (title and headings weigh three times the body), with stemming and stop words for `locale` (default English). The same search serves the agent.",
+          querystring: KnowledgeSearchQuery,
+          response: { 200: Envelope(z.array(SearchHit)), ...errorResponses },
+        },
+      },
+      async (req) => ok(await knowledge.search(site(req), req.query)),
+    );
+  };

@@ -1,0 +1,94 @@
+import { z } from "zod";
+import { SessionId, SourceId, TurnId } from "./ids.ts";
+import { Locale, SourceKind } from "./knowledge.ts";
+
+/** Contract §1 — must be exact: `{session_id, instruction?}` with the instruction at most 2000 characters. */
+export const INSTRUCTION_MAX = 2000;
+export const AgentTrigger = z.strictObject({
+  session_id: SessionId,
+  instruction: z.string().optional(),
+});
+export type AgentTrigger = z.infer<typeof AgentTrigger>;
+
+export const TURN_STATUSES = ["queued", "answered", "escalated", "failed"] as const;
+export const TurnStatus = z.enum(TURN_STATUSES);
+export type TurnStatus = z.infer<typeof TurnStatus>;
+
+/** `data` of a successful agent trigger (202). */
+export const AgentTriggerResult = z.object({ turn_id: TurnId, status: TurnStatus });
+export type AgentTriggerResult = z.infer<typeof AgentTriggerResult>;
+
+/** How sure the agent must be before it answers rather than hands over. */
+export const AnswerGuidance = z.enum(["cautious", "balanced", "confident"]);
+export type AnswerGuidance = z.infer<typeof AnswerGuidance>;
+
+export const AgentSettings = z.strictObject({
+  /** The name the agent signs its messages with. */
+  name: z.string().trim().min(1).max(60),
+  /** Global rules for tone, format and boundaries (not a place for facts). */
+  instructions: z.string().max(10_000),
+  /** New conversations: the agent answers each visitor message, or they go to the inbox. */
+  activation: z.enum(["answer", "route"]),
+  guidance: AnswerGuidance,
+  /** `auto`: the visitor's language when known; otherwise a fixed language tag. */
+  locale: z.union([z.literal("auto"), Locale]),
+  /** Told to the visitor when the agent hands the conversation over to a human. */
+  escalation_message: z.string().trim().min(1).max(1000),
+  /** Conversations the agent handles resolve after this many days without a visitor message. */
+  auto_resolve_days: z.number().int().min(1).max(90),
+});
+export type AgentSettings = z.infer<typeof AgentSettings>;
+
+export const AgentSettingsUpdate = AgentSettings.partial().refine(
+  (u) => Object.keys(u).length > 0,
+  "nothing to update",
+);
+export type AgentSettingsUpdate = z.infer<typeof AgentSettingsUpdate>;
+
+/** A passage the agent looked at, with its BM25 score. */
+export const TracePassage = z.object({
+  source_id: SourceId,
+  kind: SourceKind,
+  title: z.string(),
+  heading: z.string(),
+  url: z.string().nullable(),
+  score: z.number(),
+});
+
+/** What one agent turn did and why: the guardrails trace. */
+export const TurnTrace = z.object({
+  queries: z.array(z.string()),
+  passages: z.array(TracePassage),
+  decision: z.enum(["answer", "escalate"]),
+  reason: z.string(),
+  /** Calibrated probability that the knowledge base answers the visitor (offline answerer). */
+  confidence: z.number().nullable(),
+  tools: z.array(z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()) })),
+  provider: z.string(),
+  model: z.string().nullable(),
+  tokens: z.object({ input: z.number().int(), output: z.number().int() }).nullable(),
+  latency_ms: z.number(),
+});
+export type TurnTrace = z.infer<typeof TurnTrace>;
+
+export const AgentTurn = z.object({
+  turn_id: TurnId,
+  session_id: SessionId,
+  source: z.enum(["api", "message", "workflow", "playground"]),
+  instruction: z.string().nullable(),
+  status: TurnStatus,
+  /** The fingerprint of the message the agent sent, when it sent one. */
+  fingerprint: z.number().int().nullable(),
+  trace: TurnTrace.nullable(),
+  error: z.string().nullable(),
+  created_at: z.number().int(),
+  finished_at: z.number().int().nullable(),
+  /** The workflow run that asked, for the "answer with the AI agent" block. */
+  workflow_run_id: z.string().nullable(),
+});
+export type AgentTurn = z.infer<typeof AgentTurn>;
+
+export const AgentTurnListQuery = z.strictObject({
+  session_id: SessionId,
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});

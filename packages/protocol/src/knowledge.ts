@@ -1,0 +1,127 @@
+import { z } from "zod";
+import { SourceId, WebsiteId } from "./ids.ts";
+
+/** Crisp's knowledge source kinds (contract §5). */
+export const SOURCE_KINDS = ["webpage", "helpdesk", "answer", "document"] as const;
+export const SourceKind = z.enum(SOURCE_KINDS);
+export type SourceKind = z.infer<typeof SourceKind>;
+
+/** A BCP 47 language tag such as `en` or `pt-BR`. */
+export const Locale = z
+  .string()
+  .trim()
+  .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, "must be a language tag such as en or pt-BR");
+
+const Title = z.string().trim().min(1).max(300);
+const Url = z
+  .string()
+  .trim()
+  .max(2048)
+  .url()
+  .refine((u) => /^https?:\/\//i.test(u), "must be an http(s) URL");
+/** Long enough for a real help-centre article; larger documents are uploaded as files. */
+const Body = z.string().max(1_000_000);
+
+export const AnswerSourceCreate = z.strictObject({
+  kind: z.literal("answer"),
+  question: Title,
+  answer: z.string().trim().min(1).max(20_000),
+  locale: Locale.optional(),
+  enabled: z.boolean().optional(),
+});
+
+export const HelpdeskSourceCreate = z.strictObject({
+  kind: z.literal("helpdesk"),
+  title: Title,
+  body: Body.refine((b) => b.trim().length > 0, "must not be empty"),
+  format: z.enum(["markdown", "html", "text"]).default("markdown"),
+  locale: Locale.optional(),
+  url: Url.optional(),
+  enabled: z.boolean().optional(),
+});
+
+export const WebpageSourceCreate = z.strictObject({
+  kind: z.literal("webpage"),
+  url: Url,
+  /** The page's content when the caller already has it; fetched from `url` (SSRF-guarded) otherwise. */
+  html: Body.optional(),
+  title: Title.optional(),
+  locale: Locale.optional(),
+  enabled: z.boolean().optional(),
+});
+
+export const DocumentSourceCreate = z.strictObject({
+  kind: z.literal("document"),
+  filename: z.string().trim().min(1).max(255),
+  /** The file, base64-encoded (.md, .txt, .html, .pdf). */
+  content_base64: z.string().max(14_000_000).base64(),
+  title: Title.optional(),
+  locale: Locale.optional(),
+  enabled: z.boolean().optional(),
+});
+
+export const SourceCreate = z.discriminatedUnion("kind", [
+  AnswerSourceCreate,
+  HelpdeskSourceCreate,
+  WebpageSourceCreate,
+  DocumentSourceCreate,
+]);
+export type SourceCreate = z.infer<typeof SourceCreate>;
+
+export const SourceUpdate = z
+  .strictObject({ enabled: z.boolean().optional(), title: Title.optional(), locale: Locale.optional() })
+  .refine((u) => Object.keys(u).length > 0, "nothing to update");
+export type SourceUpdate = z.infer<typeof SourceUpdate>;
+
+export const SourceStatus = z.enum(["indexed", "failed"]);
+
+export const Source = z.object({
+  source_id: SourceId,
+  website_id: WebsiteId,
+  kind: SourceKind,
+  title: z.string(),
+  url: z.string().nullable(),
+  locale: z.string().nullable(),
+  enabled: z.boolean(),
+  status: SourceStatus,
+  /** Why indexing failed, when it did. */
+  error: z.string().nullable(),
+  passages: z.number().int(),
+  created_at: z.number().int(),
+  updated_at: z.number().int(),
+});
+export type Source = z.infer<typeof Source>;
+
+export const SourceListQuery = z.strictObject({
+  kind: SourceKind.optional(),
+  enabled: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** Sources created before this one (newest first), for paging. */
+  before: SourceId.optional(),
+});
+export type SourceListQuery = z.infer<typeof SourceListQuery>;
+
+export const KnowledgeSearchQuery = z.strictObject({
+  q: z.string().trim().min(1).max(1000),
+  limit: z.coerce.number().int().min(1).max(50).default(5),
+  kind: SourceKind.optional(),
+  locale: Locale.optional(),
+});
+export type KnowledgeSearchQuery = z.infer<typeof KnowledgeSearchQuery>;
+
+export const SearchHit = z.object({
+  source_id: SourceId,
+  kind: SourceKind,
+  /** The source's title (an answer's question). */
+  title: z.string(),
+  /** Headings above the passage in its document ("Billing › Refunds"), or "". */
+  heading: z.string(),
+  text: z.string(),
+  url: z.string().nullable(),
+  /** BM25: higher is better; comparable within one search only. */
+  score: z.number(),
+});
+export type SearchHit = z.infer<typeof SearchHit>;
