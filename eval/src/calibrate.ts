@@ -6,7 +6,13 @@
  */
 import { parseArgs } from "node:util";
 import { loadAnalyzer } from "../../apps/server/src/agent/knowledge/analyze.ts";
-import { confidenceOf, FEATURES, featuresOf, WEIGHTS } from "../../apps/server/src/agent/offline-answerer.ts";
+import {
+  commonTerms,
+  confidenceOf,
+  FEATURES,
+  featuresOf,
+  WEIGHTS,
+} from "../../apps/server/src/agent/offline-answerer.ts";
 import { loadSet } from "./datasets.ts";
 import { createHugoTarget, HUGO_EVAL_WEBSITE } from "./hugo-target.ts";
 import { auroc } from "./metrics.ts";
@@ -20,10 +26,11 @@ await target.ingest(set.docs);
 const en = await loadAnalyzer("en");
 const rows: { x: number[]; y: boolean; current: number }[] = [];
 const kb = target.knowledge();
+const common = await commonTerms("en");
 console.log(`${name}: ${set.queries.length} queries`);
 for (const q of set.queries) {
   if (q.clarify) continue;
-  const stats = await kb.termStats(HUGO_EVAL_WEBSITE, q.text);
+  const stats = { ...(await kb.termStats(HUGO_EVAL_WEBSITE, q.text)), common };
   const hits = await kb.search(HUGO_EVAL_WEBSITE, { q: q.text.slice(0, 1000), limit: 5 });
   if (!hits.length) {
     rows.push({ x: FEATURES.map(() => 0), y: q.answerable, current: 0 });

@@ -13,7 +13,7 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     const res = await fetch(`${server.url}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${token ?? server.seed.token.token}`,
+        authorization: `Bearer ${token ?? own.token}`,
         ...(body !== undefined ? { "content-type": "application/json" } : {}),
       },
       ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
@@ -21,7 +21,9 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     // biome-ignore lint/suspicious/noExplicitAny: responses are checked field by field
     return { status: res.status, body: (await res.json()) as { error: boolean; reason: string; data: any } };
   };
-  const site = () => `/v1/website/${server.seed.websiteId}`;
+  /** A website of the tests' own, so the demo's knowledge does not answer for them. */
+  let own: { websiteId: string; token: string };
+  const site = () => `/v1/website/${own.websiteId}`;
   const conversation = async () =>
     (await api("POST", `${site()}/conversation`, {})).body.data.session_id as string;
   const visitorSays = (sessionId: string, text: string) =>
@@ -41,10 +43,12 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
       from,
     );
   /** Polls until the turn has left `queued` (waitFor checks synchronously). */
-  const turnDone = async (turnId: string): Promise<Json> => {
+  const turnDone = async (turnId: string, token?: string): Promise<Json> => {
     const until = Date.now() + 20_000;
     for (;;) {
-      const turn = (await api("GET", `/api/agent/turns/${turnId}`)).body.data as Json | undefined;
+      const turn = (await api("GET", `/api/agent/turns/${turnId}`, undefined, token)).body.data as
+        | Json
+        | undefined;
       if (turn && turn.status !== "queued") return turn;
       if (Date.now() > until) throw new Error(`turn ${turnId} is still ${turn?.status}`);
       await new Promise((r) => setTimeout(r, 15));
@@ -53,7 +57,15 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
 
   beforeAll(async () => {
     server = await startHugo(dialect);
-    ws = await Client.connect(server.url, { bearer: server.seed.token.token });
+    const website = await server.hugo.services.websites.create({
+      name: "Agent tests",
+      domain: "agent.example",
+    });
+    own = {
+      websiteId: website.id,
+      token: (await server.hugo.services.tokens.create(website.id, { name: "tests" })).token,
+    };
+    ws = await Client.connect(server.url, { bearer: own.token });
     await api("POST", "/api/knowledge/sources", {
       kind: "helpdesk",
       title: "Refunds",
@@ -120,6 +132,21 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     expect({ inbox_id: after.inbox_id, state: after.state }).toEqual(before);
   });
 
+  it("answers the demo conversation's question from the seeded knowledge base", async () => {
+    const sessionId = server.seed.sessionId;
+    const demo = server.seed.token.token;
+    const turnId = (await api("POST", "/api/agent/trigger/", { session_id: sessionId }, demo)).body.data
+      .turn_id;
+    const turn = await turnDone(turnId, demo);
+    expect(turn).toMatchObject({ status: "answered", trace: { decision: "answer" } });
+    const demoSite = `/v1/website/${server.seed.websiteId}`;
+    const messages = (await api("GET", `${demoSite}/conversation/${sessionId}/messages`, undefined, demo))
+      .body.data as Message[];
+    const reply = messages.at(-1)!;
+    expect(reply.content).toContain("/api/scenario/{workflow_id}/trigger/");
+    expect(reply.content).toContain("Source: [Trigger a workflow from your backend]");
+  });
+
   it("hands over to a human when asked, or when the knowledge base has no answer", async () => {
     for (const question of ["I want to talk to a human please", "Can I pay in seashells?"]) {
       const sessionId = await conversation();
@@ -146,7 +173,7 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
       fetch(`${server.url}/api/agent/trigger`, {
         method: "POST",
         headers: {
-          authorization: `Bearer ${server.seed.token.token}`,
+          authorization: `Bearer ${own.token}`,
           "content-type": "application/json",
           "idempotency-key": `agent-${sessionId}`,
         },
@@ -191,8 +218,7 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
       expect({ body, status: res.status, reason: res.body.reason }).toEqual({ body, status, reason });
     }
     // Another website's conversation is unknown here; a token without the scope is refused.
-    const other = await server.hugo.services.websites.create({ name: "Other", domain: "other.example" });
-    const otherSession = await server.hugo.services.conversations.create(other.id);
+    const otherSession = await server.hugo.services.conversations.create(server.seed.websiteId);
     const leak = await api("POST", "/api/agent/trigger", { session_id: otherSession.session_id });
     expect([leak.status, leak.body.reason]).toEqual([404, "session_not_found"]);
     const reader = (await api("POST", "/api/tokens", { name: "reader", scopes: ["conversations:read"] })).body

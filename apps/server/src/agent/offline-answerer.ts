@@ -11,14 +11,14 @@ import { loadAnalyzer } from "./knowledge/analyze.ts";
  */
 
 /** Minimum calibrated confidence to answer, by answer guidance. */
-export const THRESHOLDS: Record<AnswerGuidance, number> = { cautious: 0.5, balanced: 0.35, confident: 0.2 };
+export const THRESHOLDS: Record<AnswerGuidance, number> = { cautious: 0.55, balanced: 0.39, confident: 0.25 };
 
 /**
  * Logistic weights over [1, ...FEATURES], fitted on ClapNQ dev (answerable vs not) by
  * `node eval/src/calibrate.ts clapnq`; see ARCHITECTURE.md for the figures.
  */
-export const WEIGHTS = [-3.13, -1.49, 6.43, 1.79, 2.02];
-export const FEATURES = ["coverage", "saturation", "margin", "sentence"] as const;
+export const WEIGHTS = [-2.89, -1.02, 6.58, 2.07];
+export const FEATURES = ["coverage", "saturation", "sentence"] as const;
 
 const MAX_WORDS = 80;
 
@@ -50,16 +50,19 @@ export function confidenceOf(f: Features): number {
  * towards a constant while the knowledge base is small — with a handful of passages, every word the
  * visitor types looks rare, "hi" and "long" included.
  */
-function weightOf(passages: number, df: number): number {
+function weightOf(passages: number, df: number, common: boolean): number {
   const idf = Math.log(1 + (passages - df + 0.5) / (df + 0.5));
-  return (passages * idf + PRIOR_PASSAGES * PRIOR_IDF) / (passages + PRIOR_PASSAGES);
+  const prior = common ? PRIOR_IDF * COMMON_WEIGHT : PRIOR_IDF;
+  return (passages * idf + PRIOR_PASSAGES * prior) / (passages + PRIOR_PASSAGES);
 }
+/** How much less an everyday word ("long", "take", "get") is worth while the knowledge base is small. */
+const COMMON_WEIGHT = 0.3;
 const PRIOR_PASSAGES = 50;
 const PRIOR_IDF = 1.5;
 
 /** Retrieval features of the best passage for the question (see FEATURES). */
 export function featuresOf(
-  stats: { terms: string[]; passages: number; df: Record<string, number> },
+  stats: { terms: string[]; passages: number; df: Record<string, number>; common?: Set<string> },
   hits: PassageHit[],
   terms: (text: string) => string[],
 ): Features {
@@ -72,7 +75,7 @@ export function featuresOf(
   let saturated = 0;
   const weight = new Map<string, number>();
   for (const t of stats.terms) {
-    const w = weightOf(stats.passages, stats.df[t] ?? 0);
+    const w = weightOf(stats.passages, stats.df[t] ?? 0, stats.common?.has(t) ?? false);
     weight.set(t, w);
     total += w;
     const f = tf.get(t) ?? 0;
@@ -87,11 +90,9 @@ export function featuresOf(
     for (const t of stats.terms) if (found.has(t)) c += weight.get(t)!;
     sentence = Math.max(sentence, c);
   }
-  const second = hits[1]?.score ?? 0;
   return {
     coverage: total > 0 ? covered / total : 0,
     saturation: total > 0 ? saturated / total : 0,
-    margin: top.score > 0 ? (top.score - second) / top.score : 0,
     sentence: total > 0 ? sentence / total : 0,
   };
 }
@@ -141,7 +142,7 @@ export class OfflineAnswerer implements Answerer {
       };
     }
     const analyzer = await loadAnalyzer(input.locale);
-    const stats = await input.termStats(query);
+    const stats = { ...(await input.termStats(query)), common: await commonTerms(input.locale) };
     const wanted = new Set(stats.terms);
     const features = featuresOf(stats, hits, (t) => analyzer.terms(t));
     const confidence = confidenceOf(features);
@@ -162,6 +163,28 @@ export class OfflineAnswerer implements Answerer {
       trace: { ...trace, confidence },
     };
   }
+}
+
+/**
+ * Everyday words of the locale (stopwords-iso's longer lists), analysed like queries: a prior on
+ * what carries little information before the knowledge base is big enough to tell.
+ */
+const commonCache = new Map<string, Promise<Set<string>>>();
+export function commonTerms(locale: string): Promise<Set<string>> {
+  const language = locale.toLowerCase().split("-")[0] ?? "en";
+  let found = commonCache.get(language);
+  if (!found) {
+    found = (async () => {
+      const lists = (await import("stopwords-iso", { with: { type: "json" } })).default as Record<
+        string,
+        string[]
+      >;
+      const analyzer = await loadAnalyzer(language);
+      return new Set((lists[language] ?? []).flatMap((w) => analyzer.terms(w)));
+    })();
+    commonCache.set(language, found);
+  }
+  return found;
 }
 
 const sentences = (text: string): string[] =>

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { CreatedToken } from "@hugo/protocol";
+import { demoKnowledge } from "../agent/knowledge/demo.ts";
+import type { KnowledgeService } from "../agent/knowledge/service.ts";
 import { demoWorkflows } from "../workflow/demo.ts";
 import type { WorkflowService } from "../workflow/service.ts";
 import type { ConversationService } from "./conversations.ts";
@@ -30,6 +32,7 @@ export async function seedDemo(deps: {
   tokens: TokenService;
   conversations: ConversationService;
   workflows: WorkflowService;
+  knowledge: KnowledgeService;
   publicUrl: string;
 }): Promise<DemoSeed | undefined> {
   // A unique marker row makes the seed run once even if two processes start together.
@@ -53,6 +56,7 @@ export async function seedDemo(deps: {
     origin: "chat",
     content: "Hi! How do I trigger a workflow from my backend?",
   });
+  for (const source of demoKnowledge(deps.publicUrl)) await deps.knowledge.create(website.id, source);
   const workflows: DemoSeed["workflows"] = [];
   for (const definition of demoWorkflows(deps.publicUrl)) {
     const created = await deps.workflows.create(website.id, definition);

@@ -58,7 +58,13 @@ describe.each(["sqlite", "postgres"] as const)("knowledge base API on %s", (dial
     pages = pageServer();
     origin = await pages.start();
     server = await startHugo(dialect, { OUTBOUND_ALLOW_HOSTS: "127.0.0.1" });
-    auth = { authorization: `Bearer ${server.seed.token.token}` };
+    // A website of the tests' own, so the demo's knowledge does not take part.
+    const website = await server.hugo.services.websites.create({
+      name: "Knowledge tests",
+      domain: "kb.example",
+    });
+    const token = await server.hugo.services.tokens.create(website.id, { name: "tests" });
+    auth = { authorization: `Bearer ${token.token}` };
   });
   afterAll(async () => {
     await server?.stop();
