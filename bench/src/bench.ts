@@ -11,6 +11,7 @@ import {
   realtimeUrl,
   startHugo,
 } from "./hugo.ts";
+import { type KnowledgeResults, runKnowledgeBench } from "./knowledge.ts";
 import { buildPost, type ClosedLoopResult, closedLoop, type OpenLoopResult, openLoop } from "./load.ts";
 import type { BenchOptions } from "./options.ts";
 import { type ServerProcess, sampleRss, settle, spawnNode, startBaseline, waitForMessage } from "./procs.ts";
@@ -87,6 +88,7 @@ export interface BenchResults {
   rate: { rate?: number; b2?: RateResult; hugo?: RateResult };
   delivery: { b4?: DeliveryResult; hugo?: DeliveryResult | Skipped };
   workflows: WorkflowResults;
+  knowledge: KnowledgeResults;
   memory: { b4?: IdleSocketsResult; hugo?: IdleSocketsResult | Skipped };
   idle: { hugo?: IdleResult; b0?: IdleResult };
   profile?: ProfileSummary | Skipped;
@@ -294,6 +296,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     memory: {},
     idle: {},
     workflows: {},
+    knowledge: {},
     targets: [],
   };
   delete (results.meta.options as { log?: unknown }).log;
@@ -473,6 +476,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   // Workflows: B3, then trigger → first message and a 100-step chain on each database.
   if (only.has("workflows")) results.workflows = await runWorkflowBench(options);
+
+  // Knowledge: ingestion, search and AI agent answer turns on each database.
+  if (only.has("knowledge")) results.knowledge = await runKnowledgeBench(options);
 
   // Optional: where Hugo's send-message time goes (a separate run, so profiling cost skews nothing above).
   if (options.profile) {

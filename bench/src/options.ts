@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { HUGO_MAIN } from "./hugo.ts";
 import { REPO_DIR } from "./procs.ts";
 
-export const PHASES = ["throughput", "rate", "delivery", "memory", "idle", "workflows"] as const;
+export const PHASES = ["throughput", "rate", "delivery", "memory", "idle", "workflows", "knowledge"] as const;
 export type Phase = (typeof PHASES)[number];
 export const DIALECTS = ["sqlite", "postgres"] as const;
 export type Dialect = (typeof DIALECTS)[number];
@@ -29,7 +29,7 @@ export interface BenchOptions {
   /** Fixed rate for the latency comparison; default half of B2's measured maximum. */
   rate: number | undefined;
   only: Set<Phase>;
-  /** Databases the workflow phases run Hugo on. */
+  /** Databases the workflow and knowledge phases run Hugo on. */
   dialects: Dialect[];
   /** PostgreSQL server for the postgres dialect (each run gets a schema of its own, dropped after). */
   pgUrl: string;
@@ -38,6 +38,10 @@ export interface BenchOptions {
   /** Send-text steps in the chain workflow, and how many runs of it are measured. */
   chainSteps: number;
   chainRuns: number;
+  /** Knowledge passages to ingest (a synthetic help centre), searches, and AI agent answer turns. */
+  kbPassages: number;
+  kbQueries: number;
+  agentTurns: number;
   /** Also profile Hugo's send-message under load (`--cpu-prof`) and summarise self time. */
   profile: boolean;
   /** Hugo's entry point (`main.ts`); another checkout's can be benched against this harness. */
@@ -62,7 +66,10 @@ export const USAGE = `Usage: npm run bench -- [options]
   --trigger-rate <n>      workflow triggers/s                    (BENCH_TRIGGER_RATE, default 200)
   --chain-steps <n>       send-text steps in the chain workflow  (BENCH_CHAIN_STEPS, default 100)
   --chain-runs <n>        measured runs of the chain             (BENCH_CHAIN_RUNS, default 20; quick 5)
-  --dialects <list>       databases for the workflow phases      (BENCH_DIALECTS, default sqlite,postgres)
+  --kb-passages <n>       knowledge passages to ingest           (BENCH_KB_PASSAGES, default 20000; quick 2000)
+  --kb-queries <n>        knowledge searches, one after another  (BENCH_KB_QUERIES, default 500; quick 100)
+  --agent-turns <n>       AI agent answer turns, one at a time   (BENCH_AGENT_TURNS, default 200; quick 20)
+  --dialects <list>       databases for workflows and knowledge  (BENCH_DIALECTS, default sqlite,postgres)
   --pg-url <url>          PostgreSQL server                      (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
   --only <list>           comma list of ${PHASES.join(", ")}   (BENCH_ONLY)
   --profile               also CPU-profile Hugo's send-message (BENCH_PROFILE=1)
@@ -118,6 +125,9 @@ export function parseOptions(
       "trigger-rate": { type: "string" },
       "chain-steps": { type: "string" },
       "chain-runs": { type: "string" },
+      "kb-passages": { type: "string" },
+      "kb-queries": { type: "string" },
+      "agent-turns": { type: "string" },
       dialects: { type: "string" },
       "pg-url": { type: "string" },
       profile: { type: "boolean" },
@@ -156,6 +166,9 @@ export function parseOptions(
     triggerRate: pick("trigger-rate", values["trigger-rate"], "BENCH_TRIGGER_RATE", 1, 200, 200),
     chainSteps: Math.round(pick("chain-steps", values["chain-steps"], "BENCH_CHAIN_STEPS", 1, 100, 100)),
     chainRuns: Math.round(pick("chain-runs", values["chain-runs"], "BENCH_CHAIN_RUNS", 1, 20, 5)),
+    kbPassages: Math.round(pick("kb-passages", values["kb-passages"], "BENCH_KB_PASSAGES", 1, 20_000, 2_000)),
+    kbQueries: Math.round(pick("kb-queries", values["kb-queries"], "BENCH_KB_QUERIES", 1, 500, 100)),
+    agentTurns: Math.round(pick("agent-turns", values["agent-turns"], "BENCH_AGENT_TURNS", 1, 200, 20)),
     profile: values.profile ?? flag(env.BENCH_PROFILE),
     hugoMain: path.resolve(values.hugo ?? env.BENCH_HUGO_MAIN ?? HUGO_MAIN),
     outDir: path.resolve(REPO_DIR, values.out ?? env.BENCH_OUT ?? ".bench"),

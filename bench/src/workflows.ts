@@ -138,9 +138,9 @@ async function measureChain(
 
 /**
  * A PostgreSQL schema of its own for one Hugo process (search_path in the URL, as the tests do);
- * `undefined` when the server cannot be reached, with the reason.
+ * `{skipped}` when the server cannot be reached, with the reason.
  */
-async function freshSchema(
+export async function freshSchema(
   baseUrl: string,
 ): Promise<{ url: string; drop: () => Promise<void> } | { skipped: string }> {
   const schema = `hugo_bench_${randomBytes(6).toString("hex")}`;

@@ -191,6 +191,55 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     expect(messages.filter((m) => m.user?.user_id === "hugo:agent")).toHaveLength(1);
   });
 
+  it("answers each visitor message in the automated inbox until a human operator takes over", async () => {
+    const sessionId = await conversation();
+    await api("PATCH", `${site()}/conversation/${sessionId}/inbox`, { inbox_id: "automated" });
+    await ws.subscribe(sessionId, 0);
+    let from = ws.frames.length;
+    await visitorSays(sessionId, "When do parcels ship?");
+    expect(((await agentMessage(sessionId, from)).data as Message).content).toContain("two business days");
+    const turns = (await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data;
+    expect(turns).toMatchObject([{ source: "message", status: "answered" }]);
+
+    // A human operator replies: from now on the agent stays silent.
+    await api("POST", `${site()}/conversation/${sessionId}/message`, {
+      type: "text",
+      from: "operator",
+      origin: "chat",
+      content: "Hi, Alice from the team here — let me check your order.",
+    });
+    from = ws.frames.length;
+    await visitorSays(sessionId, "Thanks! And how long does a refund take?");
+    await visitorSays(sessionId, "Hello?");
+    // The next thing the agent would have said never comes: the visitor's own frames arrive, the turn list stays put.
+    await ws.next(
+      (f) => f.type === "event" && f.name === "message:send" && (f.data as Message).content === "Hello?",
+      from,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(
+      ws.frames
+        .slice(from)
+        .filter((f) => f.type === "event" && (f.data as Message).user?.user_id === "hugo:agent"),
+    ).toEqual([]);
+    expect((await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data).toHaveLength(1);
+  });
+
+  it("leaves conversations of the main inbox to the humans", async () => {
+    const sessionId = await conversation();
+    await ws.subscribe(sessionId, 0);
+    const from = ws.frames.length;
+    await visitorSays(sessionId, "When do parcels ship?");
+    await ws.next((f) => f.type === "event" && f.name === "message:send", from);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(
+      ws.frames
+        .slice(from)
+        .filter((f) => f.type === "event" && (f.data as Message).user?.user_id === "hugo:agent"),
+    ).toEqual([]);
+    expect((await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data).toEqual([]);
+  });
+
   it("refuses bad triggers with the contract's errors and records nothing", async () => {
     const sessionId = await conversation();
     const long = await api("POST", "/api/agent/trigger/", {

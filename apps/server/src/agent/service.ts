@@ -5,6 +5,7 @@ import {
   type AgentTrigger,
   type AgentTriggerResult,
   type AgentTurn,
+  AUTOMATED_INBOX,
   type ConversationState,
   INSTRUCTION_MAX,
   type Message,
@@ -48,6 +49,12 @@ export function toTurn(r: TurnRecord): AgentTurn {
     finished_at: r.finished_at,
     workflow_run_id: r.workflow_run_id,
   };
+}
+
+/** A UUID-shaped digest of `key` (a stable id for something that happens once). */
+function uuidOf(key: string): string {
+  const h = createHash("sha256").update(key).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 /** A turn's message fingerprint, derived from the turn: a job that runs twice cannot send twice. */
@@ -162,6 +169,37 @@ export class AgentService {
       if (result.decision === "escalate")
         await this.#escalate(websiteId, turn.session_id, conversation.state);
     });
+  }
+
+  /**
+   * A visitor's message that no workflow took (run in the conversation's lane): the agent answers
+   * when the conversation is in the automated inbox and no human operator has written in it — a
+   * human's reply takes over and the agent stays silent. The turn's id comes from the message's
+   * place in the log, so the job running twice answers once.
+   */
+  async answerMessage(websiteId: string, sessionId: string, websiteSeq: number): Promise<void> {
+    const conversation = await this.#stores.conversations.find(websiteId, sessionId);
+    if (conversation?.inbox_id !== AUTOMATED_INBOX) return;
+    const recent = await this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY });
+    if (recent.some((m) => m.from === "operator" && !m.automated && m.type !== "note")) return;
+    const id = `turn_${uuidOf(`${websiteId}:${sessionId}:${websiteSeq}`)}`;
+    if (!(await this.#stores.agent.findTurn(websiteId, id))) {
+      await this.#stores.agent.createTurn({
+        id,
+        website_id: websiteId,
+        session_id: sessionId,
+        source: "message",
+        instruction: null,
+        status: "queued",
+        fingerprint: null,
+        trace: null,
+        error: null,
+        workflow_run_id: null,
+        created_at: Date.now(),
+        finished_at: null,
+      });
+    }
+    await this.runTurn(websiteId, id);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { CreatedToken } from "@hugo/protocol";
+import { AUTOMATED_INBOX } from "@hugo/protocol";
 import { demoKnowledge } from "../agent/knowledge/demo.ts";
 import type { KnowledgeService } from "../agent/knowledge/service.ts";
 import { demoWorkflows } from "../workflow/demo.ts";
@@ -49,7 +50,11 @@ export async function seedDemo(deps: {
     password: ownerPassword,
   });
   const token = await deps.tokens.create(website.id, { name: "Demo token" });
-  const conversation = await deps.conversations.create(website.id, { meta: { nickname: "Demo visitor" } });
+  // In the automated inbox: the AI agent answers its visitor (the seeded question, at once).
+  const conversation = await deps.conversations.create(website.id, {
+    meta: { nickname: "Demo visitor" },
+    inbox_id: AUTOMATED_INBOX,
+  });
   await deps.conversations.sendMessage(website.id, conversation.session_id, {
     type: "text",
     from: "user",

@@ -51,7 +51,8 @@ export function createJobHandlers(deps: JobHandlerDeps): Record<string, JobHandl
       await deps.agent.runTurn(website_id, turn_id);
     },
     [WORKFLOW_FOLLOW]: async (job) => {
-      await deps.follower.follow((job.payload as { website_id: string }).website_id);
+      const { website_id, from } = job.payload as { website_id: string; from?: number };
+      await deps.follower.follow(website_id, from);
     },
   };
 }

@@ -19,7 +19,7 @@ export interface ContextDeps {
   stores: Stores;
   conversations: ConversationService;
   /** The AI agent, for the "answer with the AI agent" block. */
-  agent: Pick<AgentService, "answerInWorkflow">;
+  agent: Pick<AgentService, "answerInWorkflow" | "answerMessage">;
   botName: string;
   /** Outbound HTTP through the SSRF guard. */
   request(

@@ -341,11 +341,12 @@ export class WorkflowEngine {
       }
       return;
     }
-    const candidates = await store.listDeployedByStart(websiteId, startKindsFor(event.name));
-    if (candidates.length === 0) return;
-    // Events a run caused (its messages, the contact it set) never start another run: no ping-pong.
+    // Events a run caused (its messages, the contact it set) never start another run: no ping-pong;
+    // and a visitor's answer to a run that has just ended is that run's, not a question for the agent.
     const [last] = await store.listRuns(websiteId, { sessionId, limit: 1 });
     if (last && (last.ended_at === null || last.ended_at >= event.created_at)) return;
+    const candidates = await store.listDeployedByStart(websiteId, startKindsFor(event.name));
+    if (candidates.length === 0) return this.#agentAnswers(websiteId, sessionId, event);
     const conversation = await this.#stores.conversations.find(websiteId, sessionId);
     if (!conversation) return;
     for (const { workflow, graph } of candidates) {
@@ -374,6 +375,13 @@ export class WorkflowEngine {
       await this.execute(websiteId, run.id, 0);
       return;
     }
+    await this.#agentAnswers(websiteId, sessionId, event);
+  }
+
+  /** No workflow took the visitor's message: the AI agent answers it, if the conversation is its. */
+  async #agentAnswers(websiteId: string, sessionId: string, event: WorkflowEventInput): Promise<void> {
+    if (event.name !== "message:send") return;
+    await this.#deps.agent.answerMessage(websiteId, sessionId, event.website_seq);
   }
 
   #compiled(workflowId: string, version: number | null, graph: WorkflowGraph): CompiledGraph {

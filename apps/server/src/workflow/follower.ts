@@ -1,3 +1,4 @@
+import { AUTOMATED_INBOX } from "@hugo/protocol";
 import type { JobQueue } from "../core/jobs.ts";
 import type { ConversationEvent, EventSink, Stores } from "../core/ports.ts";
 import { sessionLane, startKindsFor, WORKFLOW_EVENT } from "./engine.ts";
@@ -13,14 +14,16 @@ const BATCH = 200;
  * Turns the website's event log into workflow input, durably: a per-website cursor over the log
  * (the transactional outbox the web hooks use too). A `workflow.follow` job reads the events after
  * the cursor and, for each visitor message, answer or contact change that a run waits for or a
- * deployed start block listens to, enqueues a `workflow.event` job in the conversation's lane —
+ * deployed start block listens to — or, for a visitor's message in the automated inbox, that the AI
+ * agent answers — enqueues a `workflow.event` job in the conversation's lane —
  * in the same transaction that moves the cursor. Committed events wake it at once; a sweep every
  * 30 s catches events of other processes and of a process that died before waking it.
  */
 export class WorkflowFollower implements Pick<EventSink, "committed"> {
   readonly #jobs: JobQueue;
   readonly #stores: Stores;
-  readonly #pending = new Set<string>();
+  /** Websites to follow, with the first log position that woke them (a website's first follow starts there). */
+  readonly #pending = new Map<string, number | undefined>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #sweep: NodeJS.Timeout | undefined;
@@ -35,7 +38,9 @@ export class WorkflowFollower implements Pick<EventSink, "committed"> {
     this.#log = log;
     const sweep = async () => {
       try {
-        for (const website of await this.#stores.workflows.websitesBehind()) this.#pending.add(website);
+        for (const website of await this.#stores.workflows.websitesBehind()) {
+          if (!this.#pending.has(website)) this.#pending.set(website, undefined);
+        }
         await this.#flush();
       } catch (err) {
         log.warn({ err }, "workflows: sweep failed");
@@ -55,7 +60,11 @@ export class WorkflowFollower implements Pick<EventSink, "committed"> {
   committed(events: ConversationEvent[]): void {
     // Requests still draining at shutdown commit events; the next start's sweep picks them up.
     if (this.#stopped) return;
-    for (const event of events) if (isFollowed(event)) this.#pending.add(event.website_id);
+    for (const event of events) {
+      if (!isFollowed(event)) continue;
+      const from = this.#pending.get(event.website_id);
+      this.#pending.set(event.website_id, Math.min(from ?? event.website_seq, event.website_seq));
+    }
     if (this.#pending.size > 0 && !this.#timer) {
       this.#timer = setTimeout(() => {
         this.#flush().catch((err) => this.#log.warn({ err }, "workflows: could not enqueue a follow"));
@@ -73,14 +82,21 @@ export class WorkflowFollower implements Pick<EventSink, "committed"> {
     );
   }
 
-  /** The job: forward the events after the cursor, batch by batch, moving the cursor with them. */
-  async follow(websiteId: string): Promise<void> {
+  /**
+   * The job: forward the events after the cursor, batch by batch, moving the cursor with them. A
+   * website followed for the first time starts at `from`, the event that woke it: its history is
+   * never scanned.
+   */
+  async follow(websiteId: string, from?: number): Promise<void> {
     for (;;) {
       const more = await this.#stores.atomically(async () => {
         const store = this.#stores.workflows;
-        const cursor = await store.getCursor(websiteId);
-        // A website without workflows is not followed: its history is never scanned.
-        if (cursor === undefined) return false;
+        let cursor = await store.getCursor(websiteId);
+        if (cursor === undefined) {
+          if (from === undefined) return false;
+          cursor = from - 1;
+          await store.setCursor(websiteId, cursor);
+        }
         const events = await this.#stores.conversations.readEvents(websiteId, {
           after: cursor,
           limit: BATCH,
@@ -97,7 +113,12 @@ export class WorkflowFollower implements Pick<EventSink, "committed"> {
               kinds.length > 0 && (await store.listDeployedByStart(websiteId, kinds)).length > 0,
             );
           }
-          if (!listening.get(key) && !(await store.findActiveRun(websiteId, event.session_id))) continue;
+          if (
+            !listening.get(key) &&
+            !(await store.findActiveRun(websiteId, event.session_id)) &&
+            !(await this.#agentAnswers(websiteId, event))
+          )
+            continue;
           const input: WorkflowEventInput = {
             name: event.name,
             data: event.data,
@@ -117,14 +138,21 @@ export class WorkflowFollower implements Pick<EventSink, "committed"> {
     }
   }
 
+  /** A visitor's message in a conversation the AI agent handles (the automated inbox). */
+  async #agentAnswers(websiteId: string, event: ConversationEvent): Promise<boolean> {
+    if (event.name !== "message:send" || !event.session_id) return false;
+    const conversation = await this.#stores.conversations.find(websiteId, event.session_id);
+    return conversation?.inbox_id === AUTOMATED_INBOX;
+  }
+
   async #flush(): Promise<void> {
     this.#timer = undefined;
     const websites = [...this.#pending];
     this.#pending.clear();
-    for (const website_id of websites) {
+    for (const [website_id, from] of websites) {
       await this.#jobs.enqueue(this.#stores, {
         kind: WORKFLOW_FOLLOW,
-        payload: { website_id },
+        payload: { website_id, ...(from === undefined ? {} : { from }) },
         queueKey: `wf-follow:${website_id}`,
       });
     }
