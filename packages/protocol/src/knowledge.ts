@@ -125,3 +125,14 @@ export const SearchHit = z.object({
   score: z.number(),
 });
 export type SearchHit = z.infer<typeof SearchHit>;
+
+/** Bulk import: up to 500 sources, each added on its own. */
+export const SourceImport = z.strictObject({ sources: z.array(SourceCreate).min(1).max(500) });
+export type SourceImport = z.infer<typeof SourceImport>;
+
+export const SourceImportResult = z.object({
+  created: z.array(Source),
+  /** Sources that could not be added (an unreachable page, an unreadable file), by their index. */
+  failed: z.array(z.object({ index: z.number().int(), reason: z.string(), message: z.string() })),
+});
+export type SourceImportResult = z.infer<typeof SourceImportResult>;

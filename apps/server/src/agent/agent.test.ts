@@ -240,6 +240,53 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     expect((await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data).toEqual([]);
   });
 
+  it("reads and changes its settings, which shape the next turns", async () => {
+    const defaults = (await api("GET", "/api/agent/settings")).body.data;
+    expect(defaults).toMatchObject({
+      name: "Hugo",
+      activation: "answer",
+      guidance: "balanced",
+      locale: "auto",
+    });
+    const changed = await api("PATCH", "/api/agent/settings", {
+      name: "Ada",
+      escalation_message: "A colleague of mine will take it from here.",
+      guidance: "cautious",
+    });
+    expect(changed.body.data).toMatchObject({ name: "Ada", guidance: "cautious", locale: "auto" });
+    expect((await api("GET", "/api/agent/settings")).body.data).toEqual(changed.body.data);
+
+    const sessionId = await conversation();
+    await ws.subscribe(sessionId, 0);
+    await visitorSays(sessionId, "Do you sell umbrellas?");
+    const from = ws.frames.length;
+    await api("POST", "/api/agent/trigger", { session_id: sessionId });
+    const reply = (await agentMessage(sessionId, from)).data as Message;
+    expect(reply).toMatchObject({
+      content: "A colleague of mine will take it from here.",
+      user: { nickname: "Ada" },
+    });
+
+    for (const [body, field] of [
+      [{ guidance: "reckless" }, "guidance"],
+      [{ name: "" }, "name"],
+      [{ locale: "not a locale!" }, "locale"],
+      [{ auto_resolve_days: 0 }, "auto_resolve_days"],
+      [{}, ""],
+      [{ unknown: 1 }, ""],
+    ] as const) {
+      const res = await api("PATCH", "/api/agent/settings", body);
+      expect([res.status, res.body.reason]).toEqual([400, "invalid_body"]);
+      expect(JSON.stringify(res.body.data)).toContain(field);
+    }
+    expect((await api("GET", "/api/agent/settings")).body.data).toEqual(changed.body.data);
+    await api("PATCH", "/api/agent/settings", {
+      name: "Hugo",
+      guidance: "balanced",
+      escalation_message: defaults.escalation_message,
+    });
+  });
+
   it("refuses bad triggers with the contract's errors and records nothing", async () => {
     const sessionId = await conversation();
     const long = await api("POST", "/api/agent/trigger/", {

@@ -84,7 +84,9 @@ export function featuresOf(
   }
   // The best single sentence: answers live in one sentence more often than across several.
   let sentence = 0;
-  for (const text of sentences(top.text)) {
+  // An answer snippet is matched by its question as much as by its answer.
+  const candidates = top.kind === "answer" ? [top.title, ...sentences(top.text)] : sentences(top.text);
+  for (const text of candidates) {
     const found = new Set(terms(text));
     let c = 0;
     for (const t of stats.terms) if (found.has(t)) c += weight.get(t)!;

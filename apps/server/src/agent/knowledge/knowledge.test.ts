@@ -193,6 +193,40 @@ describe.each(["sqlite", "postgres"] as const)("knowledge base API on %s", (dial
     expect((await search("around the clock"))[0]?.source_id).toBe(id);
   });
 
+  it("imports many sources at once, keeping those it can read and listing the others", async () => {
+    const imported = await call("POST", "/api/knowledge/import", {
+      sources: [
+        {
+          kind: "answer",
+          question: "Do you have a loyalty programme?",
+          answer: "Yes: every euro earns one point.",
+        },
+        { kind: "webpage", url: `${origin}/gone` },
+        { kind: "helpdesk", title: "Returns", body: "Return any item within 30 days for a full refund." },
+      ],
+    });
+    expect(imported.status).toBe(200);
+    expect(imported.body.data.created.map((s: { title: string }) => s.title)).toEqual([
+      "Do you have a loyalty programme?",
+      "Returns",
+    ]);
+    expect(imported.body.data.failed).toEqual([
+      { index: 1, reason: "source_unreachable", message: expect.stringContaining("404") },
+    ]);
+    expect((await search("loyalty points"))[0]?.title).toBe("Do you have a loyalty programme?");
+    // A malformed source refuses the whole import, naming its index.
+    const bad = await call("POST", "/api/knowledge/import", {
+      sources: [
+        { kind: "answer", question: "Fine?", answer: "Yes." },
+        { kind: "answer", question: "" },
+      ],
+    });
+    expect([bad.status, bad.body.reason]).toEqual([400, "invalid_body"]);
+    expect(JSON.stringify(bad.body.data)).toContain("sources.1");
+    expect(await search("Fine")).toEqual([]);
+    expect((await call("POST", "/api/knowledge/import", { sources: [] })).status).toBe(400);
+  });
+
   it("refuses bad sources with a clear error and adds nothing", async () => {
     const before = (await call("GET", "/api/knowledge/sources?limit=200")).body.data.length;
     const cases: [unknown, number, string, string?][] = [

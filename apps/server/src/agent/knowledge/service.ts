@@ -4,6 +4,7 @@ import type {
   SearchHit,
   Source,
   SourceCreate,
+  SourceImportResult,
   SourceListQuery,
   SourceUpdate,
 } from "@hugo/protocol";
@@ -79,6 +80,23 @@ export class KnowledgeService {
     };
     await this.#stores.knowledge.createSource(record, passages);
     return toSource(record);
+  }
+
+  /**
+   * Adds many sources, each in its own transaction: one that cannot be read or fetched is reported
+   * with its index and reason, and the others are kept.
+   */
+  async importMany(websiteId: string, inputs: SourceCreate[]): Promise<SourceImportResult> {
+    const result: SourceImportResult = { created: [], failed: [] };
+    for (const [index, input] of inputs.entries()) {
+      try {
+        result.created.push(await this.create(websiteId, input));
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        result.failed.push({ index, reason: error.reason, message: error.message });
+      }
+    }
+    return result;
   }
 
   async get(websiteId: string, sourceId: string): Promise<Source> {

@@ -4,6 +4,8 @@ import {
   Source,
   SourceCreate,
   SourceId,
+  SourceImport,
+  SourceImportResult,
   SourceListQuery,
   SourceUpdate,
 } from "@hugo/protocol";
@@ -42,6 +44,23 @@ export const knowledgeRoutes =
         reply.code(201);
         return ok(created, "added");
       },
+    );
+
+    app.post(
+      "/knowledge/import",
+      {
+        bodyLimit: UPLOAD_BODY_LIMIT,
+        config: { scope: "knowledge:write" },
+        schema: {
+          tags,
+          summary: "Add many knowledge sources at once",
+          description:
+            "Up to 500 sources. The body is checked whole first (a malformed source refuses the import, naming its index); then each source is added on its own, and those that cannot be read or fetched are listed in `failed` while the others are kept.",
+          body: SourceImport,
+          response: { 200: Envelope(SourceImportResult), ...errorResponses },
+        },
+      },
+      async (req) => ok(await knowledge.importMany(site(req), req.body.sources), "imported"),
     );
 
     app.get(
