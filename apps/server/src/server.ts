@@ -51,6 +51,8 @@ export interface Hugo {
     websites: WebsiteService;
     webhooks: WebhookService;
     workflows: WorkflowService;
+    knowledge: KnowledgeService;
+    agent: AgentService;
   };
   /** The workflow engine (runs advance on the job queue). */
   engine: WorkflowEngine;

@@ -1,4 +1,5 @@
 import type { Message, ServerFrame } from "@hugo/protocol";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningHugo, startHugo } from "../../test/hugo.ts";
 import { Client } from "../../test/ws-client.ts";
@@ -223,6 +224,60 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
         .filter((f) => f.type === "event" && (f.data as Message).user?.user_id === "hugo:agent"),
     ).toEqual([]);
     expect((await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data).toHaveLength(1);
+  });
+
+  /** Moves a conversation's messages `days` into the past. */
+  const age = (sessionId: string, days: number) =>
+    sql`update messages set timestamp = timestamp - ${days * 86_400_000} where session_id = ${sessionId}`.execute(
+      server.hugo.database.db,
+    );
+
+  it("resolves a conversation it handles once the visitor has been silent for the configured days", async () => {
+    const agent = server.hugo.services.agent;
+    const sessionId = await conversation();
+    await api("PATCH", `${site()}/conversation/${sessionId}/inbox`, { inbox_id: "automated" });
+    await ws.subscribe(sessionId, 0);
+    const from = ws.frames.length;
+    await visitorSays(sessionId, "When do parcels ship?");
+    await agentMessage(sessionId, from);
+    // Too early: nothing changes.
+    expect(await agent.autoResolve(own.websiteId, sessionId)).toBe(false);
+    await age(sessionId, 4);
+    expect(await agent.autoResolve(own.websiteId, sessionId)).toBe(false);
+    await api("PATCH", "/api/agent/settings", { auto_resolve_days: 3 });
+    expect(await agent.autoResolve(own.websiteId, sessionId)).toBe(true);
+    expect((await api("GET", `${site()}/conversation/${sessionId}`)).body.data.state).toBe("resolved");
+    expect(await agent.autoResolve(own.websiteId, sessionId)).toBe(false);
+    await api("PATCH", "/api/agent/settings", { auto_resolve_days: 5 });
+
+    // The visitor comes back within 5 days: the agent answers again.
+    const back = ws.frames.length;
+    await visitorSays(sessionId, "Sorry, when do parcels ship again?");
+    expect(((await agentMessage(sessionId, back)).data as Message).content).toContain("two business days");
+    expect((await api("GET", `${site()}/conversation/${sessionId}`)).body.data.state).toBe("unresolved");
+  });
+
+  it("hands a conversation to the humans when its visitor comes back after more than 5 days", async () => {
+    const sessionId = await conversation();
+    await api("PATCH", `${site()}/conversation/${sessionId}/inbox`, { inbox_id: "automated" });
+    await ws.subscribe(sessionId, 0);
+    const from = ws.frames.length;
+    await visitorSays(sessionId, "When do parcels ship?");
+    await agentMessage(sessionId, from);
+    await api("PATCH", `${site()}/conversation/${sessionId}/state`, { state: "resolved" });
+    await age(sessionId, 6);
+    const back = ws.frames.length;
+    await visitorSays(sessionId, "How long does a refund take?");
+    await ws.next((f) => f.type === "event" && f.name === "session:set_inbox", back);
+    expect((await api("GET", `${site()}/conversation/${sessionId}`)).body.data).toMatchObject({
+      inbox_id: null,
+      state: "unresolved",
+    });
+    expect(
+      ws.frames
+        .slice(back)
+        .filter((f) => f.type === "event" && (f.data as Message).user?.user_id === "hugo:agent"),
+    ).toEqual([]);
   });
 
   it("leaves conversations of the main inbox to the humans", async () => {

@@ -21,6 +21,11 @@ import type { Answerer, AnswerInput, AnswerResult } from "./answerer.ts";
 import type { KnowledgeService } from "./knowledge/service.ts";
 
 export const AGENT_TURN = "agent.turn";
+export const AGENT_RESOLVE = "agent.resolve";
+
+const DAY_MS = 86_400_000;
+/** A visitor writing again within this long gets the agent back; later, a human (contract §5). */
+const REACTIVATION_MS = 5 * DAY_MS;
 
 export const DEFAULT_SETTINGS: AgentSettings = {
   name: "Hugo",
@@ -168,7 +173,33 @@ export class AgentService {
       await this.#conversations.sendMessage(websiteId, turn.session_id, message);
       if (result.decision === "escalate")
         await this.#escalate(websiteId, turn.session_id, conversation.state);
+      else await this.#scheduleResolve(websiteId, turn.session_id);
     });
+  }
+
+  /** Checks, once the configured inactivity has passed, whether the conversation can be resolved. */
+  async #scheduleResolve(websiteId: string, sessionId: string): Promise<void> {
+    const settings = await this.settings(websiteId);
+    await this.#jobs.enqueue(this.#stores, {
+      kind: AGENT_RESOLVE,
+      payload: { website_id: websiteId, session_id: sessionId },
+      queueKey: sessionLane(sessionId),
+      runAt: Date.now() + settings.auto_resolve_days * DAY_MS,
+    });
+  }
+
+  /**
+   * The job: resolves a conversation the agent handles once the visitor has been silent for the
+   * configured number of days; a conversation a human took, or that moved on, is left alone.
+   */
+  async autoResolve(websiteId: string, sessionId: string, now = Date.now()): Promise<boolean> {
+    const conversation = await this.#stores.conversations.find(websiteId, sessionId);
+    if (conversation?.inbox_id !== AUTOMATED_INBOX || conversation.state === "resolved") return false;
+    const settings = await this.settings(websiteId);
+    const last = await this.#stores.workflows.lastMessageAt(websiteId, sessionId, "user");
+    if (last !== undefined && now - last < settings.auto_resolve_days * DAY_MS) return false;
+    await this.#conversations.setState(websiteId, sessionId, "resolved");
+    return true;
   }
 
   /**
@@ -182,6 +213,12 @@ export class AgentService {
     if (conversation?.inbox_id !== AUTOMATED_INBOX) return;
     const recent = await this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY });
     if (recent.some((m) => m.from === "operator" && !m.automated && m.type !== "note")) return;
+    // Coming back after days away: a human picks the conversation up, not the agent.
+    const [previous, latest] = recent.slice(-2);
+    if (previous && latest && latest.timestamp - previous.timestamp > REACTIVATION_MS) {
+      await this.#conversations.setInbox(websiteId, sessionId, null);
+      return;
+    }
     const id = `turn_${uuidOf(`${websiteId}:${sessionId}:${websiteSeq}`)}`;
     if (!(await this.#stores.agent.findTurn(websiteId, id))) {
       await this.#stores.agent.createTurn({

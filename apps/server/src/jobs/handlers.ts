@@ -1,4 +1,4 @@
-import { AGENT_TURN, type AgentService } from "../agent/service.ts";
+import { AGENT_RESOLVE, AGENT_TURN, type AgentService } from "../agent/service.ts";
 import type { JobHandler } from "../core/jobs.ts";
 import type { Stores } from "../core/ports.ts";
 import type { WebhookService } from "../core/webhooks.ts";
@@ -49,6 +49,10 @@ export function createJobHandlers(deps: JobHandlerDeps): Record<string, JobHandl
     [AGENT_TURN]: async (job) => {
       const { website_id, turn_id } = job.payload as { website_id: string; turn_id: string };
       await deps.agent.runTurn(website_id, turn_id);
+    },
+    [AGENT_RESOLVE]: async (job) => {
+      const { website_id, session_id } = job.payload as { website_id: string; session_id: string };
+      await deps.agent.autoResolve(website_id, session_id);
     },
     [WORKFLOW_FOLLOW]: async (job) => {
       const { website_id, from } = job.payload as { website_id: string; from?: number };
