@@ -43,6 +43,9 @@ describe("bench harness", () => {
         "--trigger-rate=50",
         "--chain-steps=20",
         "--chain-runs=2",
+        "--kb-passages=300",
+        "--kb-queries=20",
+        "--agent-turns=5",
       ],
       {},
     ) as BenchOptions;
@@ -82,6 +85,34 @@ describe("bench harness", () => {
       positive(w.chain.stepsPerS);
     }
 
+    // Knowledge and agent turns on both databases: numbers, and nothing lost.
+    const finitePositive = (n: number) => {
+      expect(Number.isFinite(n)).toBe(true);
+      positive(n);
+    };
+    for (const dialect of ["sqlite", "postgres"] as const) {
+      const k = r.knowledge[dialect];
+      if (!k || "skipped" in k) throw new Error(`knowledge on ${dialect}: ${JSON.stringify(k)}`);
+      expect(k.ingest.passages).toBeGreaterThanOrEqual(300);
+      finitePositive(k.ingest.passagesPerS);
+      expect(k.search.errors).toBe(0);
+      expect(k.search.latency.count).toBe(20);
+      finitePositive(k.search.latency.p50);
+      finitePositive(k.search.latency.p99);
+      positive(k.search.hitAt5);
+      const t = k.turns;
+      // Every triggered turn (warm-up ones included) sent exactly one agent message.
+      expect(t.triggerErrors).toBe(0);
+      expect(t.delivered).toBe(t.triggered);
+      expect(t.missing + t.duplicates).toBe(0);
+      expect(t.latency.count).toBe(5);
+      expect(t.answered + t.escalated).toBe(5);
+      finitePositive(t.latency.p50);
+      finitePositive(t.latency.p99);
+      expect(t.traceLatency.count).toBe(5);
+      expect(Number.isFinite(t.traceLatency.p99)).toBe(true);
+    }
+
     expect(r.targets.map((t) => t.id)).toEqual([
       "throughput",
       "rate_p99",
@@ -92,11 +123,19 @@ describe("bench harness", () => {
       "workflow_chain_sqlite",
       "workflow_trigger_postgres",
       "workflow_chain_postgres",
+      "knowledge_ingest_sqlite",
+      "knowledge_search_sqlite",
+      "agent_turn_sqlite",
+      "knowledge_ingest_postgres",
+      "knowledge_search_postgres",
+      "agent_turn_postgres",
     ]);
     for (const t of r.targets) expect(["PASS", "MISS", "NOT MEASURED"]).toContain(t.status);
     const report = formatReport(r);
     expect(report).toContain("Targets");
     expect(report).toMatch(/B2 {3}node:http \+ SQLite insert/);
     expect(report).toMatch(/Hugo on postgres/);
+    expect(report).toContain("Knowledge base:");
+    expect(report).toContain("AI agent answer turns");
   });
 });

@@ -5,14 +5,8 @@
  * to copy into `offline-answerer.ts`. `node eval/src/calibrate.ts [set] [--data folder]`.
  */
 import { parseArgs } from "node:util";
-import { loadAnalyzer } from "../../apps/server/src/agent/knowledge/analyze.ts";
-import {
-  commonTerms,
-  confidenceOf,
-  FEATURES,
-  featuresOf,
-  WEIGHTS,
-} from "../../apps/server/src/agent/offline-answerer.ts";
+import { everydayTerms, loadAnalyzer } from "../../apps/server/src/agent/knowledge/analyze.ts";
+import { confidenceOf, FEATURES, featuresOf, WEIGHTS } from "../../apps/server/src/agent/offline-answerer.ts";
 import { loadSet } from "./datasets.ts";
 import { createHugoTarget, HUGO_EVAL_WEBSITE } from "./hugo-target.ts";
 import { auroc } from "./metrics.ts";
@@ -26,7 +20,7 @@ await target.ingest(set.docs);
 const en = await loadAnalyzer("en");
 const rows: { x: number[]; y: boolean; current: number }[] = [];
 const kb = target.knowledge();
-const common = await commonTerms("en");
+const common = await everydayTerms("en");
 console.log(`${name}: ${set.queries.length} queries`);
 for (const q of set.queries) {
   if (q.clarify) continue;

@@ -192,6 +192,7 @@ export async function createHugo(config: Config): Promise<Hugo> {
       error: (obj, msg) => jobLog.error(obj, msg),
     },
   });
+  agent.useWorkflows(engine);
   const services = {
     webhooks,
     conversations,

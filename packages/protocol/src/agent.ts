@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { SessionId, SourceId, TurnId } from "./ids.ts";
+import { AUTOMATED_INBOX } from "./conversation.ts";
+import { ScenarioId, SessionId, SourceId, TurnId } from "./ids.ts";
 import { Locale, SourceKind } from "./knowledge.ts";
 
 /** Contract §1 — must be exact: `{session_id, instruction?}` with the instruction at most 2000 characters. */
@@ -10,7 +11,7 @@ export const AgentTrigger = z.strictObject({
 });
 export type AgentTrigger = z.infer<typeof AgentTrigger>;
 
-export const TURN_STATUSES = ["queued", "answered", "escalated", "failed"] as const;
+export const TURN_STATUSES = ["queued", "answered", "escalated", "routed", "failed"] as const;
 export const TurnStatus = z.enum(TURN_STATUSES);
 export type TurnStatus = z.infer<typeof TurnStatus>;
 
@@ -21,6 +22,19 @@ export type AgentTriggerResult = z.infer<typeof AgentTriggerResult>;
 /** How sure the agent must be before it answers rather than hands over. */
 export const AnswerGuidance = z.enum(["cautious", "balanced", "confident"]);
 export type AnswerGuidance = z.infer<typeof AnswerGuidance>;
+
+/** A routing rule: when a visitor's message matches the situation described, do this instead of answering. */
+export const RoutingRule = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  /** The situation, in words: an intent, a topic or an emotion ("wants to cancel their subscription"). */
+  description: z.string().trim().min(3).max(500),
+  action: z.discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("escalate") }),
+    z.strictObject({ kind: z.literal("workflow"), workflow_id: ScenarioId }),
+    z.strictObject({ kind: z.literal("inbox"), inbox_id: z.union([z.literal(AUTOMATED_INBOX), z.null()]) }),
+  ]),
+});
+export type RoutingRule = z.infer<typeof RoutingRule>;
 
 export const AgentSettings = z.strictObject({
   /** The name the agent signs its messages with. */
@@ -36,6 +50,8 @@ export const AgentSettings = z.strictObject({
   escalation_message: z.string().trim().min(1).max(1000),
   /** Conversations the agent handles resolve after this many days without a visitor message. */
   auto_resolve_days: z.number().int().min(1).max(90),
+  /** Checked on every visitor message the agent would answer, in order; the first match acts. */
+  routing_rules: z.array(RoutingRule).max(50),
 });
 export type AgentSettings = z.infer<typeof AgentSettings>;
 
@@ -59,7 +75,9 @@ export const TracePassage = z.object({
 export const TurnTrace = z.object({
   queries: z.array(z.string()),
   passages: z.array(TracePassage),
-  decision: z.enum(["answer", "escalate"]),
+  decision: z.enum(["answer", "escalate", "route"]),
+  /** The routing rule that matched, when one did. */
+  rule: z.string().nullable().optional(),
   reason: z.string(),
   /** Calibrated probability that the knowledge base answers the visitor (offline answerer). */
   confidence: z.number().nullable(),

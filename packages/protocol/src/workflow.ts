@@ -177,7 +177,7 @@ export const RunWait = z.discriminatedUnion("kind", [
 ]);
 export type RunWait = z.infer<typeof RunWait>;
 
-export const RunSource = z.enum(["api", "widget", "event", "test", "workflow"]);
+export const RunSource = z.enum(["api", "widget", "event", "test", "workflow", "agent"]);
 export type RunSource = z.infer<typeof RunSource>;
 
 export const Run = z.object({

@@ -342,6 +342,91 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     });
   });
 
+  it("follows a routing rule whose situation the visitor's message describes", async () => {
+    const created = await api("POST", "/api/workflows", {
+      name: "Cancellation",
+      graph: {
+        blocks: [
+          { id: "start", kind: "start.code", options: {} },
+          {
+            id: "say",
+            kind: "action.text",
+            options: { text: "Sorry to see you go: here is how to cancel." },
+          },
+        ],
+        edges: [{ from: "start", handle: "next", to: "say" }],
+      },
+    });
+    const workflowId = created.body.data.workflow_id as string;
+    await api("POST", `/api/workflows/${workflowId}/deploy`);
+    const rules = [
+      {
+        name: "Cancellation",
+        description: "wants to cancel their subscription",
+        action: { kind: "workflow", workflow_id: workflowId },
+      },
+      { name: "Legal", description: "threatens legal action with a lawyer", action: { kind: "escalate" } },
+      {
+        name: "Sales",
+        description: "asks for an enterprise plan quote",
+        action: { kind: "inbox", inbox_id: null },
+      },
+    ];
+    expect((await api("PATCH", "/api/agent/settings", { routing_rules: rules })).status).toBe(200);
+    const ask = async (text: string) => {
+      const sessionId = await conversation();
+      await api("PATCH", `${site()}/conversation/${sessionId}/inbox`, { inbox_id: "automated" });
+      await ws.subscribe(sessionId, 0);
+      const from = ws.frames.length;
+      await visitorSays(sessionId, text);
+      let turns: Json[] = [];
+      const until = Date.now() + 20_000;
+      while (!(turns[0] && turns[0].status !== "queued") && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 20));
+        turns = (await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data;
+      }
+      return { sessionId, from, turn: turns[0]! };
+    };
+    try {
+      const cancel = await ask("Hello, I would like to cancel my subscription please");
+      expect(cancel.turn).toMatchObject({
+        status: "routed",
+        fingerprint: null,
+        trace: { decision: "route", rule: "Cancellation" },
+      });
+      const said = await ws.next(
+        (f) =>
+          f.type === "event" && (f.data as Message).content === "Sorry to see you go: here is how to cancel.",
+        cancel.from,
+      );
+      expect(((said as { data: unknown }).data as Message).user).toMatchObject({ user_id: "hugo:workflow" });
+
+      const legal = await ask("If this is not fixed my lawyer will take legal action");
+      expect(legal.turn).toMatchObject({ status: "routed", trace: { rule: "Legal" } });
+      expect(((await agentMessage(legal.sessionId, legal.from)).data as Message).content).toMatch(
+        /handing you over/,
+      );
+      expect((await api("GET", `${site()}/conversation/${legal.sessionId}`)).body.data.inbox_id).toBe(null);
+
+      const sales = await ask("Could you send me a quote for the enterprise plan?");
+      expect(sales.turn).toMatchObject({ status: "routed", fingerprint: null, trace: { rule: "Sales" } });
+      expect((await api("GET", `${site()}/conversation/${sales.sessionId}`)).body.data.inbox_id).toBe(null);
+
+      // A message no rule describes is answered as usual.
+      const plain = await ask("When do parcels ship?");
+      expect(plain.turn).toMatchObject({ status: "answered" });
+      const bad = await api("PATCH", "/api/agent/settings", {
+        routing_rules: [
+          { name: "x", description: "y y y", action: { kind: "workflow", workflow_id: "nope" } },
+        ],
+      });
+      expect([bad.status, bad.body.reason]).toEqual([400, "invalid_body"]);
+      expect(JSON.stringify(bad.body.data)).toContain("workflow_id");
+    } finally {
+      await api("PATCH", "/api/agent/settings", { routing_rules: [] });
+    }
+  });
+
   it("refuses bad triggers with the contract's errors and records nothing", async () => {
     const sessionId = await conversation();
     const long = await api("POST", "/api/agent/trigger/", {

@@ -1,4 +1,4 @@
-import type { AgentSettings, TurnTrace } from "@hugo/protocol";
+import type { AgentSettings, RoutingRule, TurnTrace } from "@hugo/protocol";
 import type { PassageHit } from "../core/ports.ts";
 
 /** What an answerer gets for one turn. */
@@ -18,9 +18,11 @@ export interface AnswerInput {
   termStats(query: string): Promise<{ terms: string[]; passages: number; df: Record<string, number> }>;
 }
 
-/** The turn's outcome: a message to send, or a handover to a human. */
+/** The turn's outcome: a message to send, a handover to a human, or a routing rule's action. */
 export interface AnswerResult {
-  decision: "answer" | "escalate";
+  decision: "answer" | "escalate" | "route";
+  /** The routing rule that matched (`route`). */
+  rule?: RoutingRule;
   /** The visitor-facing text: the answer, or why the agent hands over. */
   text: string;
   reason: string;

@@ -1,7 +1,7 @@
 import type { AnswerGuidance } from "@hugo/protocol";
 import type { PassageHit } from "../core/ports.ts";
 import type { Answerer, AnswerInput, AnswerResult } from "./answerer.ts";
-import { loadAnalyzer } from "./knowledge/analyze.ts";
+import { everydayTerms, loadAnalyzer } from "./knowledge/analyze.ts";
 
 /**
  * The offline answerer, used when no LLM provider is configured: it retrieves passages, estimates
@@ -144,7 +144,7 @@ export class OfflineAnswerer implements Answerer {
       };
     }
     const analyzer = await loadAnalyzer(input.locale);
-    const stats = { ...(await input.termStats(query)), common: await commonTerms(input.locale) };
+    const stats = { ...(await input.termStats(query)), common: await everydayTerms(input.locale) };
     const wanted = new Set(stats.terms);
     const features = featuresOf(stats, hits, (t) => analyzer.terms(t));
     const confidence = confidenceOf(features);
@@ -165,28 +165,6 @@ export class OfflineAnswerer implements Answerer {
       trace: { ...trace, confidence },
     };
   }
-}
-
-/**
- * Everyday words of the locale (stopwords-iso's longer lists), analysed like queries: a prior on
- * what carries little information before the knowledge base is big enough to tell.
- */
-const commonCache = new Map<string, Promise<Set<string>>>();
-export function commonTerms(locale: string): Promise<Set<string>> {
-  const language = locale.toLowerCase().split("-")[0] ?? "en";
-  let found = commonCache.get(language);
-  if (!found) {
-    found = (async () => {
-      const lists = (await import("stopwords-iso", { with: { type: "json" } })).default as Record<
-        string,
-        string[]
-      >;
-      const analyzer = await loadAnalyzer(language);
-      return new Set((lists[language] ?? []).flatMap((w) => analyzer.terms(w)));
-    })();
-    commonCache.set(language, found);
-  }
-  return found;
 }
 
 const sentences = (text: string): string[] =>

@@ -18,7 +18,9 @@ import type { JobQueue } from "../core/jobs.ts";
 import type { Stores, TurnRecord } from "../core/ports.ts";
 import { sessionLane } from "../workflow/engine.ts";
 import type { Answerer, AnswerInput, AnswerResult } from "./answerer.ts";
+import { loadAnalyzer } from "./knowledge/analyze.ts";
 import type { KnowledgeService } from "./knowledge/service.ts";
+import { matchRule } from "./routing.ts";
 
 export const AGENT_TURN = "agent.turn";
 export const AGENT_RESOLVE = "agent.resolve";
@@ -35,6 +37,7 @@ export const DEFAULT_SETTINGS: AgentSettings = {
   locale: "auto",
   escalation_message: "I am handing you over to our team: someone will answer you here shortly.",
   auto_resolve_days: 5,
+  routing_rules: [],
 };
 
 /** How many recent messages the agent reads. */
@@ -55,6 +58,9 @@ export function toTurn(r: TurnRecord): AgentTurn {
     workflow_run_id: r.workflow_run_id,
   };
 }
+
+/** Another run of the turn's job finished it first: roll this one's effects back. */
+class TurnAlreadyFinished extends Error {}
 
 /** A UUID-shaped digest of `key` (a stable id for something that happens once). */
 function uuidOf(key: string): string {
@@ -81,6 +87,9 @@ export class AgentService {
   readonly #knowledge: KnowledgeService;
   readonly #jobs: JobQueue;
   readonly #answerer: Answerer;
+  #workflows:
+    | { startForAgent(websiteId: string, sessionId: string, workflowId: string): Promise<boolean> }
+    | undefined;
 
   constructor(deps: {
     stores: Stores;
@@ -159,22 +168,62 @@ export class AgentService {
       });
       return;
     }
-    const { result, trace } = await this.decide(websiteId, turn.session_id, turn.instruction);
-    const message = await this.#message(websiteId, turn.id, result.text);
-    await this.#stores.atomically(async () => {
-      const finished = await this.#stores.agent.finishTurn(websiteId, turnId, {
-        status: result.decision === "answer" ? "answered" : "escalated",
-        fingerprint: message.fingerprint ?? null,
-        trace,
-        error: null,
-        finished_at: Date.now(),
-      });
-      if (!finished) return;
-      await this.#conversations.sendMessage(websiteId, turn.session_id, message);
-      if (result.decision === "escalate")
-        await this.#escalate(websiteId, turn.session_id, conversation.state);
-      else await this.#scheduleResolve(websiteId, turn.session_id);
+    const { result, trace } = await this.decide(websiteId, turn.session_id, turn.instruction, {
+      rules: true,
     });
+    const message = await this.#message(websiteId, turn.id, result.text);
+    const status =
+      result.decision === "answer" ? "answered" : result.decision === "escalate" ? "escalated" : "routed";
+    await this.#stores
+      .atomically(async () => {
+        // The effects first, then the turn's end: they commit together, and a turn that turns out to
+        // be finished already (its job ran before) rolls them back.
+        const spoke = await this.#act(websiteId, turn.session_id, result, message, conversation.state);
+        const finished = await this.#stores.agent.finishTurn(websiteId, turnId, {
+          status,
+          fingerprint: spoke ? (message.fingerprint ?? null) : null,
+          trace,
+          error: null,
+          finished_at: Date.now(),
+        });
+        if (!finished) throw new TurnAlreadyFinished();
+      })
+      .catch((error) => {
+        // Its message already sent (the turn's fingerprint) means the same: an earlier run did it all.
+        const sent = error instanceof AppError && error.reason === "fingerprint_conflict";
+        if (!(error instanceof TurnAlreadyFinished) && !sent) throw error;
+      });
+  }
+
+  /** Carries out a decision; true when the agent sent `message`. */
+  async #act(
+    websiteId: string,
+    sessionId: string,
+    result: AnswerResult,
+    message: MessageInput,
+    state: ConversationState,
+  ): Promise<boolean> {
+    const action = result.rule?.action;
+    if (result.decision === "route" && action?.kind === "inbox") {
+      await this.#conversations.setInbox(websiteId, sessionId, action.inbox_id);
+      return false;
+    }
+    if (result.decision === "route" && action?.kind === "workflow") {
+      if (await this.#workflows?.startForAgent(websiteId, sessionId, action.workflow_id)) return false;
+      // The rule's workflow is gone or not deployed: a human, rather than silence.
+      message.content = (await this.settings(websiteId)).escalation_message;
+    }
+    await this.#conversations.sendMessage(websiteId, sessionId, message);
+    if (result.decision === "answer") await this.#scheduleResolve(websiteId, sessionId);
+    else await this.#escalate(websiteId, sessionId, state);
+    return true;
+  }
+
+  /** Lets routing rules start workflows (the engine is built after the agent). */
+  useWorkflows(workflows: {
+    startForAgent(websiteId: string, sessionId: string, workflowId: string): Promise<boolean>;
+  }) {
+    this.#workflows = workflows;
   }
 
   /** Checks, once the configured inactivity has passed, whether the conversation can be resolved. */
@@ -248,7 +297,7 @@ export class AgentService {
     sessionId: string,
     runId: string,
     instruction: string | null,
-  ): Promise<{ decision: AnswerResult["decision"]; reason: string; message: MessageInput }> {
+  ): Promise<{ decision: "answer" | "escalate"; reason: string; message: MessageInput }> {
     const { result, trace } = await this.decide(websiteId, sessionId, instruction);
     const id = `turn_${randomUUID()}`;
     const message = await this.#message(websiteId, id, result.text);
@@ -267,7 +316,8 @@ export class AgentService {
       created_at: now,
       finished_at: now,
     });
-    return { decision: result.decision, reason: result.reason, message };
+    // Routing rules are not consulted here: the workflow is in charge of the conversation.
+    return { decision: result.decision === "answer" ? "answer" : "escalate", reason: result.reason, message };
   }
 
   /** The agent's message, signed with its name; its fingerprint comes from the turn. */
@@ -292,15 +342,42 @@ export class AgentService {
     websiteId: string,
     sessionId: string,
     instruction: string | null,
+    options: { rules?: boolean } = {},
   ): Promise<{ result: AnswerResult; trace: TurnTrace }> {
     const started = performance.now();
     const settings = await this.settings(websiteId);
     const messages = await this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY });
+    const locale = settings.locale === "auto" ? "en" : settings.locale;
+    const asked = splitQuestion(messages);
+    const matched =
+      options.rules && settings.routing_rules.length > 0 && asked.question
+        ? matchRule(settings.routing_rules, asked.question, await loadAnalyzer(locale))
+        : undefined;
+    if (matched) {
+      const reason = `routing rule "${matched.rule.name}" matched (${matched.similarity.toFixed(2)})`;
+      const trace: TurnTrace = {
+        queries: [],
+        passages: [],
+        decision: "route",
+        rule: matched.rule.name,
+        reason,
+        confidence: null,
+        tools: [],
+        provider: this.#answerer.name,
+        model: null,
+        tokens: null,
+        latency_ms: Math.round((performance.now() - started) * 10) / 10,
+      };
+      return {
+        result: { decision: "route", rule: matched.rule, text: settings.escalation_message, reason, trace },
+        trace,
+      };
+    }
     const input: AnswerInput = {
-      ...splitQuestion(messages),
+      ...asked,
       instruction,
       settings,
-      locale: settings.locale === "auto" ? "en" : settings.locale,
+      locale,
       termStats: (query) =>
         this.#knowledge.termStats(websiteId, query, settings.locale === "auto" ? undefined : settings.locale),
       search: (query, limit) =>

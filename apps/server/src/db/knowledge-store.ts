@@ -218,16 +218,25 @@ export class SqlKnowledgeStore extends SqlStore implements KnowledgeStore {
         limit ${limit}`.execute(this.db));
     } else {
       const match = distinct.map((t) => `"${t.replaceAll('"', '""')}"`).join(" OR ");
+      // Ranks passage ids first (reading only each match's website), then joins the text of the
+      // few kept: a common word matches thousands of passages.
+      const filtered = kind !== null || locale !== null;
       ({ rows } = await sql<Row>`
-        select s.id as source_id, s.kind, s.title, s.url, k.heading, k.text,
-          -bm25(knowledge_fts, ${TITLE_WEIGHT}, 1.0) as score
-        from knowledge_fts f
-        join knowledge_passages k on k.id = f.rowid
+        with ranked as (
+          select f.rowid as id, bm25(knowledge_fts, ${TITLE_WEIGHT}, 1.0) as rank
+          from knowledge_fts f
+          join knowledge_passages k on k.id = f.rowid
+          ${filtered ? sql`join knowledge_sources s on s.id = k.source_id` : sql``}
+          where knowledge_fts match ${match} and k.website_id = ${websiteId}
+          ${filtered ? sql`and (${kind} is null or s.kind = ${kind}) and (${locale} is null or s.locale = ${locale})` : sql``}
+          order by rank, f.rowid
+          limit ${limit}
+        )
+        select s.id as source_id, s.kind, s.title, s.url, k.heading, k.text, -r.rank as score
+        from ranked r
+        join knowledge_passages k on k.id = r.id
         join knowledge_sources s on s.id = k.source_id
-        where knowledge_fts match ${match} and k.website_id = ${websiteId}
-          and (${kind} is null or s.kind = ${kind}) and (${locale} is null or s.locale = ${locale})
-        order by bm25(knowledge_fts, ${TITLE_WEIGHT}, 1.0), k.id
-        limit ${limit}`.execute(this.db));
+        order by r.rank, r.id`.execute(this.db));
     }
     return rows.map((r) => ({ ...r, kind: r.kind as SourceKind, score: Number(r.score) }));
   }

@@ -310,7 +310,9 @@ export class PgJobQueue implements JobQueue {
           parsedCronItems: [],
           // Batchers are flushed on shutdown; unbatched completions are fire-and-forget, so a stop()
           // could return (and the pool close) before a finished job was marked complete.
-          preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+          // graphile-worker batches these lookups and writes with a delay (getQueueName: 50 ms) that
+          // every conversation-lane job would wait for before its handler runs.
+          preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0, getQueueNameBatchDelay: 0 } },
         });
         this.#runner = runner;
         runner.promise.then(

@@ -277,6 +277,20 @@ export class WorkflowEngine {
     return (result.kind === "external" ? undefined : result.run) ?? run;
   }
 
+  /** Starts a deployed workflow for the AI agent (a routing rule's action); false when it is not deployed. */
+  async startForAgent(websiteId: string, sessionId: string, workflowId: string): Promise<boolean> {
+    const workflow = await this.#stores.workflows.find(websiteId, workflowId);
+    if (!workflow || workflow.deployed_version === null) return false;
+    await this.start({
+      websiteId,
+      sessionId,
+      workflowId,
+      version: workflow.deployed_version,
+      source: "agent",
+    });
+    return true;
+  }
+
   /** Cancels an active run. */
   async cancel(websiteId: string, runId: string, reason = "cancelled"): Promise<RunRecord> {
     return this.#stores.atomically(async () => {

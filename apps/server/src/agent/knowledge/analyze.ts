@@ -106,3 +106,26 @@ async function build(language: string): Promise<Analyzer> {
     },
   };
 }
+
+const everyday = new Map<string, Promise<Set<string>>>();
+
+/**
+ * The locale's everyday words (stopwords-iso's long lists, analysed like any text): words that carry
+ * little on their own — "long", "take", "get" — beyond the short stop-word lists indexing drops.
+ */
+export function everydayTerms(locale: string): Promise<Set<string>> {
+  const language = locale.toLowerCase().split("-")[0] ?? "en";
+  let found = everyday.get(language);
+  if (!found) {
+    found = (async () => {
+      const lists = (await import("stopwords-iso", { with: { type: "json" } })).default as Record<
+        string,
+        string[]
+      >;
+      const analyzer = await loadAnalyzer(language);
+      return new Set((lists[language] ?? []).flatMap((w) => analyzer.terms(w)));
+    })();
+    everyday.set(language, found);
+  }
+  return found;
+}
