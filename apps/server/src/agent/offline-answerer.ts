@@ -32,7 +32,7 @@ export function asksForHuman(text: string): boolean {
 
 /** Greetings and politeness carry no question: left out of the search and of the confidence. */
 const CHAT_NOISE =
-  /\b(hi|hello|hey|hiya|thanks|thank you|thx|please|pls|good (morning|afternoon|evening)|bonjour|salut|merci|s'il vous plaît|hola|gracias|por favor|hallo|danke|bitte|ciao|grazie|per favore)\b[!,.]*/gi;
+  /\b(hi|hello|hey|hiya|thanks|thank you|thx|please|pls|good (morning|afternoon|evening)|bonjour|salut|merci|s'il vous plaît|hola|gracias|por favor|hallo|danke|bitte|ciao|grazie|per favore)\b[!,.:;]*/gi;
 
 export function withoutChatNoise(text: string): string {
   return text.replace(CHAT_NOISE, " ").replace(/\s+/g, " ").trim();
@@ -121,10 +121,19 @@ export class OfflineAnswerer implements Answerer {
       };
     }
     const query = withoutChatNoise(input.question) || (input.instruction ?? "");
-    const hits = query ? await input.search(query, 5) : [];
+    if (!query) {
+      // A conversation with nothing asked yet: an offer to help, not a guess.
+      return {
+        decision: "answer",
+        text: `Hello! I am ${input.settings.name}. How can I help you?`,
+        reason: "nothing was asked yet",
+        trace: base,
+      };
+    }
+    const hits = await input.search(query, 5);
     const trace = {
       ...base,
-      queries: query ? [query] : [],
+      queries: [query],
       passages: hits.map(({ source_id, kind, title, heading, url, score }) => ({
         source_id,
         kind,

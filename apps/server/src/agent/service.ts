@@ -262,6 +262,8 @@ export class AgentService {
     if (conversation?.inbox_id !== AUTOMATED_INBOX) return;
     const recent = await this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY });
     if (recent.some((m) => m.from === "operator" && !m.automated && m.type !== "note")) return;
+    // Already answered (the visitor's message is no longer the last word): nothing to add.
+    if (recent.filter((m) => m.type !== "note").at(-1)?.from !== "user") return;
     // Coming back after days away: a human picks the conversation up, not the agent.
     const [previous, latest] = recent.slice(-2);
     if (previous && latest && latest.timestamp - previous.timestamp > REACTIVATION_MS) {
@@ -417,7 +419,7 @@ export class AgentService {
 
 /**
  * The visitor's question: their messages since the agent or an operator last wrote (the visitor
- * often splits a question over several messages); the rest is history.
+ * often splits a question over several messages), else their last message; the rest is history.
  */
 export function splitQuestion(messages: Message[]): Pick<AnswerInput, "question" | "history"> {
   const visible = messages.filter((m) => m.type !== "note" && textOf(m).trim());
@@ -427,5 +429,9 @@ export function splitQuestion(messages: Message[]): Pick<AnswerInput, "question"
     role: m.from === "user" ? ("visitor" as const) : m.automated ? ("agent" as const) : ("operator" as const),
     text: textOf(m),
   }));
-  return { question: visible.slice(start).map(textOf).join("\n"), history };
+  if (start < visible.length) return { question: visible.slice(start).map(textOf).join("\n"), history };
+  // Nothing new since the agent or an operator last wrote (a trigger asking the agent to step in):
+  // the visitor's last message is still the question.
+  const last = visible.findLastIndex((m) => m.from === "user");
+  return { question: last < 0 ? "" : textOf(visible[last]!), history: history.slice(0, Math.max(0, last)) };
 }

@@ -3,6 +3,7 @@ import type { CreatedToken } from "@hugo/protocol";
 import { AUTOMATED_INBOX } from "@hugo/protocol";
 import { demoKnowledge } from "../agent/knowledge/demo.ts";
 import type { KnowledgeService } from "../agent/knowledge/service.ts";
+import type { AgentService } from "../agent/service.ts";
 import { demoWorkflows } from "../workflow/demo.ts";
 import type { WorkflowService } from "../workflow/service.ts";
 import type { ConversationService } from "./conversations.ts";
@@ -34,6 +35,7 @@ export async function seedDemo(deps: {
   conversations: ConversationService;
   workflows: WorkflowService;
   knowledge: KnowledgeService;
+  agent: AgentService;
   publicUrl: string;
 }): Promise<DemoSeed | undefined> {
   // A unique marker row makes the seed run once even if two processes start together.
@@ -55,12 +57,6 @@ export async function seedDemo(deps: {
     meta: { nickname: "Demo visitor" },
     inbox_id: AUTOMATED_INBOX,
   });
-  await deps.conversations.sendMessage(website.id, conversation.session_id, {
-    type: "text",
-    from: "user",
-    origin: "chat",
-    content: "Hi! How do I trigger a workflow from my backend?",
-  });
   for (const source of demoKnowledge(deps.publicUrl)) await deps.knowledge.create(website.id, source);
   const workflows: DemoSeed["workflows"] = [];
   for (const definition of demoWorkflows(deps.publicUrl)) {
@@ -68,6 +64,17 @@ export async function seedDemo(deps: {
     await deps.workflows.deploy(website.id, created.workflow_id);
     workflows.push({ name: created.name, workflow_id: created.workflow_id });
   }
+  // Last: deploying starts following the website's log from its end, and this question should be
+  // the agent's first to answer.
+  await deps.conversations.sendMessage(website.id, conversation.session_id, {
+    type: "text",
+    from: "user",
+    origin: "chat",
+    content: "Hi! How do I trigger a workflow from my backend?",
+  });
+  // Answered now, so the demo starts complete (the follower's later turn for it finds it done).
+  const seq = await deps.stores.conversations.lastSeq(website.id);
+  if (seq !== undefined) await deps.agent.answerMessage(website.id, conversation.session_id, seq);
   return {
     websiteId: website.id,
     ownerEmail,

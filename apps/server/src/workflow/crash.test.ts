@@ -112,7 +112,8 @@ describe.each(["sqlite", "postgres"] as const)("a workflow run killed with SIGKI
     };
     const botTexts = async () =>
       (await listAllMessages(hugo.url, token, websiteId, session))
-        .filter((m) => m.from === "operator" && m.automated)
+        // The workflow's messages (the demo conversation also holds the AI agent's answer).
+        .filter((m) => m.from === "operator" && m.automated && m.user?.user_id === "hugo:workflow")
         .map((m) => String(m.content));
     let runId: string | undefined;
     const waitFor = async (what: string, check: () => Promise<boolean>) => {
