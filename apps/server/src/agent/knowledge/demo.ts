@@ -10,7 +10,7 @@ export function demoKnowledge(publicUrl: string): SourceCreate[] {
       kind: "helpdesk",
       title: "Trigger a workflow from your backend",
       format: "markdown",
-      url: `${publicUrl}/docs#workflow-api`,
+      url: `${publicUrl}/api/docs`,
       body: `# Trigger a workflow from your backend
 
 To trigger a workflow from your backend, send \`POST /api/scenario/{workflow_id}/trigger/\` with the header \`Authorization: Bearer <token>\` and the JSON body \`{"session_id": "session_…"}\`. The workflow starts in that visitor's conversation.
@@ -31,7 +31,7 @@ On your website, \`$crisp.push(["do", "bot:scenario:run", ["scenario_…"]])\` s
       kind: "helpdesk",
       title: "Trigger the AI agent",
       format: "markdown",
-      url: `${publicUrl}/docs#agent-api`,
+      url: `${publicUrl}/api/docs`,
       body: `# Trigger the AI agent
 
 Send \`POST /api/agent/trigger/\` with \`{"session_id": "session_…", "instruction": "VIP customer, premium support"}\` and a Bearer token. The agent reads the conversation and answers from the knowledge base, or hands the conversation over to a human.
