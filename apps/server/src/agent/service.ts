@@ -168,17 +168,24 @@ export class AgentService {
       });
       return;
     }
-    const { result, trace } = await this.decide(websiteId, turn.session_id, turn.instruction, {
+    const { result, trace, settings } = await this.decide(websiteId, turn.session_id, turn.instruction, {
       rules: true,
     });
-    const message = await this.#message(websiteId, turn.id, result.text);
+    const message = this.#message(settings, turn.id, result.text);
     const status =
       result.decision === "answer" ? "answered" : result.decision === "escalate" ? "escalated" : "routed";
     await this.#stores
       .atomically(async () => {
         // The effects first, then the turn's end: they commit together, and a turn that turns out to
         // be finished already (its job ran before) rolls them back.
-        const spoke = await this.#act(websiteId, turn.session_id, result, message, conversation.state);
+        const spoke = await this.#act(
+          websiteId,
+          turn.session_id,
+          result,
+          message,
+          conversation.state,
+          settings,
+        );
         const finished = await this.#stores.agent.finishTurn(websiteId, turnId, {
           status,
           fingerprint: spoke ? (message.fingerprint ?? null) : null,
@@ -202,6 +209,7 @@ export class AgentService {
     result: AnswerResult,
     message: MessageInput,
     state: ConversationState,
+    settings: AgentSettings,
   ): Promise<boolean> {
     const action = result.rule?.action;
     if (result.decision === "route" && action?.kind === "inbox") {
@@ -211,10 +219,10 @@ export class AgentService {
     if (result.decision === "route" && action?.kind === "workflow") {
       if (await this.#workflows?.startForAgent(websiteId, sessionId, action.workflow_id)) return false;
       // The rule's workflow is gone or not deployed: a human, rather than silence.
-      message.content = (await this.settings(websiteId)).escalation_message;
+      message.content = settings.escalation_message;
     }
     await this.#conversations.sendMessage(websiteId, sessionId, message);
-    if (result.decision === "answer") await this.#scheduleResolve(websiteId, sessionId);
+    if (result.decision === "answer") await this.#scheduleResolve(websiteId, sessionId, settings);
     else await this.#escalate(websiteId, sessionId, state);
     return true;
   }
@@ -227,8 +235,7 @@ export class AgentService {
   }
 
   /** Checks, once the configured inactivity has passed, whether the conversation can be resolved. */
-  async #scheduleResolve(websiteId: string, sessionId: string): Promise<void> {
-    const settings = await this.settings(websiteId);
+  async #scheduleResolve(websiteId: string, sessionId: string, settings: AgentSettings): Promise<void> {
     await this.#jobs.enqueue(this.#stores, {
       kind: AGENT_RESOLVE,
       payload: { website_id: websiteId, session_id: sessionId },
@@ -300,9 +307,9 @@ export class AgentService {
     runId: string,
     instruction: string | null,
   ): Promise<{ decision: "answer" | "escalate"; reason: string; message: MessageInput }> {
-    const { result, trace } = await this.decide(websiteId, sessionId, instruction);
+    const { result, trace, settings } = await this.decide(websiteId, sessionId, instruction);
     const id = `turn_${randomUUID()}`;
-    const message = await this.#message(websiteId, id, result.text);
+    const message = this.#message(settings, id, result.text);
     const now = Date.now();
     await this.#stores.agent.createTurn({
       id,
@@ -323,8 +330,7 @@ export class AgentService {
   }
 
   /** The agent's message, signed with its name; its fingerprint comes from the turn. */
-  async #message(websiteId: string, turnId: string, text: string): Promise<MessageInput> {
-    const settings = await this.settings(websiteId);
+  #message(settings: AgentSettings, turnId: string, text: string): MessageInput {
     return {
       type: "text",
       from: "operator",
@@ -345,7 +351,7 @@ export class AgentService {
     sessionId: string,
     instruction: string | null,
     options: { rules?: boolean } = {},
-  ): Promise<{ result: AnswerResult; trace: TurnTrace }> {
+  ): Promise<{ result: AnswerResult; trace: TurnTrace; settings: AgentSettings }> {
     const started = performance.now();
     const settings = await this.settings(websiteId);
     const messages = await this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY });
@@ -373,6 +379,7 @@ export class AgentService {
       return {
         result: { decision: "route", rule: matched.rule, text: settings.escalation_message, reason, trace },
         trace,
+        settings,
       };
     }
     const input: AnswerInput = {
@@ -396,7 +403,7 @@ export class AgentService {
       reason: result.reason,
       latency_ms: Math.round((performance.now() - started) * 10) / 10,
     };
-    return { result, trace };
+    return { result, trace, settings };
   }
 
   async getTurn(websiteId: string, turnId: string): Promise<AgentTurn> {

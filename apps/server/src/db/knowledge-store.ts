@@ -195,17 +195,16 @@ export class SqlKnowledgeStore extends SqlStore implements KnowledgeStore {
           select passages::float8 as n, len::float8 / greatest(passages, 1) as avgdl
           from knowledge_stats where website_id = ${websiteId}
         ),
-        idf as (
-          select p.term, greatest(ln((st.n - count(*) + 0.5) / (count(*) + 0.5)), 1e-6) as idf
-          from knowledge_postings p, st
-          where p.website_id = ${websiteId} and p.term = any(${distinct}::text[])
-          group by p.term, st.n
+        -- One pass over the query terms' postings: each row with its term's document count.
+        p as (
+          select term, passage_id, tf, len, count(*) over (partition by term) as df
+          from knowledge_postings
+          where website_id = ${websiteId} and term = any(${distinct}::text[])
         ),
         ranked as (
-          select p.passage_id, sum(idf.idf * (p.tf * ${sql.lit(K1 + 1)}) /
+          select p.passage_id, sum(greatest(ln((st.n - p.df + 0.5) / (p.df + 0.5)), 1e-6) * (p.tf * ${sql.lit(K1 + 1)}) /
             (p.tf + ${sql.lit(K1)} * (1 - ${sql.lit(B)} + ${sql.lit(B)} * p.len / st.avgdl))) as score
-          from knowledge_postings p join idf on idf.term = p.term, st
-          where p.website_id = ${websiteId} and p.term = any(${distinct}::text[])
+          from p, st
           group by p.passage_id
           ${kind === null && locale === null ? sql`order by score desc, p.passage_id limit ${limit}` : sql``}
         )
