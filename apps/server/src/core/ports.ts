@@ -488,7 +488,10 @@ export interface KnowledgeStore {
    * of (on SQLite, over the whole index, as FTS5's own ranking counts).
    */
   termStats(websiteId: string, terms: string[]): Promise<{ passages: number; df: Record<string, number> }>;
-  /** The best passages for these (analysed, distinct) terms, best first; BM25, title weighted ×3. */
+  /**
+   * The best passages for these (analysed, distinct) terms, best first; BM25, title weighted ×3.
+   * `locale` (a language subtag) leaves out sources labelled with another language.
+   */
   search(
     websiteId: string,
     terms: string[],

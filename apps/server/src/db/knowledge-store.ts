@@ -212,7 +212,8 @@ export class SqlKnowledgeStore extends SqlStore implements KnowledgeStore {
         from ranked r
         join knowledge_passages k on k.id = r.passage_id
         join knowledge_sources s on s.id = k.source_id
-        where (${kind}::text is null or s.kind = ${kind}) and (${locale}::text is null or s.locale = ${locale})
+        where (${kind}::text is null or s.kind = ${kind})
+          and (${locale}::text is null or s.locale is null or s.locale = ${locale} or s.locale like ${`${locale}-%`})
         order by r.score desc, k.id
         limit ${limit}`.execute(this.db));
     } else {
@@ -227,7 +228,12 @@ export class SqlKnowledgeStore extends SqlStore implements KnowledgeStore {
           join knowledge_passages k on k.id = f.rowid
           ${filtered ? sql`join knowledge_sources s on s.id = k.source_id` : sql``}
           where knowledge_fts match ${match} and k.website_id = ${websiteId}
-          ${filtered ? sql`and (${kind} is null or s.kind = ${kind}) and (${locale} is null or s.locale = ${locale})` : sql``}
+          ${
+            filtered
+              ? sql`and (${kind} is null or s.kind = ${kind}) and (${locale} is null or s.locale is null
+                  or s.locale = ${locale} or s.locale like ${`${locale}-%`})`
+              : sql``
+          }
           order by rank, f.rowid
           limit ${limit}
         )

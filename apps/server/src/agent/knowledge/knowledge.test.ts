@@ -193,6 +193,23 @@ describe.each(["sqlite", "postgres"] as const)("knowledge base API on %s", (dial
     expect((await search("around the clock"))[0]?.source_id).toBe(id);
   });
 
+  it("analyses a source in its own language and searches in the visitor's", async () => {
+    const fr = await call("POST", "/api/knowledge/sources", {
+      kind: "helpdesk",
+      title: "Remboursements",
+      locale: "fr-FR",
+      body: "Nous remboursons toute commande dans les trente jours suivant la livraison.",
+    });
+    expect(fr.body.data).toMatchObject({ locale: "fr-FR", passages: 1 });
+    // French stems: "remboursée" and "commandes" meet "remboursons" and "commande".
+    const found = await search("commandes remboursées", "&locale=fr");
+    expect(found[0]?.source_id).toBe(fr.body.data.source_id);
+    // A search in English leaves the sources labelled French out; unlabelled ones stay in.
+    const english = await search("refund", "&locale=en&limit=20");
+    expect(english.length).toBeGreaterThan(0);
+    expect(english.map((h) => h.source_id)).not.toContain(fr.body.data.source_id);
+  });
+
   it("imports many sources at once, keeping those it can read and listing the others", async () => {
     const imported = await call("POST", "/api/knowledge/import", {
       sources: [

@@ -169,7 +169,7 @@ export class KnowledgeService {
     return this.#stores.knowledge.search(websiteId, analyzer.terms(query.q), {
       limit: query.limit,
       kind: query.kind,
-      locale: query.locale,
+      locale: query.locale && analyzer.locale,
     });
   }
 
