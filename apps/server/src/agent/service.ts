@@ -59,6 +59,28 @@ export function toTurn(r: TurnRecord): AgentTurn {
   };
 }
 
+/** A turn as it starts (queued unless `fields` say otherwise). */
+function newTurn(
+  websiteId: string,
+  sessionId: string,
+  fields: Pick<TurnRecord, "source"> & Partial<TurnRecord>,
+): TurnRecord {
+  return {
+    id: `turn_${randomUUID()}`,
+    website_id: websiteId,
+    session_id: sessionId,
+    instruction: null,
+    status: "queued",
+    fingerprint: null,
+    trace: null,
+    error: null,
+    workflow_run_id: null,
+    created_at: Date.now(),
+    finished_at: null,
+    ...fields,
+  };
+}
+
 /** Another run of the turn's job finished it first: roll this one's effects back. */
 class TurnAlreadyFinished extends Error {}
 
@@ -129,20 +151,7 @@ export class AgentService {
     }
     return this.#stores.atomically(async () => {
       await this.#conversations.get(websiteId, input.session_id);
-      const turn: TurnRecord = {
-        id: `turn_${randomUUID()}`,
-        website_id: websiteId,
-        session_id: input.session_id,
-        source: "api",
-        instruction,
-        status: "queued",
-        fingerprint: null,
-        trace: null,
-        error: null,
-        workflow_run_id: null,
-        created_at: Date.now(),
-        finished_at: null,
-      };
+      const turn = newTurn(websiteId, input.session_id, { source: "api", instruction });
       await this.#stores.agent.createTurn(turn);
       await this.#jobs.enqueue(this.#stores, {
         kind: AGENT_TURN,
@@ -279,20 +288,7 @@ export class AgentService {
     }
     const id = `turn_${uuidOf(`${websiteId}:${sessionId}:${websiteSeq}`)}`;
     if (!(await this.#stores.agent.findTurn(websiteId, id))) {
-      await this.#stores.agent.createTurn({
-        id,
-        website_id: websiteId,
-        session_id: sessionId,
-        source: "message",
-        instruction: null,
-        status: "queued",
-        fingerprint: null,
-        trace: null,
-        error: null,
-        workflow_run_id: null,
-        created_at: Date.now(),
-        finished_at: null,
-      });
+      await this.#stores.agent.createTurn(newTurn(websiteId, sessionId, { id, source: "message" }));
     }
     await this.runTurn(websiteId, id);
   }
@@ -308,23 +304,18 @@ export class AgentService {
     instruction: string | null,
   ): Promise<{ decision: "answer" | "escalate"; reason: string; message: MessageInput }> {
     const { result, trace, settings } = await this.decide(websiteId, sessionId, instruction);
-    const id = `turn_${randomUUID()}`;
-    const message = this.#message(settings, id, result.text);
     const now = Date.now();
-    await this.#stores.agent.createTurn({
-      id,
-      website_id: websiteId,
-      session_id: sessionId,
+    const turn = newTurn(websiteId, sessionId, {
       source: "workflow",
       instruction,
       status: result.decision === "answer" ? "answered" : "escalated",
-      fingerprint: message.fingerprint ?? null,
       trace,
-      error: null,
       workflow_run_id: runId,
       created_at: now,
       finished_at: now,
     });
+    const message = this.#message(settings, turn.id, result.text);
+    await this.#stores.agent.createTurn({ ...turn, fingerprint: message.fingerprint ?? null });
     // Routing rules are not consulted here: the workflow is in charge of the conversation.
     return { decision: result.decision === "answer" ? "answer" : "escalate", reason: result.reason, message };
   }
