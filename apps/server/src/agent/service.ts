@@ -6,6 +6,7 @@ import {
   type AgentTriggerResult,
   type AgentTurn,
   AUTOMATED_INBOX,
+  type Conversation,
   type ConversationState,
   INSTRUCTION_MAX,
   type Message,
@@ -177,8 +178,16 @@ export class AgentService {
       });
       return;
     }
+    await this.#take(turn, conversation);
+  }
+
+  /** Decides a queued turn and commits its effects with its end. `messages`: the recent ones, when read. */
+  async #take(turn: TurnRecord, conversation: Conversation, messages?: Message[]): Promise<void> {
+    const websiteId = turn.website_id;
+    const turnId = turn.id;
     const { result, trace, settings } = await this.decide(websiteId, turn.session_id, turn.instruction, {
       rules: true,
+      messages,
     });
     const message = this.#message(settings, turn.id, result.text);
     const status =
@@ -287,10 +296,12 @@ export class AgentService {
       return;
     }
     const id = `turn_${uuidOf(`${websiteId}:${sessionId}:${websiteSeq}`)}`;
-    if (!(await this.#stores.agent.findTurn(websiteId, id))) {
-      await this.#stores.agent.createTurn(newTurn(websiteId, sessionId, { id, source: "message" }));
+    let turn = await this.#stores.agent.findTurn(websiteId, id);
+    if (!turn) {
+      turn = newTurn(websiteId, sessionId, { id, source: "message" });
+      await this.#stores.agent.createTurn(turn);
     }
-    await this.runTurn(websiteId, id);
+    if (turn.status === "queued") await this.#take(turn, conversation, recent);
   }
 
   /**
@@ -341,11 +352,13 @@ export class AgentService {
     websiteId: string,
     sessionId: string,
     instruction: string | null,
-    options: { rules?: boolean } = {},
+    options: { rules?: boolean; messages?: Message[] | undefined } = {},
   ): Promise<{ result: AnswerResult; trace: TurnTrace; settings: AgentSettings }> {
     const started = performance.now();
     const settings = await this.settings(websiteId);
-    const messages = await this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY });
+    const messages =
+      options.messages ??
+      (await this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY }));
     const locale = settings.locale === "auto" ? "en" : settings.locale;
     const asked = splitQuestion(messages);
     const matched =
