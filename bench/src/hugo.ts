@@ -1,7 +1,11 @@
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 import WebSocket from "ws";
+import type { Skipped } from "./bench.ts";
+import type { BenchOptions, Dialect } from "./options.ts";
 import { freePort, REPO_DIR, type ServerProcess, spawnNode } from "./procs.ts";
 
 export const HUGO_MAIN = path.join(REPO_DIR, "apps/server/src/main.ts");
@@ -126,4 +130,66 @@ export function probeRealtime(url: string, token: string): Promise<"ok" | "missi
 
 export function realtimeUrl(proc: ServerProcess): string {
   return `ws://${proc.host}:${proc.port}/api/realtime`;
+}
+
+/**
+ * A PostgreSQL schema of its own for one Hugo process (search_path in the URL, as the tests do);
+ * `{skipped}` when the server cannot be reached, with the reason.
+ */
+export async function freshSchema(
+  baseUrl: string,
+): Promise<{ url: string; drop: () => Promise<void> } | { skipped: string }> {
+  const schema = `hugo_bench_${randomBytes(6).toString("hex")}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 5_000 });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  try {
+    await run(`create schema ${schema}`);
+  } catch (error) {
+    return { skipped: `PostgreSQL at ${baseUrl} unavailable: ${(error as Error).message}` };
+  }
+  const url = `${baseUrl}${baseUrl.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  return {
+    url,
+    async drop() {
+      // graphile-worker (the PostgreSQL job queue) keeps its tables in a sibling schema.
+      await run(`drop schema if exists ${schema}_graphile_worker cascade`);
+      await run(`drop schema if exists ${schema} cascade`);
+    },
+  };
+}
+
+/**
+ * Runs `fn` against a Hugo process of its own on `dialect` (PostgreSQL: in a fresh schema, dropped
+ * afterwards); skipped, with the reason, when PostgreSQL cannot be reached.
+ */
+export async function withHugoOn<T>(
+  dialect: Dialect,
+  options: Pick<BenchOptions, "pgUrl" | "hugoMain">,
+  fn: (hugo: RunningHugo) => Promise<T>,
+): Promise<T | Skipped> {
+  let env: Record<string, string> = {};
+  let drop = async () => {};
+  if (dialect === "postgres") {
+    const schema = await freshSchema(options.pgUrl);
+    if ("skipped" in schema) return schema;
+    env = { DATABASE_URL: schema.url };
+    drop = schema.drop;
+  }
+  try {
+    const hugo = await startHugo({ main: options.hugoMain, env });
+    try {
+      return await fn(hugo);
+    } finally {
+      await hugo.proc.stop();
+    }
+  } finally {
+    await drop();
+  }
 }

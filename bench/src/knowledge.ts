@@ -11,12 +11,13 @@
  */
 import http from "node:http";
 import { performance } from "node:perf_hooks";
+// The evaluation harness's seeded PRNG: every run (and both databases) gets the same corpus and queries.
+import { mulberry32 } from "../../eval/src/metrics.ts";
 import type { Skipped } from "./bench.ts";
-import { createConversations, type RunningHugo, realtimeUrl, startHugo } from "./hugo.ts";
+import { createConversations, type RunningHugo, realtimeUrl, withHugoOn } from "./hugo.ts";
 import type { BenchOptions, Dialect } from "./options.ts";
 import { type LatencySummary, sleep, summarize } from "./stats.ts";
 import { openSubscribers } from "./subscribers.ts";
-import { freshSchema } from "./workflows.ts";
 
 /** Ingestion of the synthetic help centre on one database. */
 export interface KnowledgeIngestResult {
@@ -96,18 +97,6 @@ const TURN_TIMEOUT_MS = 10_000;
 const AGENT_USER_ID = "hugo:agent";
 
 // ─── The synthetic help centre ─────────────────────────────────────────────────────────────────────
-
-/** mulberry32: a tiny seeded PRNG, so every run (and both databases) gets the same corpus and queries. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // English stop words, the top ranks of the distribution as in real text (~45% of the words): they
 // count for chunking and are dropped by Hugo's analyser. With them on top, the most frequent content
@@ -623,49 +612,34 @@ async function benchDialect(
   options: BenchOptions,
 ): Promise<KnowledgeDialectResult | Skipped> {
   const log = options.log;
-  let env: Record<string, string> = {};
-  let drop = async () => {};
-  if (dialect === "postgres") {
-    const schema = await freshSchema(options.pgUrl);
-    if ("skipped" in schema) return schema;
-    env = { DATABASE_URL: schema.url };
-    drop = schema.drop;
-  }
-  try {
-    const hugo = await startHugo({ main: options.hugoMain, env });
-    try {
-      // The same seed on every database: both index the same help centre and answer the same queries.
-      const corpus = new Corpus();
-      log(
-        `Hugo on ${dialect}: ingest ${options.kbPassages.toLocaleString("en-US")} knowledge passages, ` +
-          `${INGEST_IN_FLIGHT} requests in flight`,
-      );
-      const ingested = await ingest(hugo, corpus, options.kbPassages, log);
-      log(
-        `    ${ingested.passagesPerS.toFixed(0)} passages/s (${ingested.articles.toLocaleString("en-US")} ` +
-          `articles in ${(ingested.durationMs / 1000).toFixed(1)} s)`,
-      );
+  return withHugoOn(dialect, options, async (hugo) => {
+    // The same seed on every database: both index the same help centre and answer the same queries.
+    const corpus = new Corpus();
+    log(
+      `Hugo on ${dialect}: ingest ${options.kbPassages.toLocaleString("en-US")} knowledge passages, ` +
+        `${INGEST_IN_FLIGHT} requests in flight`,
+    );
+    const ingested = await ingest(hugo, corpus, options.kbPassages, log);
+    log(
+      `    ${ingested.passagesPerS.toFixed(0)} passages/s (${ingested.articles.toLocaleString("en-US")} ` +
+        `articles in ${(ingested.durationMs / 1000).toFixed(1)} s)`,
+    );
 
-      log(`Hugo on ${dialect}: ${options.kbQueries} knowledge searches, one after another`);
-      const searched = await search(hugo, corpus, options.kbQueries);
-      log(
-        `    p50 ${ms(searched.latency.p50)}, p99 ${ms(searched.latency.p99)}, ` +
-          `section in the top 5 for ${(searched.hitAt5 * 100).toFixed(0)}%`,
-      );
+    log(`Hugo on ${dialect}: ${options.kbQueries} knowledge searches, one after another`);
+    const searched = await search(hugo, corpus, options.kbQueries);
+    log(
+      `    p50 ${ms(searched.latency.p50)}, p99 ${ms(searched.latency.p99)}, ` +
+        `section in the top 5 for ${(searched.hitAt5 * 100).toFixed(0)}%`,
+    );
 
-      log(`Hugo on ${dialect}: ${options.agentTurns} AI agent answer turns, one after another`);
-      const turns = await answerTurns(hugo, corpus, options.agentTurns);
-      log(
-        `    p50 ${ms(turns.latency.p50)}, p99 ${ms(turns.latency.p99)}; ` +
-          `${turns.answered} answered, ${turns.escalated} escalated`,
-      );
-      return { ingest: ingested, search: searched, turns };
-    } finally {
-      await hugo.proc.stop();
-    }
-  } finally {
-    await drop();
-  }
+    log(`Hugo on ${dialect}: ${options.agentTurns} AI agent answer turns, one after another`);
+    const turns = await answerTurns(hugo, corpus, options.agentTurns);
+    log(
+      `    p50 ${ms(turns.latency.p50)}, p99 ${ms(turns.latency.p99)}; ` +
+        `${turns.answered} answered, ${turns.escalated} escalated`,
+    );
+    return { ingest: ingested, search: searched, turns };
+  });
 }
 
 /** The knowledge phase: ingestion, search and agent answer turns on each selected database. */

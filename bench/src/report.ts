@@ -2,6 +2,7 @@ import type { BenchResults, IdleSocketsResult, Skipped } from "./bench.ts";
 import type { DeliveryResult } from "./delivery.ts";
 import { INGEST_IN_FLIGHT, type KnowledgeDialectResult } from "./knowledge.ts";
 import { type BenchOptions, DIALECTS } from "./options.ts";
+import type { LatencySummary } from "./stats.ts";
 import type { WorkflowDialectResult } from "./workflows.ts";
 
 export type Status = "PASS" | "MISS" | "NOT MEASURED";
@@ -45,6 +46,8 @@ const MiB = 1024 * 1024;
 const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "—");
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "—");
 const fmtMB = (b: number) => (Number.isFinite(b) ? `${(b / MiB).toFixed(1)}` : "—");
+/** p50, p90, p99 and max, as table cells. */
+const latencyCells = (l: LatencySummary) => [fmt(l.p50), fmt(l.p90), fmt(l.p99), fmt(l.max)];
 const fmtKB = (b: number) => (Number.isFinite(b) ? `${(b / 1024).toFixed(1)} KB` : "—");
 
 const rateSource = (r: BenchResults) =>
@@ -400,10 +403,7 @@ export function formatReport(r: BenchResults): string {
       rows.push([
         name,
         fmtInt(v.achievedRps),
-        fmt(v.latency.p50),
-        fmt(v.latency.p90),
-        fmt(v.latency.p99),
-        fmt(v.latency.max),
+        ...latencyCells(v.latency),
         rt.b2 ? `${fmt(v.latency.p99 / rt.b2.latency.p99)}×` : "—",
         fmt(v.service.p99),
         fmtInt(v.non2xx + v.errors),
@@ -429,10 +429,7 @@ export function formatReport(r: BenchResults): string {
         (v) => [
           `${fmtInt(v.delivered)}/${fmtInt(v.sent)}`,
           fmtInt(v.missing),
-          fmt(v.latency.p50),
-          fmt(v.latency.p90),
-          fmt(v.latency.p99),
-          fmt(v.latency.max),
+          ...latencyCells(v.latency),
           fmt(v.post.p99),
           fmtMB(v.rss.peak),
         ],
@@ -531,10 +528,7 @@ export function formatReport(r: BenchResults): string {
         (v) => [
           `${fmtInt(v.trigger.delivered)}/${fmtInt(v.trigger.sent)}`,
           fmtInt(v.trigger.missing + v.trigger.duplicates),
-          fmt(v.trigger.latency.p50),
-          fmt(v.trigger.latency.p90),
-          fmt(v.trigger.latency.p99),
-          fmt(v.trigger.latency.max),
+          ...latencyCells(v.trigger.latency),
           fmt(v.trigger.post.p99),
           fmt(v.chain.duration.p50, 1),
           fmt(v.chain.duration.p99, 1),
@@ -599,10 +593,7 @@ export function formatReport(r: BenchResults): string {
         name,
         fmtInt(s.latency.count),
         fmtInt(s.errors),
-        fmt(s.latency.p50),
-        fmt(s.latency.p90),
-        fmt(s.latency.p99),
-        fmt(s.latency.max),
+        ...latencyCells(s.latency),
         fmtInt(s.empty),
         `${fmt(s.hitAt1 * 100, 0)}%`,
         `${fmt(s.hitAt5 * 100, 0)}%`,
@@ -614,10 +605,7 @@ export function formatReport(r: BenchResults): string {
         fmtInt(t.missing + t.duplicates + t.triggerErrors),
         fmtInt(t.answered),
         fmtInt(t.escalated),
-        fmt(t.latency.p50),
-        fmt(t.latency.p90),
-        fmt(t.latency.p99),
-        fmt(t.latency.max),
+        ...latencyCells(t.latency),
         fmt(t.trigger.p99),
         fmt(t.traceLatency.p50),
         fmt(t.traceLatency.p99),

@@ -8,12 +8,10 @@
  *   conversation with a subscriber; ms from the trigger written to the last step's message received,
  *   as steps/s, next to B3 (a raw better-sqlite3 insert loop of the same-sized row) in the same run.
  */
-import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import pg from "pg";
 import type { Skipped } from "./bench.ts";
 import { type DeliveryResult, measureDelivery } from "./delivery.ts";
-import { createConversations, type RunningHugo, realtimeUrl, startHugo } from "./hugo.ts";
+import { createConversations, type RunningHugo, realtimeUrl, withHugoOn } from "./hugo.ts";
 import type { BenchOptions, Dialect } from "./options.ts";
 import { type InsertLoopResult, runInsertLoop } from "./procs.ts";
 import { type LatencySummary, summarize } from "./stats.ts";
@@ -136,93 +134,45 @@ async function measureChain(
   return { steps, runs, duration, stepsPerS: steps / (duration.p50 / 1000), missing, duplicates };
 }
 
-/**
- * A PostgreSQL schema of its own for one Hugo process (search_path in the URL, as the tests do);
- * `{skipped}` when the server cannot be reached, with the reason.
- */
-export async function freshSchema(
-  baseUrl: string,
-): Promise<{ url: string; drop: () => Promise<void> } | { skipped: string }> {
-  const schema = `hugo_bench_${randomBytes(6).toString("hex")}`;
-  const run = async (sql: string) => {
-    const client = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 5_000 });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  try {
-    await run(`create schema ${schema}`);
-  } catch (error) {
-    return { skipped: `PostgreSQL at ${baseUrl} unavailable: ${(error as Error).message}` };
-  }
-  const url = `${baseUrl}${baseUrl.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  return {
-    url,
-    async drop() {
-      // graphile-worker (the PostgreSQL job queue) keeps its tables in a sibling schema.
-      await run(`drop schema if exists ${schema}_graphile_worker cascade`);
-      await run(`drop schema if exists ${schema} cascade`);
-    },
-  };
-}
-
 async function benchDialect(
   dialect: Dialect,
   options: BenchOptions,
 ): Promise<WorkflowDialectResult | Skipped> {
   const log = options.log;
-  let env: Record<string, string> = {};
-  let drop = async () => {};
-  if (dialect === "postgres") {
-    const schema = await freshSchema(options.pgUrl);
-    if ("skipped" in schema) return schema;
-    env = { DATABASE_URL: schema.url };
-    drop = schema.drop;
-  }
-  try {
-    const hugo = await startHugo({ main: options.hugoMain, env });
-    try {
-      const sessions = await createConversations(hugo, options.conversations + 1);
-      const chainSession = sessions.pop()!;
-      const first = await deployChain(hugo, "bench: trigger → first message", ["{{ m }}"]);
-      const steps = options.chainSteps;
-      const chain = await deployChain(
-        hugo,
-        `bench: ${steps} send-text steps`,
-        Array.from({ length: steps }, (_, i) => `chain:{{ r }}:${i + 1}`),
-      );
+  return withHugoOn(dialect, options, async (hugo) => {
+    const sessions = await createConversations(hugo, options.conversations + 1);
+    const chainSession = sessions.pop()!;
+    const first = await deployChain(hugo, "bench: trigger → first message", ["{{ m }}"]);
+    const steps = options.chainSteps;
+    const chain = await deployChain(
+      hugo,
+      `bench: ${steps} send-text steps`,
+      Array.from({ length: steps }, (_, i) => `chain:{{ r }}:${i + 1}`),
+    );
 
-      log(
-        `Hugo on ${dialect}: trigger → first workflow message, ${options.triggerRate} triggers/s over ` +
-          `${sessions.length} subscribed conversations, ${options.durationS} s`,
-      );
-      const trigger = await measureDelivery(
-        hugo.proc,
-        realtimeUrl(hugo.proc),
-        { authorization: `Bearer ${hugo.seed.token}` },
-        sessions,
-        (session, content) => ({
-          path: triggerPath(first),
-          body: JSON.stringify({ session_id: session, variables: { m: content } }),
-        }),
-        options.triggerRate,
-        options,
-      );
-      log(`    p50 ${trigger.latency.p50.toFixed(2)} ms, p99 ${trigger.latency.p99.toFixed(2)} ms`);
+    log(
+      `Hugo on ${dialect}: trigger → first workflow message, ${options.triggerRate} triggers/s over ` +
+        `${sessions.length} subscribed conversations, ${options.durationS} s`,
+    );
+    const trigger = await measureDelivery(
+      hugo.proc,
+      realtimeUrl(hugo.proc),
+      { authorization: `Bearer ${hugo.seed.token}` },
+      sessions,
+      (session, content) => ({
+        path: triggerPath(first),
+        body: JSON.stringify({ session_id: session, variables: { m: content } }),
+      }),
+      options.triggerRate,
+      options,
+    );
+    log(`    p50 ${trigger.latency.p50.toFixed(2)} ms, p99 ${trigger.latency.p99.toFixed(2)} ms`);
 
-      log(`Hugo on ${dialect}: ${options.chainRuns} runs of ${steps} send-text steps, one after another`);
-      const result = await measureChain(hugo, chain, chainSession, steps, options.chainRuns);
-      log(`    ${result.stepsPerS.toFixed(0)} steps/s (median run ${result.duration.p50.toFixed(1)} ms)`);
-      return { trigger, chain: result };
-    } finally {
-      await hugo.proc.stop();
-    }
-  } finally {
-    await drop();
-  }
+    log(`Hugo on ${dialect}: ${options.chainRuns} runs of ${steps} send-text steps, one after another`);
+    const result = await measureChain(hugo, chain, chainSession, steps, options.chainRuns);
+    log(`    ${result.stepsPerS.toFixed(0)} steps/s (median run ${result.duration.p50.toFixed(1)} ms)`);
+    return { trigger, chain: result };
+  });
 }
 
 export async function runWorkflowBench(options: BenchOptions): Promise<WorkflowResults> {
