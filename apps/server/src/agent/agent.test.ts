@@ -43,17 +43,33 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
         (f.data as Message).user?.user_id === "hugo:agent",
       from,
     );
-  /** Polls until the turn has left `queued` (waitFor checks synchronously). */
-  const turnDone = async (turnId: string, token?: string): Promise<Json> => {
+  /** Polls `read` until it gives a value (waitFor checks synchronously). */
+  const poll = async <T>(what: string, read: () => Promise<T | undefined>): Promise<T> => {
     const until = Date.now() + 20_000;
     for (;;) {
-      const turn = (await api("GET", `/api/agent/turns/${turnId}`, undefined, token)).body.data as
-        | Json
-        | undefined;
-      if (turn && turn.status !== "queued") return turn;
-      if (Date.now() > until) throw new Error(`turn ${turnId} is still ${turn?.status}`);
+      const value = await read();
+      if (value !== undefined) return value;
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
       await new Promise((r) => setTimeout(r, 15));
     }
+  };
+  const finished = (turn: Json | undefined) => (turn && turn.status !== "queued" ? turn : undefined);
+  /** The turn once it has left `queued`. */
+  const turnDone = (turnId: string, token?: string): Promise<Json> =>
+    poll(`turn ${turnId}`, async () =>
+      finished((await api("GET", `/api/agent/turns/${turnId}`, undefined, token)).body.data),
+    );
+  /** The conversation's newest turn once it has left `queued`. */
+  const lastTurnDone = (sessionId: string, token?: string): Promise<Json> =>
+    poll(`a turn in ${sessionId}`, async () =>
+      finished((await api("GET", `/api/agent/turns?session_id=${sessionId}`, undefined, token)).body.data[0]),
+    );
+  /** A conversation of the automated inbox, with the test's socket subscribed to it. */
+  const automatedConversation = async (): Promise<string> => {
+    const sessionId = await conversation();
+    await api("PATCH", `${site()}/conversation/${sessionId}/inbox`, { inbox_id: "automated" });
+    await ws.subscribe(sessionId, 0);
+    return sessionId;
   };
 
   beforeAll(async () => {
@@ -137,13 +153,10 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     const sessionId = server.seed.sessionId;
     const demo = server.seed.token.token;
     // The seeded question was answered on its own at start: the conversation is in the automated inbox.
-    const until = Date.now() + 20_000;
-    let first: Json[] = [];
-    while (!(first[0] && first[0].status !== "queued") && Date.now() < until) {
-      first = (await api("GET", `/api/agent/turns?session_id=${sessionId}`, undefined, demo)).body.data;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(first).toMatchObject([{ source: "message", status: "answered" }]);
+    expect(await lastTurnDone(sessionId, demo)).toMatchObject({ source: "message", status: "answered" });
+    expect(
+      (await api("GET", `/api/agent/turns?session_id=${sessionId}`, undefined, demo)).body.data,
+    ).toHaveLength(1);
     const turnId = (await api("POST", "/api/agent/trigger/", { session_id: sessionId }, demo)).body.data
       .turn_id;
     const turn = await turnDone(turnId, demo);
@@ -203,9 +216,7 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
   });
 
   it("answers each visitor message in the automated inbox until a human operator takes over", async () => {
-    const sessionId = await conversation();
-    await api("PATCH", `${site()}/conversation/${sessionId}/inbox`, { inbox_id: "automated" });
-    await ws.subscribe(sessionId, 0);
+    const sessionId = await automatedConversation();
     let from = ws.frames.length;
     await visitorSays(sessionId, "When do parcels ship?");
     expect(((await agentMessage(sessionId, from)).data as Message).content).toContain("two business days");
@@ -244,9 +255,7 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
 
   it("resolves a conversation it handles once the visitor has been silent for the configured days", async () => {
     const agent = server.hugo.services.agent;
-    const sessionId = await conversation();
-    await api("PATCH", `${site()}/conversation/${sessionId}/inbox`, { inbox_id: "automated" });
-    await ws.subscribe(sessionId, 0);
+    const sessionId = await automatedConversation();
     const from = ws.frames.length;
     await visitorSays(sessionId, "When do parcels ship?");
     await agentMessage(sessionId, from);
@@ -268,9 +277,7 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
   });
 
   it("hands a conversation to the humans when its visitor comes back after more than 5 days", async () => {
-    const sessionId = await conversation();
-    await api("PATCH", `${site()}/conversation/${sessionId}/inbox`, { inbox_id: "automated" });
-    await ws.subscribe(sessionId, 0);
+    const sessionId = await automatedConversation();
     const from = ws.frames.length;
     await visitorSays(sessionId, "When do parcels ship?");
     await agentMessage(sessionId, from);
@@ -384,18 +391,10 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     ];
     expect((await api("PATCH", "/api/agent/settings", { routing_rules: rules })).status).toBe(200);
     const ask = async (text: string) => {
-      const sessionId = await conversation();
-      await api("PATCH", `${site()}/conversation/${sessionId}/inbox`, { inbox_id: "automated" });
-      await ws.subscribe(sessionId, 0);
+      const sessionId = await automatedConversation();
       const from = ws.frames.length;
       await visitorSays(sessionId, text);
-      let turns: Json[] = [];
-      const until = Date.now() + 20_000;
-      while (!(turns[0] && turns[0].status !== "queued") && Date.now() < until) {
-        await new Promise((r) => setTimeout(r, 20));
-        turns = (await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data;
-      }
-      return { sessionId, from, turn: turns[0]! };
+      return { sessionId, from, turn: await lastTurnDone(sessionId) };
     };
     try {
       const cancel = await ask("Hello, I would like to cancel my subscription please");
