@@ -19,7 +19,7 @@ export const HUGO_EVAL_WEBSITE = randomUUID();
 const WEBSITE = HUGO_EVAL_WEBSITE;
 
 export async function createHugoTarget(
-  settings: Partial<AgentSettings> = {},
+  settings: Partial<Omit<AgentSettings, "provider">> = {},
 ): Promise<EvalTarget & { knowledge(): KnowledgeService }> {
   let database: Database | undefined;
   let knowledge: KnowledgeService | undefined;
@@ -87,7 +87,10 @@ export async function createHugoTarget(
           text: h.text,
         })),
         settings: agentSettings,
+        website: { name: "the evaluation website" },
         locale: "en",
+        rules: [],
+        workflows: async () => [],
         search: (q, limit) => kb().search(WEBSITE, { q: q.slice(0, 1000), limit }),
         termStats: (q) => kb().termStats(WEBSITE, q),
       });

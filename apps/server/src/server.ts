@@ -26,6 +26,7 @@ import { createJobQueue } from "./jobs/create-queue.ts";
 import { createJobHandlers } from "./jobs/handlers.ts";
 import {
   assertPublicUrl,
+  guardedFetch,
   guardedRequest,
   OutboundError,
   type OutboundPolicy,
@@ -178,7 +179,17 @@ export async function createHugo(config: Config): Promise<Hugo> {
       userAgent: "Hugo knowledge crawler",
     }),
   );
-  const agent = new AgentService({ stores, conversations, knowledge, jobs, answerer: new OfflineAnswerer() });
+  const agent = new AgentService({
+    stores,
+    conversations,
+    knowledge,
+    jobs,
+    answerer: new OfflineAnswerer(),
+    secret,
+    policy,
+    llmFetch: guardedFetch(policy, { maxBytes: 10 * 1024 * 1024 }),
+    log: (err, what) => jobLog.warn({ err }, what),
+  });
   const engine = new WorkflowEngine({
     stores,
     conversations,

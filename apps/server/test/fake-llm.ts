@@ -16,6 +16,8 @@ export type FakeReply =
       toolCalls?: FakeToolCall[];
       usage?: { input: number; output: number };
       finish?: "stop" | "tool_calls" | "length";
+      /** Milliseconds between streamed events: a model writing at a pace a reader can see. */
+      paceMs?: number;
     }
   | { status: number; error?: { type?: string; message: string }; retryAfterSeconds?: number } // e.g. 429, 500, 401
   | { hang: true } // accepts the request and never answers (timeouts)
@@ -157,7 +159,8 @@ export async function startFakeLlm(options: { apiKey?: string } = {}): Promise<F
       if (!open) return;
       res.write(event);
       // One event per turn of the event loop, so they leave as separate writes like a real stream.
-      await new Promise((resolve) => setImmediate(resolve));
+      if (reply.paceMs) await sleepUnlessClosed(reply.paceMs, res);
+      else await new Promise((resolve) => setImmediate(resolve));
     }
     if (open) res.end();
   }

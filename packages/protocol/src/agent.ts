@@ -36,7 +36,49 @@ export const RoutingRule = z.strictObject({
 });
 export type RoutingRule = z.infer<typeof RoutingRule>;
 
-export const AgentSettings = z.strictObject({
+/** The LLM APIs Hugo speaks (through the AI SDK): OpenAI's chat completions as OpenAI, Ollama, vLLM, llama.cpp's server or LM Studio serve it, and Anthropic's messages. */
+export const LLM_PROVIDER_KINDS = ["openai-compatible", "anthropic"] as const;
+export const LlmProviderKind = z.enum(LLM_PROVIDER_KINDS);
+export type LlmProviderKind = z.infer<typeof LlmProviderKind>;
+
+/** Anthropic's API, when no base URL is given. */
+export const ANTHROPIC_BASE_URL = "https://api.anthropic.com/v1";
+
+const ModelName = z.string().trim().min(1).max(200);
+const ProviderFields = {
+  kind: LlmProviderKind,
+  /** The API's base URL, up to the version: `https://api.openai.com/v1`, `http://ollama:11434/v1`. */
+  base_url: z.string().trim().url().max(2000),
+  model: ModelName,
+  /** Tried when the model fails (an error, a timeout, 429s past the retries). */
+  fallback_model: ModelName.nullable(),
+  /** How long one model may take for a whole answer before the next one (or the offline answerer) takes over. */
+  timeout_ms: z.number().int().min(1000).max(300_000),
+};
+
+/** An LLM provider as the API shows it: the key is never shown, only whether one is set. */
+export const LlmProvider = z.strictObject({ ...ProviderFields, api_key_set: z.boolean() });
+export type LlmProvider = z.infer<typeof LlmProvider>;
+
+/**
+ * An LLM provider as it is set. `api_key`: omitted keeps the stored key, null removes it; it is
+ * stored encrypted and never returned.
+ */
+export const LlmProviderInput = z
+  .strictObject({
+    ...ProviderFields,
+    base_url: ProviderFields.base_url.optional(),
+    fallback_model: ProviderFields.fallback_model.optional(),
+    timeout_ms: ProviderFields.timeout_ms.optional(),
+    api_key: z.string().trim().min(1).max(500).nullable().optional(),
+  })
+  .refine((p) => p.kind !== "openai-compatible" || p.base_url !== undefined, {
+    message: "an OpenAI-compatible provider needs its base_url",
+    path: ["base_url"],
+  });
+export type LlmProviderInput = z.infer<typeof LlmProviderInput>;
+
+const SettingsFields = {
   /** The name the agent signs its messages with. */
   name: z.string().trim().min(1).max(60),
   /** Global rules for tone, format and boundaries (not a place for facts). */
@@ -52,13 +94,20 @@ export const AgentSettings = z.strictObject({
   auto_resolve_days: z.number().int().min(1).max(90),
   /** Checked on every visitor message the agent would answer, in order; the first match acts. */
   routing_rules: z.array(RoutingRule).max(50),
+};
+
+export const AgentSettings = z.strictObject({
+  ...SettingsFields,
+  /** The LLM that writes answers; null: the offline answerer (extractive, from the knowledge base). */
+  provider: LlmProvider.nullable(),
 });
 export type AgentSettings = z.infer<typeof AgentSettings>;
 
-export const AgentSettingsUpdate = AgentSettings.partial().refine(
-  (u) => Object.keys(u).length > 0,
-  "nothing to update",
-);
+export const AgentSettingsUpdate = z
+  .strictObject(SettingsFields)
+  .partial()
+  .extend({ provider: LlmProviderInput.nullable().optional() })
+  .refine((u) => Object.keys(u).length > 0, "nothing to update");
 export type AgentSettingsUpdate = z.infer<typeof AgentSettingsUpdate>;
 
 /** A passage the agent looked at, with its BM25 score. */
@@ -85,6 +134,8 @@ export const TurnTrace = z.object({
   provider: z.string(),
   model: z.string().nullable(),
   tokens: z.object({ input: z.number().int(), output: z.number().int() }).nullable(),
+  /** Models that failed before the one that decided (`model: reason`), in order. */
+  provider_errors: z.array(z.string()).optional(),
   latency_ms: z.number(),
 });
 export type TurnTrace = z.infer<typeof TurnTrace>;

@@ -1,89 +1,20 @@
-import type { Message, ServerFrame } from "@hugo/protocol";
+import type { Message } from "@hugo/protocol";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AgentSite, agentSite } from "../../test/agent-site.ts";
 import { type RunningHugo, startHugo } from "../../test/hugo.ts";
-import { Client } from "../../test/ws-client.ts";
 
 type Json = Record<string, unknown>;
 
 /** POST /api/agent/trigger/ end to end: real HTTP, the real job queue, a real WebSocket subscriber. */
 describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (dialect) => {
   let server: RunningHugo;
-  let ws: Client;
-  const api = async (method: string, path: string, body?: unknown, token?: string) => {
-    const res = await fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${token ?? own.token}`,
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-      },
-      ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
-    });
-    // biome-ignore lint/suspicious/noExplicitAny: responses are checked field by field
-    return { status: res.status, body: (await res.json()) as { error: boolean; reason: string; data: any } };
-  };
-  /** A website of the tests' own, so the demo's knowledge does not answer for them. */
-  let own: { websiteId: string; token: string };
-  const site = () => `/v1/website/${own.websiteId}`;
-  const conversation = async () =>
-    (await api("POST", `${site()}/conversation`, {})).body.data.session_id as string;
-  const visitorSays = (sessionId: string, text: string) =>
-    api("POST", `${site()}/conversation/${sessionId}/message`, {
-      type: "text",
-      from: "user",
-      origin: "chat",
-      content: text,
-    });
-  const agentMessage = (sessionId: string, from = 0) =>
-    ws.next<Extract<ServerFrame, { type: "event" }>>(
-      (f) =>
-        f.type === "event" &&
-        f.name === "message:received" &&
-        (f.data as Message).session_id === sessionId &&
-        (f.data as Message).user?.user_id === "hugo:agent",
-      from,
-    );
-  /** Polls `read` until it gives a value (waitFor checks synchronously). */
-  const poll = async <T>(what: string, read: () => Promise<T | undefined>): Promise<T> => {
-    const until = Date.now() + 20_000;
-    for (;;) {
-      const value = await read();
-      if (value !== undefined) return value;
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 15));
-    }
-  };
-  const finished = (turn: Json | undefined) => (turn && turn.status !== "queued" ? turn : undefined);
-  /** The turn once it has left `queued`. */
-  const turnDone = (turnId: string, token?: string): Promise<Json> =>
-    poll(`turn ${turnId}`, async () =>
-      finished((await api("GET", `/api/agent/turns/${turnId}`, undefined, token)).body.data),
-    );
-  /** The conversation's newest turn once it has left `queued`. */
-  const lastTurnDone = (sessionId: string, token?: string): Promise<Json> =>
-    poll(`a turn in ${sessionId}`, async () =>
-      finished((await api("GET", `/api/agent/turns?session_id=${sessionId}`, undefined, token)).body.data[0]),
-    );
-  /** A conversation of the automated inbox, with the test's socket subscribed to it. */
-  const automatedConversation = async (): Promise<string> => {
-    const sessionId = await conversation();
-    await api("PATCH", `${site()}/conversation/${sessionId}/inbox`, { inbox_id: "automated" });
-    await ws.subscribe(sessionId, 0);
-    return sessionId;
-  };
+  let t: AgentSite;
 
   beforeAll(async () => {
     server = await startHugo(dialect);
-    const website = await server.hugo.services.websites.create({
-      name: "Agent tests",
-      domain: "agent.example",
-    });
-    own = {
-      websiteId: website.id,
-      token: (await server.hugo.services.tokens.create(website.id, { name: "tests" })).token,
-    };
-    ws = await Client.connect(server.url, { bearer: own.token });
-    await api("POST", "/api/knowledge/sources", {
+    t = await agentSite(server, "Agent tests");
+    await t.api("POST", "/api/knowledge/sources", {
       kind: "helpdesk",
       title: "Refunds",
       format: "markdown",
@@ -92,18 +23,18 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     });
   });
   afterAll(async () => {
-    ws?.ws.close();
+    t?.ws.ws.close();
     await server?.stop();
   });
 
   it("answers the visitor from the knowledge base, live, and records the turn with its trace", async () => {
-    const sessionId = await conversation();
-    await ws.subscribe(sessionId, 0);
-    await visitorSays(sessionId, "Hi! How long does a refund take to reach my card?");
-    const { inbox_id, state } = (await api("GET", `${site()}/conversation/${sessionId}`)).body.data;
+    const sessionId = await t.conversation();
+    await t.ws.subscribe(sessionId, 0);
+    await t.visitorSays(sessionId, "Hi! How long does a refund take to reach my card?");
+    const { inbox_id, state } = (await t.api("GET", `${t.site()}/conversation/${sessionId}`)).body.data;
     const before = { inbox_id, state };
-    const from = ws.frames.length;
-    const res = await api("POST", "/api/agent/trigger/", {
+    const from = t.ws.frames.length;
+    const res = await t.api("POST", "/api/agent/trigger/", {
       session_id: sessionId,
       instruction: "VIP customer, premium support",
     });
@@ -112,7 +43,7 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     const turnId = res.body.data.turn_id as string;
     expect(turnId).toMatch(/^turn_[0-9a-f-]{36}$/);
 
-    const frame = await agentMessage(sessionId, from);
+    const frame = await t.agentMessage(sessionId, from);
     const message = frame.data as Message;
     expect(message).toMatchObject({
       from: "operator",
@@ -122,7 +53,7 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     });
     expect(message.content).toContain("five business days");
     expect(message.content).toContain("Source: [Refunds](https://help.acme.test/refunds)");
-    const turn = await turnDone(turnId);
+    const turn = await t.turnDone(turnId);
     expect(turn).toMatchObject({
       turn_id: turnId,
       session_id: sessionId,
@@ -145,7 +76,7 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     expect((turn.trace as { confidence: number }).confidence).toBeGreaterThan(0.35);
     expect((turn.trace as { latency_ms: number }).latency_ms).toBeGreaterThanOrEqual(0);
     // An answer moves nothing: the conversation stays where it was.
-    const after = (await api("GET", `${site()}/conversation/${sessionId}`)).body.data;
+    const after = (await t.api("GET", `${t.site()}/conversation/${sessionId}`)).body.data;
     expect({ inbox_id: after.inbox_id, state: after.state }).toEqual(before);
   });
 
@@ -153,16 +84,16 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     const sessionId = server.seed.sessionId;
     const demo = server.seed.token.token;
     // The seeded question was answered on its own at start: the conversation is in the automated inbox.
-    expect(await lastTurnDone(sessionId, demo)).toMatchObject({ source: "message", status: "answered" });
+    expect(await t.lastTurnDone(sessionId, demo)).toMatchObject({ source: "message", status: "answered" });
     expect(
-      (await api("GET", `/api/agent/turns?session_id=${sessionId}`, undefined, demo)).body.data,
+      (await t.api("GET", `/api/agent/turns?session_id=${sessionId}`, undefined, demo)).body.data,
     ).toHaveLength(1);
-    const turnId = (await api("POST", "/api/agent/trigger/", { session_id: sessionId }, demo)).body.data
+    const turnId = (await t.api("POST", "/api/agent/trigger/", { session_id: sessionId }, demo)).body.data
       .turn_id;
-    const turn = await turnDone(turnId, demo);
+    const turn = await t.turnDone(turnId, demo);
     expect(turn).toMatchObject({ status: "answered", trace: { decision: "answer" } });
     const demoSite = `/v1/website/${server.seed.websiteId}`;
-    const messages = (await api("GET", `${demoSite}/conversation/${sessionId}/messages`, undefined, demo))
+    const messages = (await t.api("GET", `${demoSite}/conversation/${sessionId}/messages`, undefined, demo))
       .body.data as Message[];
     const reply = messages.at(-1)!;
     expect(reply.content).toContain("/api/scenario/{workflow_id}/trigger/");
@@ -171,17 +102,17 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
 
   it("hands over to a human when asked, or when the knowledge base has no answer", async () => {
     for (const question of ["I want to talk to a human please", "Can I pay in seashells?"]) {
-      const sessionId = await conversation();
-      await ws.subscribe(sessionId, 0);
-      await visitorSays(sessionId, question);
-      const from = ws.frames.length;
-      const turnId = (await api("POST", "/api/agent/trigger", { session_id: sessionId })).body.data.turn_id;
-      expect(((await agentMessage(sessionId, from)).data as Message).content).toMatch(
+      const sessionId = await t.conversation();
+      await t.ws.subscribe(sessionId, 0);
+      await t.visitorSays(sessionId, question);
+      const from = t.ws.frames.length;
+      const turnId = (await t.api("POST", "/api/agent/trigger", { session_id: sessionId })).body.data.turn_id;
+      expect(((await t.agentMessage(sessionId, from)).data as Message).content).toMatch(
         /handing you over to our team/,
       );
-      const turn = await turnDone(turnId);
+      const turn = await t.turnDone(turnId);
       expect(turn).toMatchObject({ status: "escalated", trace: { decision: "escalate" } });
-      expect((await api("GET", `${site()}/conversation/${sessionId}`)).body.data).toMatchObject({
+      expect((await t.api("GET", `${t.site()}/conversation/${sessionId}`)).body.data).toMatchObject({
         inbox_id: null,
         state: "unresolved",
       });
@@ -189,13 +120,13 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
   });
 
   it("answers once per trigger, even when the request is retried with the same Idempotency-Key", async () => {
-    const sessionId = await conversation();
-    await visitorSays(sessionId, "When do parcels ship?");
+    const sessionId = await t.conversation();
+    await t.visitorSays(sessionId, "When do parcels ship?");
     const send = () =>
       fetch(`${server.url}/api/agent/trigger`, {
         method: "POST",
         headers: {
-          authorization: `Bearer ${own.token}`,
+          authorization: `Bearer ${t.own.token}`,
           "content-type": "application/json",
           "idempotency-key": `agent-${sessionId}`,
         },
@@ -204,47 +135,47 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     const first = await send();
     const again = await send();
     expect(again).toEqual(first);
-    const finished = await turnDone((first.body.data as { turn_id: string }).turn_id);
-    const turns = (await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data;
+    const finished = await t.turnDone((first.body.data as { turn_id: string }).turn_id);
+    const turns = (await t.api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data;
     expect(turns).toHaveLength(1);
     // The job running again (at-least-once delivery, a crash before it was marked done) adds nothing.
-    await server.hugo.services.agent.runTurn(own.websiteId, turns[0].turn_id);
-    const messages = (await api("GET", `${site()}/conversation/${sessionId}/messages`)).body
+    await server.hugo.services.agent.runTurn(t.own.websiteId, turns[0].turn_id);
+    const messages = (await t.api("GET", `${t.site()}/conversation/${sessionId}/messages`)).body
       .data as Message[];
     expect(finished.status).toBe("answered");
     expect(messages.filter((m) => m.user?.user_id === "hugo:agent")).toHaveLength(1);
   });
 
   it("answers each visitor message in the automated inbox until a human operator takes over", async () => {
-    const sessionId = await automatedConversation();
-    let from = ws.frames.length;
-    await visitorSays(sessionId, "When do parcels ship?");
-    expect(((await agentMessage(sessionId, from)).data as Message).content).toContain("two business days");
-    const turns = (await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data;
+    const sessionId = await t.automatedConversation();
+    let from = t.ws.frames.length;
+    await t.visitorSays(sessionId, "When do parcels ship?");
+    expect(((await t.agentMessage(sessionId, from)).data as Message).content).toContain("two business days");
+    const turns = (await t.api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data;
     expect(turns).toMatchObject([{ source: "message", status: "answered" }]);
 
     // A human operator replies: from now on the agent stays silent.
-    await api("POST", `${site()}/conversation/${sessionId}/message`, {
+    await t.api("POST", `${t.site()}/conversation/${sessionId}/message`, {
       type: "text",
       from: "operator",
       origin: "chat",
       content: "Hi, Alice from the team here — let me check your order.",
     });
-    from = ws.frames.length;
-    await visitorSays(sessionId, "Thanks! And how long does a refund take?");
-    await visitorSays(sessionId, "Hello?");
+    from = t.ws.frames.length;
+    await t.visitorSays(sessionId, "Thanks! And how long does a refund take?");
+    await t.visitorSays(sessionId, "Hello?");
     // The next thing the agent would have said never comes: the visitor's own frames arrive, the turn list stays put.
-    await ws.next(
+    await t.ws.next(
       (f) => f.type === "event" && f.name === "message:send" && (f.data as Message).content === "Hello?",
       from,
     );
     await new Promise((r) => setTimeout(r, 300));
     expect(
-      ws.frames
+      t.ws.frames
         .slice(from)
         .filter((f) => f.type === "event" && (f.data as Message).user?.user_id === "hugo:agent"),
     ).toEqual([]);
-    expect((await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data).toHaveLength(1);
+    expect((await t.api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data).toHaveLength(1);
   });
 
   /** Moves a conversation's messages `days` into the past. */
@@ -255,85 +186,85 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
 
   it("resolves a conversation it handles once the visitor has been silent for the configured days", async () => {
     const agent = server.hugo.services.agent;
-    const sessionId = await automatedConversation();
-    const from = ws.frames.length;
-    await visitorSays(sessionId, "When do parcels ship?");
-    await agentMessage(sessionId, from);
+    const sessionId = await t.automatedConversation();
+    const from = t.ws.frames.length;
+    await t.visitorSays(sessionId, "When do parcels ship?");
+    await t.agentMessage(sessionId, from);
     // Too early: nothing changes.
-    expect(await agent.autoResolve(own.websiteId, sessionId)).toBe(false);
+    expect(await agent.autoResolve(t.own.websiteId, sessionId)).toBe(false);
     await age(sessionId, 4);
-    expect(await agent.autoResolve(own.websiteId, sessionId)).toBe(false);
-    await api("PATCH", "/api/agent/settings", { auto_resolve_days: 3 });
-    expect(await agent.autoResolve(own.websiteId, sessionId)).toBe(true);
-    expect((await api("GET", `${site()}/conversation/${sessionId}`)).body.data.state).toBe("resolved");
-    expect(await agent.autoResolve(own.websiteId, sessionId)).toBe(false);
-    await api("PATCH", "/api/agent/settings", { auto_resolve_days: 5 });
+    expect(await agent.autoResolve(t.own.websiteId, sessionId)).toBe(false);
+    await t.api("PATCH", "/api/agent/settings", { auto_resolve_days: 3 });
+    expect(await agent.autoResolve(t.own.websiteId, sessionId)).toBe(true);
+    expect((await t.api("GET", `${t.site()}/conversation/${sessionId}`)).body.data.state).toBe("resolved");
+    expect(await agent.autoResolve(t.own.websiteId, sessionId)).toBe(false);
+    await t.api("PATCH", "/api/agent/settings", { auto_resolve_days: 5 });
 
     // The visitor comes back within 5 days: the agent answers again.
-    const back = ws.frames.length;
-    await visitorSays(sessionId, "Sorry, when do parcels ship again?");
-    expect(((await agentMessage(sessionId, back)).data as Message).content).toContain("two business days");
-    expect((await api("GET", `${site()}/conversation/${sessionId}`)).body.data.state).toBe("unresolved");
+    const back = t.ws.frames.length;
+    await t.visitorSays(sessionId, "Sorry, when do parcels ship again?");
+    expect(((await t.agentMessage(sessionId, back)).data as Message).content).toContain("two business days");
+    expect((await t.api("GET", `${t.site()}/conversation/${sessionId}`)).body.data.state).toBe("unresolved");
   });
 
   it("hands a conversation to the humans when its visitor comes back after more than 5 days", async () => {
-    const sessionId = await automatedConversation();
-    const from = ws.frames.length;
-    await visitorSays(sessionId, "When do parcels ship?");
-    await agentMessage(sessionId, from);
-    await api("PATCH", `${site()}/conversation/${sessionId}/state`, { state: "resolved" });
+    const sessionId = await t.automatedConversation();
+    const from = t.ws.frames.length;
+    await t.visitorSays(sessionId, "When do parcels ship?");
+    await t.agentMessage(sessionId, from);
+    await t.api("PATCH", `${t.site()}/conversation/${sessionId}/state`, { state: "resolved" });
     await age(sessionId, 6);
-    const back = ws.frames.length;
-    await visitorSays(sessionId, "How long does a refund take?");
-    await ws.next((f) => f.type === "event" && f.name === "session:set_inbox", back);
-    expect((await api("GET", `${site()}/conversation/${sessionId}`)).body.data).toMatchObject({
+    const back = t.ws.frames.length;
+    await t.visitorSays(sessionId, "How long does a refund take?");
+    await t.ws.next((f) => f.type === "event" && f.name === "session:set_inbox", back);
+    expect((await t.api("GET", `${t.site()}/conversation/${sessionId}`)).body.data).toMatchObject({
       inbox_id: null,
       state: "unresolved",
     });
     expect(
-      ws.frames
+      t.ws.frames
         .slice(back)
         .filter((f) => f.type === "event" && (f.data as Message).user?.user_id === "hugo:agent"),
     ).toEqual([]);
   });
 
   it("leaves conversations of the main inbox to the humans", async () => {
-    const sessionId = await conversation();
-    await ws.subscribe(sessionId, 0);
-    const from = ws.frames.length;
-    await visitorSays(sessionId, "When do parcels ship?");
-    await ws.next((f) => f.type === "event" && f.name === "message:send", from);
+    const sessionId = await t.conversation();
+    await t.ws.subscribe(sessionId, 0);
+    const from = t.ws.frames.length;
+    await t.visitorSays(sessionId, "When do parcels ship?");
+    await t.ws.next((f) => f.type === "event" && f.name === "message:send", from);
     await new Promise((r) => setTimeout(r, 300));
     expect(
-      ws.frames
+      t.ws.frames
         .slice(from)
         .filter((f) => f.type === "event" && (f.data as Message).user?.user_id === "hugo:agent"),
     ).toEqual([]);
-    expect((await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data).toEqual([]);
+    expect((await t.api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data).toEqual([]);
   });
 
   it("reads and changes its settings, which shape the next turns", async () => {
-    const defaults = (await api("GET", "/api/agent/settings")).body.data;
+    const defaults = (await t.api("GET", "/api/agent/settings")).body.data;
     expect(defaults).toMatchObject({
       name: "Hugo",
       activation: "answer",
       guidance: "balanced",
       locale: "auto",
     });
-    const changed = await api("PATCH", "/api/agent/settings", {
+    const changed = await t.api("PATCH", "/api/agent/settings", {
       name: "Ada",
       escalation_message: "A colleague of mine will take it from here.",
       guidance: "cautious",
     });
     expect(changed.body.data).toMatchObject({ name: "Ada", guidance: "cautious", locale: "auto" });
-    expect((await api("GET", "/api/agent/settings")).body.data).toEqual(changed.body.data);
+    expect((await t.api("GET", "/api/agent/settings")).body.data).toEqual(changed.body.data);
 
-    const sessionId = await conversation();
-    await ws.subscribe(sessionId, 0);
-    await visitorSays(sessionId, "Do you sell umbrellas?");
-    const from = ws.frames.length;
-    await api("POST", "/api/agent/trigger", { session_id: sessionId });
-    const reply = (await agentMessage(sessionId, from)).data as Message;
+    const sessionId = await t.conversation();
+    await t.ws.subscribe(sessionId, 0);
+    await t.visitorSays(sessionId, "Do you sell umbrellas?");
+    const from = t.ws.frames.length;
+    await t.api("POST", "/api/agent/trigger", { session_id: sessionId });
+    const reply = (await t.agentMessage(sessionId, from)).data as Message;
     expect(reply).toMatchObject({
       content: "A colleague of mine will take it from here.",
       user: { nickname: "Ada" },
@@ -347,12 +278,12 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
       [{}, ""],
       [{ unknown: 1 }, ""],
     ] as const) {
-      const res = await api("PATCH", "/api/agent/settings", body);
+      const res = await t.api("PATCH", "/api/agent/settings", body);
       expect([res.status, res.body.reason]).toEqual([400, "invalid_body"]);
       expect(JSON.stringify(res.body.data)).toContain(field);
     }
-    expect((await api("GET", "/api/agent/settings")).body.data).toEqual(changed.body.data);
-    await api("PATCH", "/api/agent/settings", {
+    expect((await t.api("GET", "/api/agent/settings")).body.data).toEqual(changed.body.data);
+    await t.api("PATCH", "/api/agent/settings", {
       name: "Hugo",
       guidance: "balanced",
       escalation_message: defaults.escalation_message,
@@ -360,7 +291,7 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
   });
 
   it("follows a routing rule whose situation the visitor's message describes", async () => {
-    const created = await api("POST", "/api/workflows", {
+    const created = await t.api("POST", "/api/workflows", {
       name: "Cancellation",
       graph: {
         blocks: [
@@ -375,7 +306,7 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
       },
     });
     const workflowId = created.body.data.workflow_id as string;
-    await api("POST", `/api/workflows/${workflowId}/deploy`);
+    await t.api("POST", `/api/workflows/${workflowId}/deploy`);
     const rules = [
       {
         name: "Cancellation",
@@ -389,12 +320,12 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
         action: { kind: "inbox", inbox_id: null },
       },
     ];
-    expect((await api("PATCH", "/api/agent/settings", { routing_rules: rules })).status).toBe(200);
+    expect((await t.api("PATCH", "/api/agent/settings", { routing_rules: rules })).status).toBe(200);
     const ask = async (text: string) => {
-      const sessionId = await automatedConversation();
-      const from = ws.frames.length;
-      await visitorSays(sessionId, text);
-      return { sessionId, from, turn: await lastTurnDone(sessionId) };
+      const sessionId = await t.automatedConversation();
+      const from = t.ws.frames.length;
+      await t.visitorSays(sessionId, text);
+      return { sessionId, from, turn: await t.lastTurnDone(sessionId) };
     };
     try {
       const cancel = await ask("Hello, I would like to cancel my subscription please");
@@ -403,7 +334,7 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
         fingerprint: null,
         trace: { decision: "route", rule: "Cancellation" },
       });
-      const said = await ws.next(
+      const said = await t.ws.next(
         (f) =>
           f.type === "event" && (f.data as Message).content === "Sorry to see you go: here is how to cancel.",
         cancel.from,
@@ -412,19 +343,23 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
 
       const legal = await ask("If this is not fixed my lawyer will take legal action");
       expect(legal.turn).toMatchObject({ status: "routed", trace: { rule: "Legal" } });
-      expect(((await agentMessage(legal.sessionId, legal.from)).data as Message).content).toMatch(
+      expect(((await t.agentMessage(legal.sessionId, legal.from)).data as Message).content).toMatch(
         /handing you over/,
       );
-      expect((await api("GET", `${site()}/conversation/${legal.sessionId}`)).body.data.inbox_id).toBe(null);
+      expect((await t.api("GET", `${t.site()}/conversation/${legal.sessionId}`)).body.data.inbox_id).toBe(
+        null,
+      );
 
       const sales = await ask("Could you send me a quote for the enterprise plan?");
       expect(sales.turn).toMatchObject({ status: "routed", fingerprint: null, trace: { rule: "Sales" } });
-      expect((await api("GET", `${site()}/conversation/${sales.sessionId}`)).body.data.inbox_id).toBe(null);
+      expect((await t.api("GET", `${t.site()}/conversation/${sales.sessionId}`)).body.data.inbox_id).toBe(
+        null,
+      );
 
       // A message no rule describes is answered as usual.
       const plain = await ask("When do parcels ship?");
       expect(plain.turn).toMatchObject({ status: "answered" });
-      const bad = await api("PATCH", "/api/agent/settings", {
+      const bad = await t.api("PATCH", "/api/agent/settings", {
         routing_rules: [
           { name: "x", description: "y y y", action: { kind: "workflow", workflow_id: "nope" } },
         ],
@@ -432,20 +367,20 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
       expect([bad.status, bad.body.reason]).toEqual([400, "invalid_body"]);
       expect(JSON.stringify(bad.body.data)).toContain("workflow_id");
     } finally {
-      await api("PATCH", "/api/agent/settings", { routing_rules: [] });
+      await t.api("PATCH", "/api/agent/settings", { routing_rules: [] });
     }
   });
 
   it("refuses bad triggers with the contract's errors and records nothing", async () => {
-    const sessionId = await conversation();
-    const long = await api("POST", "/api/agent/trigger/", {
+    const sessionId = await t.conversation();
+    const long = await t.api("POST", "/api/agent/trigger/", {
       session_id: sessionId,
       instruction: "x".repeat(2001),
     });
     expect(long).toMatchObject({ status: 400, body: { error: true, reason: "instruction_too_long" } });
     expect(long.body.data.message).toContain("2000");
     expect(JSON.stringify(long.body.data)).toContain("instruction");
-    const atLimit = await api("POST", "/api/agent/trigger/", {
+    const atLimit = await t.api("POST", "/api/agent/trigger/", {
       session_id: sessionId,
       instruction: "y".repeat(2000),
     });
@@ -459,18 +394,18 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
       ["{not json", 400, "invalid_json"],
     ];
     for (const [body, status, reason] of cases) {
-      const res = await api("POST", "/api/agent/trigger", body);
+      const res = await t.api("POST", "/api/agent/trigger", body);
       expect({ body, status: res.status, reason: res.body.reason }).toEqual({ body, status, reason });
     }
     // Another website's conversation is unknown here; a token without the scope is refused.
     const otherSession = await server.hugo.services.conversations.create(server.seed.websiteId);
-    const leak = await api("POST", "/api/agent/trigger", { session_id: otherSession.session_id });
+    const leak = await t.api("POST", "/api/agent/trigger", { session_id: otherSession.session_id });
     expect([leak.status, leak.body.reason]).toEqual([404, "session_not_found"]);
-    const reader = (await api("POST", "/api/tokens", { name: "reader", scopes: ["conversations:read"] })).body
-      .data;
-    const denied = await api("POST", "/api/agent/trigger", { session_id: sessionId }, reader.token);
+    const reader = (await t.api("POST", "/api/tokens", { name: "reader", scopes: ["conversations:read"] }))
+      .body.data;
+    const denied = await t.api("POST", "/api/agent/trigger", { session_id: sessionId }, reader.token);
     expect([denied.status, denied.body.reason]).toEqual([403, "insufficient_scope"]);
     // Only the trigger at the limit was recorded.
-    expect((await api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data).toHaveLength(1);
+    expect((await t.api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-import type { AgentSettings, RoutingRule, TurnTrace } from "@hugo/protocol";
+import type { AgentSettings, MetaPatch, RoutingRule, TurnTrace } from "@hugo/protocol";
 import type { PassageHit } from "../core/ports.ts";
 
 /** What an answerer gets for one turn. */
@@ -10,19 +10,39 @@ export interface AnswerInput {
   /** Earlier messages, oldest first, for context. */
   history: { role: "visitor" | "agent" | "operator"; text: string }[];
   settings: AgentSettings;
+  /** The website the agent speaks for. */
+  website: { name: string };
   /** The language to answer in (a tag), when known. */
   locale: string;
+  /**
+   * Routing rules still to judge: an LLM answerer decides whether one applies (the offline one is
+   * never asked: rules are matched by similarity before it). Empty when rules do not apply.
+   */
+  rules: RoutingRule[];
+  /** Deployed workflows the agent may start (an LLM's tool). */
+  workflows(): Promise<{ id: string; name: string }[]>;
   /** Searches the knowledge base (the same search the API serves). */
   search(query: string, limit: number): Promise<PassageHit[]>;
   /** The query's analysed terms, and how many passages hold each (BM25's idf) out of how many. */
   termStats(query: string): Promise<{ terms: string[]; passages: number; df: Record<string, number> }>;
 }
 
-/** The turn's outcome: a message to send, a handover to a human, or a routing rule's action. */
+/** Where a streaming answerer writes its answer as it grows (the whole text so far, each time). */
+export interface AnswerStream {
+  text(sofar: string): void;
+}
+
+/** What the turn does besides answering or escalating: a routing rule's action, or a tool's. */
+export type TurnAction = RoutingRule["action"];
+
+/** The turn's outcome: a message to send, a handover to a human, or a routing action. */
 export interface AnswerResult {
   decision: "answer" | "escalate" | "route";
-  /** The routing rule that matched (`route`). */
+  /** What `route` does, and the routing rule that asked for it (absent when a tool did). */
+  action?: TurnAction;
   rule?: RoutingRule;
+  /** Contact details the visitor gave, to record on the conversation. */
+  contact?: MetaPatch;
   /** The visitor-facing text: the answer, or why the agent hands over. */
   text: string;
   reason: string;
@@ -32,5 +52,16 @@ export interface AnswerResult {
 /** An answerer behind one port: the offline default, or an LLM provider. */
 export interface Answerer {
   readonly name: string;
-  answer(input: AnswerInput): Promise<AnswerResult>;
+  /** Streaming answerers report the answer as it grows through `stream`. */
+  answer(input: AnswerInput, stream?: AnswerStream): Promise<AnswerResult>;
 }
+
+/** A passage as the trace records it (without its text). */
+export const tracePassage = ({ source_id, kind, title, heading, url, score }: PassageHit) => ({
+  source_id,
+  kind,
+  title,
+  heading,
+  url,
+  score,
+});

@@ -63,7 +63,10 @@ describe("the offline answerer's parts", () => {
       instruction: null,
       history: [],
       settings: { ...DEFAULT_SETTINGS, name: "Ada" },
+      website: { name: "Acme" },
       locale: "en",
+      rules: [],
+      workflows: () => Promise.reject(new Error("no workflows expected")),
       search: () => Promise.reject(new Error("no search expected")),
       termStats: () => Promise.reject(new Error("no statistics expected")),
     });

@@ -1,6 +1,6 @@
 import type { AnswerGuidance } from "@hugo/protocol";
 import type { PassageHit } from "../core/ports.ts";
-import type { Answerer, AnswerInput, AnswerResult } from "./answerer.ts";
+import { type Answerer, type AnswerInput, type AnswerResult, tracePassage } from "./answerer.ts";
 import { everydayTerms, loadAnalyzer } from "./knowledge/analyze.ts";
 
 /**
@@ -134,14 +134,7 @@ export class OfflineAnswerer implements Answerer {
     const trace = {
       ...base,
       queries: [query],
-      passages: hits.map(({ source_id, kind, title, heading, url, score }) => ({
-        source_id,
-        kind,
-        title,
-        heading,
-        url,
-        score,
-      })),
+      passages: hits.map(tracePassage),
     };
     const top = hits[0];
     if (!top) {

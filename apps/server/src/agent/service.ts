@@ -5,22 +5,28 @@ import {
   type AgentTrigger,
   type AgentTriggerResult,
   type AgentTurn,
+  ANTHROPIC_BASE_URL,
   AUTOMATED_INBOX,
   type Conversation,
   type ConversationState,
   INSTRUCTION_MAX,
+  type LlmProviderInput,
   type Message,
   type MessageInput,
   type TurnTrace,
 } from "@hugo/protocol";
 import type { ConversationService } from "../core/conversations.ts";
+import { seal, unseal } from "../core/crypto.ts";
 import { AppError } from "../core/errors.ts";
 import type { JobQueue } from "../core/jobs.ts";
-import type { Stores, TurnRecord } from "../core/ports.ts";
+import type { StoredAgentSettings, StoredProvider, Stores, TurnRecord } from "../core/ports.ts";
+import { checkUrlSyntax, OutboundError, type OutboundPolicy } from "../outbound/guarded-request.ts";
 import { sessionLane } from "../workflow/engine.ts";
-import type { Answerer, AnswerInput, AnswerResult } from "./answerer.ts";
+import type { Answerer, AnswerInput, AnswerResult, AnswerStream } from "./answerer.ts";
 import { loadAnalyzer } from "./knowledge/analyze.ts";
 import type { KnowledgeService } from "./knowledge/service.ts";
+import { LlmAnswerer } from "./llm-answerer.ts";
+import { MessageStream } from "./message-stream.ts";
 import { matchRule } from "./routing.ts";
 
 export const AGENT_TURN = "agent.turn";
@@ -30,7 +36,7 @@ const DAY_MS = 86_400_000;
 /** A visitor writing again within this long gets the agent back; later, a human (contract §5). */
 const REACTIVATION_MS = 5 * DAY_MS;
 
-export const DEFAULT_SETTINGS: AgentSettings = {
+export const DEFAULT_SETTINGS: Omit<AgentSettings, "provider"> & { provider: null } = {
   name: "Hugo",
   instructions: "",
   activation: "answer",
@@ -39,7 +45,21 @@ export const DEFAULT_SETTINGS: AgentSettings = {
   escalation_message: "I am handing you over to our team: someone will answer you here shortly.",
   auto_resolve_days: 5,
   routing_rules: [],
+  provider: null,
 };
+
+/** What provider keys are sealed for (the key derivation's purpose). */
+const KEY_PURPOSE = "llm-provider-key";
+/** The default time one model has for a whole answer. */
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** The settings as the API shows them: a provider's key only as whether one is set. */
+function view(stored: StoredAgentSettings): AgentSettings {
+  const { provider, ...rest } = stored;
+  if (!provider) return { ...rest, provider: null };
+  const { api_key_sealed, ...shown } = provider;
+  return { ...rest, provider: { ...shown, api_key_set: api_key_sealed !== null } };
+}
 
 /** How many recent messages the agent reads. */
 const HISTORY = 20;
@@ -109,7 +129,11 @@ export class AgentService {
   readonly #conversations: ConversationService;
   readonly #knowledge: KnowledgeService;
   readonly #jobs: JobQueue;
-  readonly #answerer: Answerer;
+  readonly #offline: Answerer;
+  readonly #secret: string;
+  readonly #policy: OutboundPolicy;
+  readonly #llmFetch: typeof fetch;
+  readonly #log: (error: unknown, what: string) => void;
   #workflows:
     | { startForAgent(websiteId: string, sessionId: string, workflowId: string): Promise<boolean> }
     | undefined;
@@ -119,25 +143,130 @@ export class AgentService {
     conversations: ConversationService;
     knowledge: KnowledgeService;
     jobs: JobQueue;
+    /** The offline answerer: the default, and the fallback when an LLM fails. */
     answerer: Answerer;
+    /** The server secret, which seals provider keys. */
+    secret: string;
+    /** Which hosts a provider's base URL may name. */
+    policy: OutboundPolicy;
+    /** The SSRF-guarded fetch LLM providers are called through. */
+    llmFetch: typeof fetch;
+    log?: (error: unknown, what: string) => void;
   }) {
     this.#stores = deps.stores;
     this.#conversations = deps.conversations;
     this.#knowledge = deps.knowledge;
     this.#jobs = deps.jobs;
-    this.#answerer = deps.answerer;
+    this.#offline = deps.answerer;
+    this.#secret = deps.secret;
+    this.#policy = deps.policy;
+    this.#llmFetch = deps.llmFetch;
+    this.#log = deps.log ?? (() => {});
   }
 
-  async settings(websiteId: string): Promise<AgentSettings> {
+  async #stored(websiteId: string): Promise<StoredAgentSettings> {
     return { ...DEFAULT_SETTINGS, ...(await this.#stores.agent.getSettings(websiteId)) };
   }
 
+  async settings(websiteId: string): Promise<AgentSettings> {
+    return view(await this.#stored(websiteId));
+  }
+
   async updateSettings(websiteId: string, patch: AgentSettingsUpdate): Promise<AgentSettings> {
+    const { provider, ...rest } = patch;
     return this.#stores.atomically(async () => {
-      const next = { ...(await this.settings(websiteId)), ...patch };
+      const current = await this.#stored(websiteId);
+      const next: StoredAgentSettings = {
+        ...current,
+        ...rest,
+        provider:
+          provider === undefined ? current.provider : provider && this.#provider(provider, current.provider),
+      };
       await this.#stores.agent.putSettings(websiteId, next, Date.now());
-      return next;
+      return view(next);
     });
+  }
+
+  /**
+   * A provider as it will be stored: its base URL checked against the SSRF guard's syntax and
+   * address rules (a host name is checked again at every connection), its key sealed. A key is
+   * bound to the API it was given for: changing the kind or the base URL without a new key drops it,
+   * so whoever can edit settings cannot send the stored key to a server of their choosing.
+   */
+  #provider(input: LlmProviderInput, previous: StoredProvider | null): StoredProvider {
+    const baseUrl = (input.base_url ?? ANTHROPIC_BASE_URL).replace(/\/+$/, "");
+    try {
+      checkUrlSyntax(baseUrl, this.#policy);
+    } catch (error) {
+      if (!(error instanceof OutboundError)) throw error;
+      throw new AppError("url_not_allowed", `provider.base_url: ${error.message}`, {
+        field: "provider.base_url",
+      });
+    }
+    const sameApi = previous?.kind === input.kind && previous.base_url === baseUrl;
+    const sealed =
+      input.api_key === null
+        ? null
+        : input.api_key !== undefined
+          ? seal(this.#secret, KEY_PURPOSE, input.api_key)
+          : sameApi
+            ? previous.api_key_sealed
+            : null;
+    if (input.kind === "anthropic" && sealed === null) {
+      throw new AppError("invalid_body", "provider.api_key: Anthropic's API needs a key.", {
+        field: "provider.api_key",
+      });
+    }
+    return {
+      kind: input.kind,
+      base_url: baseUrl,
+      model: input.model,
+      fallback_model: input.fallback_model ?? null,
+      timeout_ms: input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
+      api_key_sealed: sealed,
+    };
+  }
+
+  /** The website's answerer: its LLM provider, falling back to the offline answerer; or the offline one. */
+  #answererFor(stored: StoredAgentSettings): Answerer {
+    const p = stored.provider;
+    if (!p) return { name: this.#offline.name, answer: (input) => this.#offlineDecision(input) };
+    return new LlmAnswerer(
+      {
+        kind: p.kind,
+        baseUrl: p.base_url,
+        apiKey: p.api_key_sealed === null ? null : unseal(this.#secret, KEY_PURPOSE, p.api_key_sealed),
+        model: p.model,
+        fallbackModel: p.fallback_model,
+        timeoutMs: p.timeout_ms,
+      },
+      { fetch: this.#llmFetch, fallback: (input) => this.#offlineDecision(input) },
+    );
+  }
+
+  /** Offline: routing rules matched by similarity, then the offline answerer. */
+  async #offlineDecision(input: AnswerInput): Promise<AnswerResult> {
+    const matched =
+      input.rules.length > 0
+        ? matchRule(input.rules, input.question, await loadAnalyzer(input.locale))
+        : undefined;
+    if (!matched) return this.#offline.answer(input);
+    return {
+      decision: "route",
+      action: matched.rule.action,
+      rule: matched.rule,
+      text: input.settings.escalation_message,
+      reason: `routing rule "${matched.rule.name}" matched (${matched.similarity.toFixed(2)})`,
+      trace: {
+        queries: [],
+        passages: [],
+        confidence: null,
+        tools: [],
+        provider: this.#offline.name,
+        model: null,
+        tokens: null,
+      },
+    };
   }
 
   /** Contract §1: records a turn and queues it; the agent answers (or escalates) from a job. */
@@ -178,35 +307,56 @@ export class AgentService {
       });
       return;
     }
-    await this.#take(turn, conversation);
+    await this.#take(turn, conversation, { rules: true });
   }
 
-  /** Decides a queued turn and commits its effects with its end. `messages`: the recent ones, when read. */
-  async #take(turn: TurnRecord, conversation: Conversation, messages?: Message[]): Promise<void> {
+  /**
+   * Decides a queued turn and commits its effects with its end. `messages`: the recent ones, when
+   * read. With an LLM, the answer streams into the conversation first (MessageStream); the final
+   * text, the decision's effects and the turn's end then commit together.
+   */
+  async #take(
+    turn: TurnRecord,
+    conversation: Conversation,
+    options: { messages?: Message[]; rules: boolean },
+  ): Promise<void> {
     const websiteId = turn.website_id;
     const turnId = turn.id;
-    const { result, trace, settings } = await this.decide(websiteId, turn.session_id, turn.instruction, {
-      rules: true,
-      messages,
-    });
-    const message = this.#message(settings, turn.id, result.text);
+    const stored = await this.#stored(websiteId);
+    const message = this.#message(stored.name, turn.id);
+    const stream = stored.provider
+      ? new MessageStream(this.#conversations, { websiteId, sessionId: turn.session_id, message }, (error) =>
+          this.#log(error, "streaming an agent message failed"),
+        )
+      : undefined;
+    stream?.start();
+    let decided: Awaited<ReturnType<AgentService["decide"]>>;
+    try {
+      decided = await this.decide(websiteId, turn.session_id, turn.instruction, {
+        rules: options.rules,
+        messages: options.messages,
+        stored,
+        stream,
+      });
+    } finally {
+      await stream?.close();
+    }
+    const { result, trace, settings } = decided;
+    message.content = result.text;
     const status =
       result.decision === "answer" ? "answered" : result.decision === "escalate" ? "escalated" : "routed";
     await this.#stores
       .atomically(async () => {
         // The effects first, then the turn's end: they commit together, and a turn that turns out to
         // be finished already (its job ran before) rolls them back.
-        const spoke = await this.#act(
-          websiteId,
-          turn.session_id,
-          result,
-          message,
-          conversation.state,
+        const spoke = await this.#act(websiteId, turn.session_id, result, message, {
+          state: conversation.state,
           settings,
-        );
+          streamed: stream?.sent ?? false,
+        });
         const finished = await this.#stores.agent.finishTurn(websiteId, turnId, {
           status,
-          fingerprint: spoke ? (message.fingerprint ?? null) : null,
+          fingerprint: spoke ? message.fingerprint : null,
           trace,
           error: null,
           finished_at: Date.now(),
@@ -220,28 +370,36 @@ export class AgentService {
       });
   }
 
-  /** Carries out a decision; true when the agent sent `message`. */
+  /**
+   * Carries out a decision; true when the agent's message is in the conversation. `streamed`: the
+   * message was sent while the answer was written (its final text replaces what was streamed).
+   */
   async #act(
     websiteId: string,
     sessionId: string,
     result: AnswerResult,
-    message: MessageInput,
-    state: ConversationState,
-    settings: AgentSettings,
+    message: MessageInput & { fingerprint: number },
+    turn: { state: ConversationState; settings: AgentSettings; streamed: boolean },
   ): Promise<boolean> {
-    const action = result.rule?.action;
+    if (result.contact) await this.#conversations.updateMeta(websiteId, sessionId, result.contact);
+    const action = result.action;
+    let speak = true;
     if (result.decision === "route" && action?.kind === "inbox") {
       await this.#conversations.setInbox(websiteId, sessionId, action.inbox_id);
-      return false;
+      speak = false;
+    } else if (result.decision === "route" && action?.kind === "workflow") {
+      if (await this.#workflows?.startForAgent(websiteId, sessionId, action.workflow_id)) speak = false;
+      // The workflow is gone or not deployed: a human, rather than silence.
+      else message.content = turn.settings.escalation_message;
     }
-    if (result.decision === "route" && action?.kind === "workflow") {
-      if (await this.#workflows?.startForAgent(websiteId, sessionId, action.workflow_id)) return false;
-      // The rule's workflow is gone or not deployed: a human, rather than silence.
-      message.content = settings.escalation_message;
+    if (speak || turn.streamed) {
+      if (!turn.streamed) await this.#conversations.sendMessage(websiteId, sessionId, message);
+      else
+        await this.#conversations.updateMessage(websiteId, sessionId, message.fingerprint, message.content);
     }
-    await this.#conversations.sendMessage(websiteId, sessionId, message);
-    if (result.decision === "answer") await this.#scheduleResolve(websiteId, sessionId, settings);
-    else await this.#escalate(websiteId, sessionId, state);
+    if (!speak) return turn.streamed;
+    if (result.decision === "answer") await this.#scheduleResolve(websiteId, sessionId, turn.settings);
+    else await this.#escalate(websiteId, sessionId, turn.state);
     return true;
   }
 
@@ -301,96 +459,89 @@ export class AgentService {
       turn = newTurn(websiteId, sessionId, { id, source: "message" });
       await this.#stores.agent.createTurn(turn);
     }
-    if (turn.status === "queued") await this.#take(turn, conversation, recent);
+    if (turn.status === "queued") await this.#take(turn, conversation, { messages: recent, rules: true });
   }
 
   /**
-   * A turn asked for by a workflow's "answer with the AI agent" block, inside the run's batch: the
-   * turn is recorded here; the block sends the returned message (and escalates) with the batch.
+   * A turn asked for by a workflow's "answer with the AI agent" block (an external block: it runs
+   * outside the run's transaction, as an LLM may take seconds). The turn's id derives from the run
+   * and its step, so a block run again after a crash finds its turn done and says what it decided
+   * instead of answering twice. Routing rules are not consulted: the workflow is in charge.
    */
   async answerInWorkflow(
     websiteId: string,
     sessionId: string,
-    runId: string,
+    run: { id: string; step: number },
     instruction: string | null,
-  ): Promise<{ decision: "answer" | "escalate"; reason: string; message: MessageInput }> {
-    const { result, trace, settings } = await this.decide(websiteId, sessionId, instruction);
-    const now = Date.now();
-    const turn = newTurn(websiteId, sessionId, {
-      source: "workflow",
-      instruction,
-      status: result.decision === "answer" ? "answered" : "escalated",
-      trace,
-      workflow_run_id: runId,
-      created_at: now,
-      finished_at: now,
-    });
-    const message = this.#message(settings, turn.id, result.text);
-    await this.#stores.agent.createTurn({ ...turn, fingerprint: message.fingerprint ?? null });
-    // Routing rules are not consulted here: the workflow is in charge of the conversation.
-    return { decision: result.decision === "answer" ? "answer" : "escalate", reason: result.reason, message };
+  ): Promise<{ decision: "answer" | "escalate" | "failed"; reason: string }> {
+    const id = `turn_${uuidOf(`${websiteId}:${run.id}:${run.step}`)}`;
+    let turn = await this.#stores.agent.findTurn(websiteId, id);
+    if (!turn) {
+      turn = newTurn(websiteId, sessionId, { id, source: "workflow", instruction, workflow_run_id: run.id });
+      await this.#stores.agent.createTurn(turn);
+    }
+    if (turn.status === "queued") {
+      const conversation = await this.#stores.conversations.find(websiteId, sessionId);
+      if (!conversation) return { decision: "failed", reason: "the conversation was removed" };
+      await this.#take(turn, conversation, { rules: false });
+      turn = (await this.#stores.agent.findTurn(websiteId, id)) ?? turn;
+    }
+    const reason = turn.trace?.reason ?? turn.error ?? "";
+    return {
+      decision: turn.status === "answered" ? "answer" : turn.status === "failed" ? "failed" : "escalate",
+      reason,
+    };
   }
 
   /** The agent's message, signed with its name; its fingerprint comes from the turn. */
-  #message(settings: AgentSettings, turnId: string, text: string): MessageInput {
+  #message(name: string, turnId: string): MessageInput & { fingerprint: number } {
     return {
       type: "text",
       from: "operator",
       origin: "chat",
-      content: text,
+      content: "",
       fingerprint: turnFingerprint(turnId),
       automated: true,
-      user: { type: "website", user_id: "hugo:agent", nickname: settings.name },
-    } as MessageInput;
+      user: { type: "website", user_id: "hugo:agent", nickname: name },
+    } as MessageInput & { fingerprint: number };
   }
 
   /**
    * One decision over the conversation as it stands: what the answerer would say, and the trace.
-   * Sends nothing (the caller does, in its own transaction).
+   * Sends nothing (the caller does, in its own transaction) — but an LLM's answer streams into
+   * `options.stream` as it is written.
    */
   async decide(
     websiteId: string,
     sessionId: string,
     instruction: string | null,
-    options: { rules?: boolean; messages?: Message[] | undefined } = {},
+    options: {
+      rules?: boolean;
+      messages?: Message[] | undefined;
+      stored?: StoredAgentSettings;
+      stream?: AnswerStream | undefined;
+    } = {},
   ): Promise<{ result: AnswerResult; trace: TurnTrace; settings: AgentSettings }> {
     const started = performance.now();
-    const settings = await this.settings(websiteId);
-    const messages =
-      options.messages ??
-      (await this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY }));
+    const stored = options.stored ?? (await this.#stored(websiteId));
+    const settings = view(stored);
+    const [messages, website] = await Promise.all([
+      options.messages ?? this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY }),
+      this.#stores.websites.find(websiteId),
+    ]);
     const locale = settings.locale === "auto" ? "en" : settings.locale;
     const asked = splitQuestion(messages);
-    const matched =
-      options.rules && settings.routing_rules.length > 0 && asked.question
-        ? matchRule(settings.routing_rules, asked.question, await loadAnalyzer(locale))
-        : undefined;
-    if (matched) {
-      const reason = `routing rule "${matched.rule.name}" matched (${matched.similarity.toFixed(2)})`;
-      const trace: TurnTrace = {
-        queries: [],
-        passages: [],
-        decision: "route",
-        rule: matched.rule.name,
-        reason,
-        confidence: null,
-        tools: [],
-        provider: this.#answerer.name,
-        model: null,
-        tokens: null,
-        latency_ms: Math.round((performance.now() - started) * 10) / 10,
-      };
-      return {
-        result: { decision: "route", rule: matched.rule, text: settings.escalation_message, reason, trace },
-        trace,
-        settings,
-      };
-    }
     const input: AnswerInput = {
       ...asked,
       instruction,
       settings,
+      website: { name: website?.name ?? "this website" },
       locale,
+      rules: options.rules && asked.question ? settings.routing_rules : [],
+      workflows: async () =>
+        (await this.#stores.workflows.list(websiteId))
+          .filter((w) => w.deployed_version !== null)
+          .map((w) => ({ id: w.id, name: w.name })),
       termStats: (query) =>
         this.#knowledge.termStats(websiteId, query, settings.locale === "auto" ? undefined : settings.locale),
       search: (query, limit) =>
@@ -400,10 +551,11 @@ export class AgentService {
           ...(settings.locale === "auto" ? {} : { locale: settings.locale }),
         }),
     };
-    const result = await this.#answerer.answer(input);
+    const result = await this.#answererFor(stored).answer(input, options.stream);
     const trace: TurnTrace = {
       ...result.trace,
       decision: result.decision,
+      ...(result.rule ? { rule: result.rule.name } : {}),
       reason: result.reason,
       latency_ms: Math.round((performance.now() - started) * 10) / 10,
     };

@@ -4,6 +4,7 @@ import type {
   Conversation,
   ConversationListQuery,
   ConversationState,
+  LlmProvider,
   Message,
   MessageUser,
   OperatorRole,
@@ -472,6 +473,8 @@ export interface KnowledgeStore {
     patch: Partial<Pick<SourceRecord, "enabled" | "locale" | "status" | "error" | "updated_at">>,
   ): Promise<SourceRecord | undefined>;
   findSource(websiteId: string, sourceId: string): Promise<SourceRecord | undefined>;
+  /** The sources of this kind with exactly this URL, oldest first (a crawl updates them in place). */
+  findSourcesByUrl(websiteId: string, kind: SourceKind, url: string): Promise<SourceRecord[]>;
   /** Newest first. */
   listSources(
     websiteId: string,
@@ -514,10 +517,17 @@ export interface TurnRecord {
   finished_at: number | null;
 }
 
+/** An LLM provider as stored: its key sealed (AES-GCM under the server secret), never in the clear. */
+export type StoredProvider = Omit<LlmProvider, "api_key_set"> & { api_key_sealed: string | null };
+
+/** The agent's settings as stored (as the API shows them, but for the provider's sealed key). */
+export type StoredAgentSettings = Omit<AgentSettings, "provider"> & { provider: StoredProvider | null };
+
 /** The AI agent's settings and turns, per website. */
 export interface AgentStore {
-  getSettings(websiteId: string): Promise<AgentSettings | undefined>;
-  putSettings(websiteId: string, settings: AgentSettings, at: number): Promise<void>;
+  /** Partial: settings stored before a field existed lack it (the service fills in defaults). */
+  getSettings(websiteId: string): Promise<Partial<StoredAgentSettings> | undefined>;
+  putSettings(websiteId: string, settings: StoredAgentSettings, at: number): Promise<void>;
   createTurn(turn: TurnRecord): Promise<void>;
   /** Finishes a queued turn; false when it is no longer queued (its job ran already). */
   finishTurn(

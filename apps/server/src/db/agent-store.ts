@@ -1,5 +1,5 @@
-import type { AgentSettings, TurnTrace } from "@hugo/protocol";
-import type { AgentStore, TurnRecord } from "../core/ports.ts";
+import type { TurnTrace } from "@hugo/protocol";
+import type { AgentStore, StoredAgentSettings, TurnRecord } from "../core/ports.ts";
 import type { AgentTurnsTable } from "./schema.ts";
 import { SqlStore } from "./sql-store.ts";
 
@@ -14,16 +14,16 @@ const toTurn = (r: AgentTurnsTable): TurnRecord => ({
 });
 
 export class SqlAgentStore extends SqlStore implements AgentStore {
-  async getSettings(websiteId: string): Promise<AgentSettings | undefined> {
+  async getSettings(websiteId: string): Promise<Partial<StoredAgentSettings> | undefined> {
     const row = await this.db
       .selectFrom("agent_settings")
       .select("settings")
       .where("website_id", "=", websiteId)
       .executeTakeFirst();
-    return row && (JSON.parse(row.settings) as AgentSettings);
+    return row && (JSON.parse(row.settings) as Partial<StoredAgentSettings>);
   }
 
-  async putSettings(websiteId: string, settings: AgentSettings, at: number): Promise<void> {
+  async putSettings(websiteId: string, settings: StoredAgentSettings, at: number): Promise<void> {
     const row = { website_id: websiteId, settings: JSON.stringify(settings), updated_at: at };
     await this.db
       .insertInto("agent_settings")

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   assertPublicUrl,
   checkUrlSyntax,
+  guardedFetch,
   guardedRequest,
   isPublicAddress,
   OutboundError,
@@ -381,5 +382,91 @@ describe("guardedRequest against real loopback servers", () => {
         timeoutMs: 5000,
       }),
     ).rejects.toMatchObject({ code: "network" });
+  });
+});
+
+describe("guardedFetch (a streaming fetch for the AI SDK's providers)", () => {
+  let sse: { server: http.Server; port: number };
+  /** Lets the server send its second event once the client has read the first. */
+  let release: () => void = () => {};
+  let bodies: string[];
+
+  beforeAll(async () => {
+    bodies = [];
+    sse = await listen((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString("utf8");
+      });
+      req.on("end", () => {
+        bodies.push(body);
+        if (req.url === "/big") {
+          res.writeHead(200, { "content-type": "text/plain" });
+          res.end("x".repeat(5000));
+          return;
+        }
+        if (req.url === "/empty") {
+          res.writeHead(204, { "set-cookie": ["a=1", "b=2"] });
+          res.end();
+          return;
+        }
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write("data: one\n\n");
+        release = () => res.end("data: two\n\n");
+      });
+    });
+  });
+  afterAll(() => close(sse.server));
+
+  it("streams the body as the server sends it, with the request's method, headers and body", async () => {
+    const fetch = guardedFetch(LOOPBACK, { maxBytes: 1024 });
+    const res = await fetch(`http://127.0.0.1:${sse.port}/stream`, {
+      method: "POST",
+      headers: { authorization: "Bearer k", "content-type": "application/json" },
+      body: JSON.stringify({ stream: true }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/event-stream");
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    // The first event arrived while the server still holds the response open.
+    expect(new TextDecoder().decode(first.value)).toBe("data: one\n\n");
+    release();
+    let rest = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      rest += new TextDecoder().decode(chunk.value);
+    expect(rest).toBe("data: two\n\n");
+    expect(bodies.at(-1)).toBe('{"stream":true}');
+  });
+
+  it("refuses loopback unless allowed, before sending anything", async () => {
+    const before = bodies.length;
+    const fetch = guardedFetch(NONE, { maxBytes: 1024 });
+    await expect(fetch(`http://127.0.0.1:${sse.port}/stream`)).rejects.toMatchObject({
+      code: "url_not_allowed",
+    });
+    await expect(
+      guardedFetch({ allowHosts: [] }, { maxBytes: 1024 })(`http://localhost:${sse.port}/x`),
+    ).rejects.toMatchObject({ code: "url_not_allowed" });
+    expect(bodies.length).toBe(before);
+  });
+
+  it("aborts through the signal, and stops a body past maxBytes", async () => {
+    const fetch = guardedFetch(LOOPBACK, { maxBytes: 1024 });
+    const controller = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${sse.port}/stream`, { signal: controller.signal });
+    controller.abort();
+    await expect(res.text()).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${sse.port}/big`).then((r) => r.text())).rejects.toThrow(
+      /exceeds 1024 bytes/,
+    );
+    await expect(fetch(`http://127.0.0.1:${sse.port}/x`, { signal: AbortSignal.abort() })).rejects.toThrow();
+  });
+
+  it("returns a body-less status without a body, with repeated headers", async () => {
+    const res = await guardedFetch(LOOPBACK, { maxBytes: 1024 })(`http://127.0.0.1:${sse.port}/empty`);
+    expect(res.status).toBe(204);
+    expect(res.body).toBeNull();
+    expect(res.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
   });
 });

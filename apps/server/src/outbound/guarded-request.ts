@@ -16,6 +16,7 @@ import dns from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import { isIP } from "node:net";
+import { Readable } from "node:stream";
 
 export interface OutboundPolicy {
   /** Hosts (names or IP literals, lowercase) allowed even though they resolve to private/loopback addresses, e.g. ["127.0.0.1", "localhost"] for tests or an intranet service. */
@@ -282,21 +283,14 @@ function guardedLookup(allowed: boolean) {
   };
 }
 
-/** Sends one request. The connection's DNS lookup is the guarded one (so a name that re-resolves to a private address between check and connect — DNS rebinding — is refused at connect time), redirects are NOT followed (3xx returned as is), a total timeout aborts with OutboundError("timeout"), a response body over maxBytes aborts with OutboundError("too_large"), other failures are OutboundError("network") with the cause's message. */
-export async function guardedRequest(
+/** The request options every guarded exchange connects with: the guarded lookup, no pooling, SNI. */
+function connectOptions(
   policy: OutboundPolicy,
   url: string,
-  init: {
-    method: string;
-    headers?: Record<string, string>;
-    body?: string;
-    timeoutMs: number;
-    maxBytes?: number;
-  },
-): Promise<OutboundResponse> {
+  init: { method: string; headers?: Record<string, string>; body?: string },
+): { isHttps: boolean; options: https.RequestOptions } {
   const target = checkUrlSyntax(url, policy);
   const allowed = isAllowedHost(target, policy);
-  const maxBytes = init.maxBytes ?? DEFAULT_MAX_BYTES;
   const headers: Record<string, string> = { ...init.headers };
   if (init.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-length")) {
     headers["content-length"] = String(Buffer.byteLength(init.body));
@@ -312,7 +306,23 @@ export async function guardedRequest(
     lookup: guardedLookup(allowed) as unknown as http.RequestOptions["lookup"],
   };
   if (isHttps && isIP(bareHost(target)) === 0) options.servername = bareHost(target);
+  return { isHttps, options };
+}
 
+/** Sends one request. The connection's DNS lookup is the guarded one (so a name that re-resolves to a private address between check and connect — DNS rebinding — is refused at connect time), redirects are NOT followed (3xx returned as is), a total timeout aborts with OutboundError("timeout"), a response body over maxBytes aborts with OutboundError("too_large"), other failures are OutboundError("network") with the cause's message. */
+export async function guardedRequest(
+  policy: OutboundPolicy,
+  url: string,
+  init: {
+    method: string;
+    headers?: Record<string, string>;
+    body?: string;
+    timeoutMs: number;
+    maxBytes?: number;
+  },
+): Promise<OutboundResponse> {
+  const { isHttps, options } = connectOptions(policy, url, init);
+  const maxBytes = init.maxBytes ?? DEFAULT_MAX_BYTES;
   return new Promise<OutboundResponse>((resolve, reject) => {
     let settled = false;
     let response: http.IncomingMessage | undefined;
@@ -373,4 +383,69 @@ export async function guardedRequest(
     );
     req.end(init.body);
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A streaming fetch
+// ---------------------------------------------------------------------------------------------
+
+/** Statuses whose response has no body (a web `Response` refuses one). */
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+/**
+ * A WHATWG `fetch` through the guard, for libraries that take a custom fetch (the AI SDK's
+ * providers): the same address checks and guarded connect-time lookup as `guardedRequest`, no
+ * redirects followed, but the response body streams (server-sent events arrive as they are sent)
+ * and stops with `OutboundError("too_large")` past `maxBytes`. Deadlines are the caller's, through
+ * `init.signal`: aborting it destroys the connection.
+ */
+export function guardedFetch(policy: OutboundPolicy, limits: { maxBytes: number }): typeof fetch {
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const signal = init?.signal ?? request.signal;
+    signal?.throwIfAborted();
+    const body = request.body ? await request.text() : undefined;
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    const { isHttps, options } = connectOptions(policy, request.url, {
+      method: request.method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
+    return new Promise<Response>((resolve, reject) => {
+      const req = (isHttps ? https : http).request(options, (res) => {
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > limits.maxBytes)
+            res.destroy(
+              new OutboundError("too_large", `The response body exceeds ${limits.maxBytes} bytes.`),
+            );
+        });
+        const status = res.statusCode ?? 0;
+        const responseHeaders = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          for (const one of Array.isArray(value) ? value : [value ?? ""]) responseHeaders.append(name, one);
+        }
+        const stream = NULL_BODY.has(status) ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+        if (!stream) res.resume();
+        resolve(
+          new Response(stream, { status, statusText: res.statusMessage ?? "", headers: responseHeaders }),
+        );
+      });
+      const abort = () => req.destroy(signal?.reason ?? new DOMException("aborted", "AbortError"));
+      signal?.addEventListener("abort", abort, { once: true });
+      req.on("close", () => signal?.removeEventListener("abort", abort));
+      req.on("error", (err) =>
+        reject(
+          err instanceof OutboundError || signal?.aborted
+            ? err
+            : new OutboundError("network", err instanceof Error ? err.message : String(err)),
+        ),
+      );
+      req.end(body);
+    });
+  };
 }

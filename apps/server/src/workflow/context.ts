@@ -225,18 +225,14 @@ export class RunContext implements StepContext {
   }
 
   async agent(instruction: string): Promise<{ decision: "answer" | "escalate"; reason: string }> {
-    await this.#flushed("agent");
+    if (!this.#external) throw new Error("the agent only answers in an external block");
     const turn = await this.#deps.agent.answerInWorkflow(
       this.websiteId,
       this.sessionId,
-      this.runId,
+      { id: this.runId, step: this.step },
       instruction || null,
     );
-    this.#local("agent").add(turn.message);
-    if (turn.decision === "escalate") {
-      await this.setInbox(null);
-      if (this.#conversation.state !== "unresolved") await this.setState("unresolved");
-    }
+    if (turn.decision === "failed") throw new BlockError(`The agent could not answer: ${turn.reason}`);
     return { decision: turn.decision, reason: turn.reason };
   }
 

@@ -24,8 +24,13 @@ export const startWorkflow: BlockRunner<{ workflow_id: string }> = {
   },
 };
 
-/** The AI agent answers in the conversation (or hands it over to a human), guided by the instruction. */
+/**
+ * The AI agent answers in the conversation (or hands it over to a human), guided by the instruction.
+ * External: an LLM may take seconds, so the agent writes its answer in its own transactions, and a
+ * block run again after a crash finds the turn it already took.
+ */
 export const agent: BlockRunner<{ instruction: string }> = {
+  external: true,
   async run(ctx, o) {
     const turn = await ctx.agent(ctx.render(o.instruction).trim());
     ctx.log(
