@@ -79,16 +79,18 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent with an LLM provide
       api_key_set: true,
     });
     expect(JSON.stringify((await t.api("GET", "/api/agent/settings")).body)).not.toContain(KEY);
-    const { rows } = await sql<{ settings: string }>`select settings from agent_settings where website_id = ${t.own.websiteId}`.execute(
+    const { rows } = await sql<{
+      settings: string;
+    }>`select settings from agent_settings where website_id = ${t.own.websiteId}`.execute(
       server.hugo.database.db,
     );
     expect(rows[0]!.settings).not.toContain(KEY);
     expect(rows[0]!.settings).toContain("api_key_sealed");
 
     // Another field changes: the key stays. The base URL changes without a key: the key is dropped.
-    expect((await useProvider({ ...openai(), api_key: undefined, model: "gpt-2" })).provider.api_key_set).toBe(
-      true,
-    );
+    expect(
+      (await useProvider({ ...openai(), api_key: undefined, model: "gpt-2" })).provider.api_key_set,
+    ).toBe(true);
     const moved = await useProvider({ ...openai(), api_key: undefined, base_url: `${llm.url}/v2` });
     expect(moved.provider.api_key_set).toBe(false);
   });
@@ -135,7 +137,9 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent with an LLM provide
     // What the operator's socket saw, in order.
     const ofSession = t.ws.frames
       .slice(from)
-      .filter((f): f is ServerFrame => (f.type === "compose" || f.type === "event") && f.session_id === sessionId);
+      .filter(
+        (f): f is ServerFrame => (f.type === "compose" || f.type === "event") && f.session_id === sessionId,
+      );
     const kinds = ofSession.map((f) => (f.type === "compose" ? `compose:${f.state}` : (f as Json).name));
     expect(kinds[0]).toBe("compose:start");
     expect(kinds).toContain("message:received");
@@ -169,7 +173,10 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent with an LLM provide
     expect(system.content).toContain("For this conversation only:\nThe visitor is a VIP customer.");
     expect(system.content).toContain("The money reaches your card within five business days.");
     expect(system.content).toContain("https://help.acme.test/refunds");
-    expect(request.body.messages.at(-1)).toEqual({ role: "user", content: "How long until my refund arrives?" });
+    expect(request.body.messages.at(-1)).toEqual({
+      role: "user",
+      content: "How long until my refund arrives?",
+    });
     expect(request.body.tools.map((tool: Json) => (tool.function as Json).name).sort()).toEqual([
       "escalate_to_human",
       "search_knowledge_base",
@@ -259,7 +266,10 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent with an LLM provide
     expect(llm.requests.map((r) => r.body.model)).toEqual(["gpt-test", "gpt-test", "gpt-small"]);
 
     llm.requests.length = 0;
-    llm.script({ status: 429, error: { message: "slow down" }, retryAfterSeconds: 0 }, { text: "Five days." });
+    llm.script(
+      { status: 429, error: { message: "slow down" }, retryAfterSeconds: 0 },
+      { text: "Five days." },
+    );
     const limited = await ask("How long do refunds take?");
     expect(limited.trace).toMatchObject({ model: "gpt-test", decision: "answer" });
     expect(limited.trace.provider_errors).toBeUndefined();
@@ -300,14 +310,99 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent with an LLM provide
       user: { type: "website", user_id: "hugo:agent", nickname: "Hugo" },
     } as never);
     expect((await t.turnDone(turnId)).status).toBe("answered");
-    expect((await agentMessages(sessionId)).map((m) => m.content)).toEqual(["Refunds take five business days."]);
+    expect((await agentMessages(sessionId)).map((m) => m.content)).toEqual([
+      "Refunds take five business days.",
+    ]);
+  });
+
+  /** A deployed workflow: a code start, then `blocks` in a chain. */
+  const deploy = async (name: string, ...blocks: Json[]) => {
+    const all = [{ id: "start", kind: "start.code", options: {} }, ...blocks];
+    const graph = {
+      blocks: all,
+      edges: all.slice(1).map((b, i) => ({ from: all[i]!.id, handle: "next", to: b.id })),
+    };
+    const id = (await t.api("POST", "/api/workflows", { name, graph })).body.data.workflow_id as string;
+    expect((await t.api("POST", `/api/workflows/${id}/deploy`)).body).toMatchObject({ error: false });
+    return id;
+  };
+
+  it("answers for a workflow's agent block from outside the run's transaction, once even when the block runs again", async () => {
+    await useProvider(openai());
+    const flow = await deploy(
+      "Agent step",
+      { id: "agent", kind: "action.agent", options: { instruction: "Mention the 30-day window" } },
+      { id: "after", kind: "action.text", options: { text: "Anything else?" } },
+    );
+    llm.script({
+      text: "Refunds are accepted within 30 days; the money arrives in five business days.",
+      paceMs: 5,
+    });
+    const sessionId = await t.conversation();
+    await t.visitorSays(sessionId, "Can I still get a refund?");
+    const runId = (await t.api("POST", `/api/scenario/${flow}/trigger/`, { session_id: sessionId })).body.data
+      .run_id as string;
+    const done = await t.poll("the run", async () => {
+      const r = (await t.api("GET", `/api/runs/${runId}`)).body.data;
+      return r.status === "completed" || r.status === "failed" ? r : undefined;
+    });
+    expect(done.status).toBe("completed");
+    const texts = (await t.messages(sessionId)).filter((m) => m.from === "operator").map((m) => m.content);
+    // The agent's answer, then the block after it: in order.
+    expect(texts).toEqual([
+      "Refunds are accepted within 30 days; the money arrives in five business days.",
+      "Anything else?",
+    ]);
+    expect(llm.requests[0]!.body.messages[0].content).toContain(
+      "For this conversation only:\nMention the 30-day window",
+    );
+    const [turn] = (await t.api("GET", `/api/agent/turns?session_id=${sessionId}`)).body.data;
+    expect(turn).toMatchObject({ source: "workflow", workflow_run_id: runId, status: "answered" });
+
+    // The block run again (its process died before the run moved on): the turn it took is found, nothing is re-sent.
+    const step = (done.log as { block_id: string; step: number }[]).find((s) => s.block_id === "agent")!.step;
+    expect(
+      await server.hugo.services.agent.answerInWorkflow(
+        t.own.websiteId,
+        sessionId,
+        { id: runId, step },
+        null,
+      ),
+    ).toMatchObject({ decision: "answer" });
+    expect(llm.requests).toHaveLength(1);
+    expect(await agentMessages(sessionId)).toHaveLength(1);
+  });
+
+  it("starts a deployed workflow when the model asks for it", async () => {
+    await useProvider(openai());
+    const flow = await deploy("Return label", {
+      id: "label",
+      kind: "action.text",
+      options: { text: "Here is your return label." },
+    });
+    llm.script({ toolCalls: [{ name: "start_workflow", arguments: { workflow_id: flow } }] });
+    const { sessionId, turn, trace } = await ask("I need a return label");
+    expect(turn.status).toBe("routed");
+    expect(trace.tools).toEqual([{ name: "start_workflow", arguments: { workflow_id: flow } }]);
+    const tools = llm.requests[0]!.body.tools.map((x: Json) => x.function as Json);
+    expect(JSON.stringify(tools.find((f: Json) => f.name === "start_workflow"))).toContain("Return label");
+    await t.poll(
+      "the workflow's message",
+      async () =>
+        (await t.messages(sessionId)).some((m) => m.content === "Here is your return label.") || undefined,
+    );
+    expect(await agentMessages(sessionId)).toHaveLength(0);
   });
 
   it("speaks Anthropic's messages API, key in x-api-key", async () => {
     await useProvider({ kind: "anthropic", base_url: `${llm.url}/v1`, model: "claude-test", api_key: KEY });
     llm.script({ text: "Within five business days.", usage: { input: 100, output: 6 } });
     const { sessionId, trace } = await ask("When will I see the refund?");
-    expect(trace).toMatchObject({ provider: "anthropic", model: "claude-test", tokens: { input: 100, output: 6 } });
+    expect(trace).toMatchObject({
+      provider: "anthropic",
+      model: "claude-test",
+      tokens: { input: 100, output: 6 },
+    });
     const request = llm.requests.at(-1)!;
     expect(request.path).toBe("/v1/messages");
     expect(request.headers["x-api-key"]).toBe(KEY);
