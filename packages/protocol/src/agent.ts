@@ -110,6 +110,18 @@ export const AgentSettingsUpdate = z
   .refine((u) => Object.keys(u).length > 0, "nothing to update");
 export type AgentSettingsUpdate = z.infer<typeof AgentSettingsUpdate>;
 
+/** `POST /api/agent/settings/provider/check`: each model asked for a one-word reply. */
+export const ProviderCheck = z.array(
+  z.object({
+    model: z.string(),
+    ok: z.boolean(),
+    latency_ms: z.number(),
+    /** What went wrong (the provider's status and message), when it did. */
+    error: z.string().nullable(),
+  }),
+);
+export type ProviderCheck = z.infer<typeof ProviderCheck>;
+
 /** A passage the agent looked at, with its BM25 score. */
 export const TracePassage = z.object({
   source_id: SourceId,

@@ -58,6 +58,10 @@ export const ErrorCatalog = {
     message: 'The workflow does not start with "Triggered from code", so it cannot be started by a trigger.',
   },
   run_not_active: { status: 409, message: "The run has already ended." },
+  provider_not_configured: {
+    status: 409,
+    message: "The agent has no LLM provider; set one with PATCH /api/agent/settings.",
+  },
   idempotency_in_progress: {
     status: 409,
     message: "A request with this Idempotency-Key is still being processed; retry later.",

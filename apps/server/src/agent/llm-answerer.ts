@@ -5,10 +5,12 @@ import {
   type LlmProviderKind,
   type MetaPatch,
   MetaPatch as MetaPatchSchema,
+  type ProviderCheck,
   type RoutingRule,
 } from "@hugo/protocol";
 import {
   APICallError,
+  generateText,
   hasToolCall,
   type LanguageModel,
   type ModelMessage,
@@ -104,6 +106,30 @@ export class LlmAnswerer implements Answerer {
       reason: `${result.reason} (the LLM failed; the offline answerer decided)`,
       trace: { ...result.trace, provider_errors: errors },
     };
+  }
+
+  /** Asks each model for a one-word reply: whether the base URL, the key and the model names work. */
+  async check(): Promise<ProviderCheck> {
+    const results: ProviderCheck = [];
+    for (const model of [this.#config.model, this.#config.fallbackModel]) {
+      if (!model) continue;
+      const started = performance.now();
+      let error: string | null = null;
+      try {
+        await generateText({
+          model: this.#model(model),
+          prompt: "Reply with the word OK.",
+          maxOutputTokens: 16,
+          maxRetries: 0,
+          timeout: { totalMs: this.#config.timeoutMs },
+        });
+      } catch (e) {
+        error = describe(e);
+      }
+      const latency_ms = Math.round(performance.now() - started);
+      results.push({ model, ok: error === null, latency_ms, error });
+    }
+    return results;
   }
 
   #model(name: string): LanguageModel {

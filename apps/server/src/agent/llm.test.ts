@@ -95,6 +95,29 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent with an LLM provide
     expect(moved.provider.api_key_set).toBe(false);
   });
 
+  it("checks the provider: each model's reply or error, and a clear refusal without one", async () => {
+    await useProvider(null);
+    const none = await t.api("POST", "/api/agent/settings/provider/check");
+    expect(none).toMatchObject({ status: 409, body: { reason: "provider_not_configured" } });
+    await useProvider(openai({ fallback_model: "gpt-small" }));
+    llm.script({ text: "OK" }, { status: 404, error: { message: "The model gpt-small does not exist" } });
+    const res = await t.api("POST", "/api/agent/settings/provider/check");
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual([
+      { model: "gpt-test", ok: true, latency_ms: expect.any(Number), error: null },
+      {
+        model: "gpt-small",
+        ok: false,
+        latency_ms: expect.any(Number),
+        error: expect.stringMatching(/HTTP 404.*gpt-small/),
+      },
+    ]);
+    expect(llm.requests.map((r) => [r.body.model, r.headers.authorization])).toEqual([
+      ["gpt-test", `Bearer ${KEY}`],
+      ["gpt-small", `Bearer ${KEY}`],
+    ]);
+  });
+
   it("refuses a provider it cannot use, naming the field, and changes nothing", async () => {
     await useProvider(openai());
     const before = (await t.api("GET", "/api/agent/settings")).body.data;

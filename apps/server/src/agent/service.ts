@@ -13,6 +13,7 @@ import {
   type LlmProviderInput,
   type Message,
   type MessageInput,
+  type ProviderCheck,
   type TurnTrace,
 } from "@hugo/protocol";
 import type { ConversationService } from "../core/conversations.ts";
@@ -225,6 +226,15 @@ export class AgentService {
       timeout_ms: input.timeout_ms ?? DEFAULT_TIMEOUT_MS,
       api_key_sealed: sealed,
     };
+  }
+
+  /** Asks the website's provider, model by model, for a one-word reply. */
+  async checkProvider(websiteId: string): Promise<ProviderCheck> {
+    const answerer = this.#answererFor(await this.#stored(websiteId));
+    if (!(answerer instanceof LlmAnswerer)) {
+      throw new AppError("provider_not_configured", "The agent has no LLM provider to check.");
+    }
+    return answerer.check();
   }
 
   /** The website's answerer: its LLM provider, falling back to the offline answerer; or the offline one. */

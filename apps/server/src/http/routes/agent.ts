@@ -5,6 +5,7 @@ import {
   AgentTriggerResult,
   AgentTurn,
   AgentTurnListQuery,
+  ProviderCheck,
   TurnId,
 } from "@hugo/protocol";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -94,5 +95,20 @@ export const agentRoutes =
         },
       },
       async (req) => ok(await agent.updateSettings(site(req), req.body), "updated"),
+    );
+
+    app.post(
+      "/agent/settings/provider/check",
+      {
+        config: { scope: "website:manage" },
+        schema: {
+          tags,
+          summary: "Check the agent's LLM provider",
+          description:
+            "Asks the model (and the fallback model) for a one-word reply, through the same SSRF guard as answers: whether the base URL, the key and the model names work, and how long each took. Always 200 when the check ran; each model says `ok` or its `error`.",
+          response: { 200: Envelope(ProviderCheck), ...errorResponses },
+        },
+      },
+      async (req) => ok(await agent.checkProvider(site(req))),
     );
   };
