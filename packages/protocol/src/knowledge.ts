@@ -136,3 +136,48 @@ export const SourceImportResult = z.object({
   failed: z.array(z.object({ index: z.number().int(), reason: z.string(), message: z.string() })),
 });
 export type SourceImportResult = z.infer<typeof SourceImportResult>;
+
+/** Crawling a sitemap: one `webpage` source per page it lists (`POST /api/knowledge/crawl`). */
+export const KnowledgeCrawl = z.strictObject({
+  /** A sitemap (`<urlset>`) or a sitemap index (`<sitemapindex>`, its sitemaps read one level deep). */
+  sitemap: Url,
+  /** At most this many pages are fetched, in the sitemaps' order. */
+  max_pages: z.number().int().min(1).max(500).default(100),
+  /** Only pages whose path starts with this prefix, e.g. `/help/`. */
+  include: z.string().trim().max(2048).regex(/^\//, "must be a path starting with /").optional(),
+  /** The locale of the pages created (pages already sources keep theirs). */
+  locale: Locale.optional(),
+});
+export type KnowledgeCrawl = z.infer<typeof KnowledgeCrawl>;
+
+/**
+ * Why a listed page (or nested sitemap) was not indexed: `foreign_host` (not on the sitemap's host),
+ * `invalid_url` (not an absolute http(s) URL), `duplicate` (it redirects to a page already crawled),
+ * `sitemap_depth` (a sitemap index inside a sitemap index), `sitemap_limit` (more than 50 sitemaps),
+ * or the error a single source would get: `url_not_allowed` (SSRF guard), `source_unreachable`,
+ * `source_unreadable`.
+ */
+export const CrawlSkipReason = z.enum([
+  "foreign_host",
+  "invalid_url",
+  "duplicate",
+  "sitemap_depth",
+  "sitemap_limit",
+  "url_not_allowed",
+  "source_unreachable",
+  "source_unreadable",
+]);
+export type CrawlSkipReason = z.infer<typeof CrawlSkipReason>;
+
+export const KnowledgeCrawlResult = z.object({
+  /** The sitemaps read, the one given first. */
+  sitemaps: z.array(z.string()),
+  /** New `webpage` sources, one per page. */
+  created: z.array(Source),
+  /** Pages that were already `webpage` sources of this website (same URL), fetched and indexed again. */
+  updated: z.array(Source),
+  skipped: z.array(z.object({ url: z.string(), reason: CrawlSkipReason, message: z.string() })),
+  /** The sitemaps list more pages than `max_pages`: those after the limit were not fetched. */
+  truncated: z.boolean(),
+});
+export type KnowledgeCrawlResult = z.infer<typeof KnowledgeCrawlResult>;

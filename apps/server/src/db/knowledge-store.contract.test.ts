@@ -163,4 +163,23 @@ describe.each(DIALECTS)("knowledge store contract on $dialect", ({ fresh }) => {
     const answers = await search(site, "billing topic", { kind: "answer", limit: 10 });
     expect(answers.map((h) => h.kind)).toEqual(["answer", "answer"]);
   });
+
+  it("finds the sources of a kind with exactly a URL, oldest first, in one website", async () => {
+    const site = randomUUID();
+    await stores.websites.create({ id: site, name: "Urls", domain: "", created_at: 1 });
+    const url = "https://shop.example.com/help/returns";
+    const older = source(site, { kind: "webpage", url, created_at: 5 });
+    const newer = source(site, { kind: "webpage", url, created_at: 9 });
+    for (const s of [
+      newer,
+      older,
+      source(site, { kind: "helpdesk", url }),
+      source(site, { kind: "webpage", url: `${url}?page=2` }),
+      source(otherWebsiteId, { kind: "webpage", url }),
+    ])
+      await stores.knowledge.createSource(s, []);
+    const found = await stores.knowledge.findSourcesByUrl(site, "webpage", url);
+    expect(found.map((s) => s.id)).toEqual([older.id, newer.id]);
+    expect(await stores.knowledge.findSourcesByUrl(site, "webpage", "https://shop.example.com/")).toEqual([]);
+  });
 });

@@ -103,6 +103,19 @@ export class SqlKnowledgeStore extends SqlStore implements KnowledgeStore {
     return row && toSource(row);
   }
 
+  async findSourcesByUrl(websiteId: string, kind: SourceKind, url: string): Promise<SourceRecord[]> {
+    const rows = await this.db
+      .selectFrom("knowledge_sources")
+      .selectAll()
+      .where("website_id", "=", websiteId)
+      .where("kind", "=", kind)
+      .where("url", "=", url)
+      .orderBy("created_at")
+      .orderBy("id")
+      .execute();
+    return rows.map(toSource);
+  }
+
   async listSources(
     websiteId: string,
     query: {

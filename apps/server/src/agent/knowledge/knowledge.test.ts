@@ -3,18 +3,25 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningHugo, startHugo } from "../../../test/hugo.ts";
 
-/** A web page server on loopback whose pages the test changes. */
+/** A web page server on loopback whose pages the test changes; it counts the requests in flight. */
 function pageServer() {
-  const pages = new Map<string, { status: number; type: string; body: string }>();
+  const pages = new Map<string, { status: number; type: string; body: string; delayMs?: number }>();
+  const load = { inFlight: 0, max: 0, requests: [] as string[] };
   const server = http.createServer((req, res) => {
+    load.requests.push(req.url ?? "");
+    load.max = Math.max(load.max, ++load.inFlight);
+    res.on("close", () => load.inFlight--);
     const page = pages.get(req.url ?? "");
     if (!page) return res.writeHead(404).end("missing");
-    if (page.status >= 300 && page.status < 400)
-      return res.writeHead(page.status, { location: page.body }).end();
-    res.writeHead(page.status, { "content-type": page.type }).end(page.body);
+    const redirect = page.status >= 300 && page.status < 400;
+    setTimeout(() => {
+      if (redirect) res.writeHead(page.status, { location: page.body }).end();
+      else res.writeHead(page.status, { "content-type": page.type }).end(page.body);
+    }, page.delayMs ?? 0);
   });
   return {
     pages,
+    load,
     start: () =>
       new Promise<string>((r) =>
         server.listen(0, "127.0.0.1", () => r(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
@@ -22,6 +29,23 @@ function pageServer() {
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
+
+/** A sitemap (`<urlset>`) or a sitemap index listing these URLs. */
+const sitemapOf = (kind: "urlset" | "sitemapindex", locs: string[]) => {
+  const entry = kind === "urlset" ? "url" : "sitemap";
+  const entries = locs.map((loc) => `<${entry}><loc>${loc.replaceAll("&", "&amp;")}</loc></${entry}>`);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<${kind} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">
+${entries.join("\n")}
+</${kind}>`;
+};
+const xml = (body: string) => ({ status: 200, type: "application/xml", body });
+const html = (title: string, text: string, delayMs = 0) => ({
+  status: 200,
+  type: "text/html; charset=utf-8",
+  body: `<!doctype html><html><head><title>${title}</title></head><body><nav><a href="/">Home</a></nav><article><h1>${title}</h1><p>${text}</p></article></body></html>`,
+  delayMs,
+});
 
 const ARTICLE = `<!doctype html><html><head><title>Shipping times | Acme Help</title></head><body>
 <nav><a href="/">Home</a> <a href="/pricing">Pricing</a></nav>
@@ -289,6 +313,197 @@ describe.each(["sqlite", "postgres"] as const)("knowledge base API on %s", (dial
         })
       ).status,
     ).toBe(404);
+    expect((await call("GET", "/api/knowledge/sources?limit=200")).body.data.length).toBe(before);
+  });
+
+  it("crawls a sitemap index into one web page source per page, skipping what it may not or cannot read", async () => {
+    const local = origin.replace("127.0.0.1", "localhost");
+    pages.pages.set(
+      "/sitemap_index.xml",
+      xml(
+        sitemapOf("sitemapindex", [
+          `${origin}/sitemaps/help.xml`,
+          `${origin}/sitemaps/blog.xml`,
+          "http://foreign.test/sitemap.xml",
+          `${origin}/sitemaps/gone.xml`,
+          `${origin}/help/returns`,
+          `${origin}/sitemaps/index-in-index.xml`,
+        ]),
+      ),
+    );
+    pages.pages.set(
+      "/sitemaps/help.xml",
+      xml(
+        sitemapOf("urlset", [
+          `${origin}/help/returns`,
+          `${origin}/help/warranty`,
+          `${origin}/help/warranty#claims`,
+          `${origin}/help/down`,
+          "http://other.test/help/returns",
+          "mailto:help@acme.test",
+          `${origin}/help/moved`,
+          `${origin}/help/blank`,
+          `${origin}/help/warranty-old`,
+        ]),
+      ),
+    );
+    pages.pages.set(
+      "/sitemaps/blog.xml",
+      xml(sitemapOf("urlset", [`${origin}/blog/gardening?page=1&sort=new`])),
+    );
+    pages.pages.set(
+      "/sitemaps/index-in-index.xml",
+      xml(sitemapOf("sitemapindex", [`${origin}/sitemaps/help.xml`, `${origin}/sitemaps/deeper.xml`])),
+    );
+    pages.pages.set(
+      "/help/returns",
+      html("Returns", "Send back any parcel within thirty days for a full refund."),
+    );
+    pages.pages.set("/help/warranty", html("Warranty claims", "Every kettle carries a five-year guarantee."));
+    pages.pages.set("/help/down", { status: 500, type: "text/plain", body: "down" });
+    // A redirect to an address the SSRF guard refuses (only 127.0.0.1 is allowed, not localhost).
+    pages.pages.set("/help/moved", { status: 302, type: "", body: `${local}/help/returns` });
+    pages.pages.set("/help/blank", { status: 200, type: "text/html", body: "<html><body></body></html>" });
+    // Slow, so that the page it leads to is crawled first and this one is the duplicate.
+    pages.pages.set("/help/warranty-old", { status: 301, type: "", body: "/help/warranty", delayMs: 100 });
+    pages.pages.set(
+      "/blog/gardening?page=1&sort=new",
+      html("Gardening", "Tomatoes want sun and daily watering."),
+    );
+
+    const res = await call("POST", "/api/knowledge/crawl", { sitemap: `${origin}/sitemap_index.xml` });
+    expect(res.status).toBe(200);
+    const crawl = res.body.data;
+    expect(crawl.sitemaps).toEqual([
+      `${origin}/sitemap_index.xml`,
+      `${origin}/sitemaps/help.xml`,
+      `${origin}/sitemaps/blog.xml`,
+      `${origin}/sitemaps/index-in-index.xml`,
+    ]);
+    expect(crawl.created.map((s: { title: string; url: string }) => [s.title, s.url])).toEqual([
+      ["Returns", `${origin}/help/returns`],
+      ["Warranty claims", `${origin}/help/warranty`],
+      ["Gardening", `${origin}/blog/gardening?page=1&sort=new`],
+    ]);
+    expect(crawl.created.every((s: { kind: string }) => s.kind === "webpage")).toBe(true);
+    expect(crawl.updated).toEqual([]);
+    expect(crawl.truncated).toBe(false);
+    expect(crawl.skipped.map((s: { url: string; reason: string }) => [s.url, s.reason])).toEqual([
+      ["http://other.test/help/returns", "foreign_host"],
+      ["mailto:help@acme.test", "invalid_url"],
+      ["http://foreign.test/sitemap.xml", "foreign_host"],
+      [`${origin}/sitemaps/gone.xml`, "source_unreachable"],
+      [`${origin}/help/returns`, "source_unreadable"], // a page listed as a sitemap
+      [`${origin}/sitemaps/deeper.xml`, "sitemap_depth"],
+      [`${origin}/help/down`, "source_unreachable"],
+      [`${origin}/help/moved`, "url_not_allowed"],
+      [`${origin}/help/blank`, "source_unreadable"],
+      [`${origin}/help/warranty-old`, "duplicate"],
+    ]);
+    expect(crawl.skipped.find((s: { reason: string }) => s.reason === "foreign_host").message).toContain(
+      new URL(origin).host,
+    );
+    // The page listed twice (once with a fragment) was fetched once, and once more through the old URL.
+    expect(pages.load.requests.filter((r) => r === "/help/warranty")).toHaveLength(2);
+
+    // Each page is a source like any other: searchable, listed, disabled and deleted on its own.
+    const [returns, warranty, gardening] = crawl.created as { source_id: string }[];
+    expect((await search("how long do I have to send a parcel back"))[0]).toMatchObject({
+      source_id: returns!.source_id,
+      url: `${origin}/help/returns`,
+    });
+    expect((await search("kettle guarantee"))[0]?.source_id).toBe(warranty!.source_id);
+    expect((await search("watering tomatoes"))[0]?.source_id).toBe(gardening!.source_id);
+    await call("PATCH", `/api/knowledge/sources/${gardening!.source_id}`, { enabled: false });
+    expect((await search("watering tomatoes")).map((h) => h.source_id)).not.toContain(gardening!.source_id);
+    expect((await call("DELETE", `/api/knowledge/sources/${gardening!.source_id}`)).status).toBe(200);
+  });
+
+  it("crawls at most max_pages under the include prefix, 4 at a time, and updates pages it already has", async () => {
+    const paths = Array.from({ length: 12 }, (_, i) => `/guides/step-${i + 1}`);
+    pages.pages.set(
+      "/guides-sitemap.xml",
+      xml(sitemapOf("urlset", [`${origin}/about`, ...paths.map((p) => `${origin}${p}`)])),
+    );
+    pages.pages.set("/about", html("About us", "A family business since 1987."));
+    for (const [i, path] of paths.entries())
+      pages.pages.set(path, html(`Setup step ${i + 1}`, `Step ${i + 1} of the espresso machine setup.`, 40));
+    const before = pages.load.requests.length;
+    pages.load.max = 0;
+
+    const first = await call("POST", "/api/knowledge/crawl", {
+      sitemap: `${origin}/guides-sitemap.xml`,
+      include: "/guides/",
+      max_pages: 10,
+      locale: "en",
+    });
+    expect(first.status).toBe(200);
+    expect(first.body.data.created.map((s: { url: string }) => s.url)).toEqual(
+      paths.slice(0, 10).map((p) => `${origin}${p}`),
+    );
+    expect(first.body.data.created[0]).toMatchObject({ locale: "en", status: "indexed" });
+    expect(first.body.data).toMatchObject({ updated: [], skipped: [], truncated: true });
+    const fetched = pages.load.requests.slice(before);
+    expect(fetched).not.toContain("/about");
+    expect(fetched).not.toContain("/guides/step-11");
+    expect(pages.load.max).toBeGreaterThan(1);
+    expect(pages.load.max).toBeLessThanOrEqual(4);
+
+    // Crawling again indexes the same pages again in place: no duplicates, new text searchable.
+    pages.pages.set(paths[0]!, html("Setup step 1", "First descale the boiler with citric acid."));
+    const sources = async () =>
+      (await call("GET", "/api/knowledge/sources?limit=200&kind=webpage")).body.data.length;
+    const count = await sources();
+    const again = await call("POST", "/api/knowledge/crawl", {
+      sitemap: `${origin}/guides-sitemap.xml`,
+      include: "/guides/step-1",
+      max_pages: 500,
+    });
+    // "/guides/step-1" is a path prefix: step-1, step-10, step-11 and step-12.
+    expect(again.body.data.updated.map((s: { url: string }) => s.url)).toEqual(
+      [paths[0], paths[9]].map((p) => `${origin}${p}`),
+    );
+    expect(again.body.data.created.map((s: { url: string }) => s.url)).toEqual(
+      [paths[10], paths[11]].map((p) => `${origin}${p}`),
+    );
+    expect(again.body.data.updated[0].source_id).toBe(first.body.data.created[0].source_id);
+    expect(await sources()).toBe(count + 2);
+    expect((await search("descale boiler citric acid"))[0]?.source_id).toBe(
+      first.body.data.created[0].source_id,
+    );
+  });
+
+  it("refuses a bad crawl with a clear error naming the field, and adds nothing", async () => {
+    pages.pages.set("/not-a-sitemap.html", html("Home", "Welcome to Acme."));
+    pages.pages.set("/empty-sitemap.xml", xml(sitemapOf("urlset", [])));
+    const before = (await call("GET", "/api/knowledge/sources?limit=200")).body.data.length;
+    const port = new URL(origin).port;
+    const cases: [unknown, number, string, string][] = [
+      [{}, 400, "invalid_body", "sitemap"],
+      [{ sitemap: "ftp://example.com/sitemap.xml" }, 400, "invalid_body", "sitemap"],
+      [{ sitemap: `${origin}/sitemap_index.xml`, max_pages: 0 }, 400, "invalid_body", "max_pages"],
+      [{ sitemap: `${origin}/sitemap_index.xml`, max_pages: 501 }, 400, "invalid_body", "max_pages"],
+      [{ sitemap: `${origin}/sitemap_index.xml`, include: "help" }, 400, "invalid_body", "include"],
+      [{ sitemap: `${origin}/sitemap_index.xml`, depth: 3 }, 400, "invalid_body", "depth"],
+      // Private addresses are refused unless allowed (only 127.0.0.1 is, here).
+      [{ sitemap: "http://10.1.2.3/sitemap.xml" }, 400, "url_not_allowed", "sitemap"],
+      [{ sitemap: `http://localhost:${port}/sitemap_index.xml` }, 400, "url_not_allowed", "sitemap"],
+      [{ sitemap: `${origin}/no-sitemap.xml` }, 422, "source_unreachable", "sitemap"],
+      [{ sitemap: `${origin}/not-a-sitemap.html` }, 422, "source_unreadable", "sitemap"],
+    ];
+    for (const [body, status, reason, field] of cases) {
+      const res = await call("POST", "/api/knowledge/crawl", body);
+      expect({ body, status: res.status, reason: res.body.reason }).toEqual({ body, status, reason });
+      expect(JSON.stringify(res.body.data)).toContain(field);
+    }
+    const empty = await call("POST", "/api/knowledge/crawl", { sitemap: `${origin}/empty-sitemap.xml` });
+    expect(empty.body.data).toEqual({
+      sitemaps: [`${origin}/empty-sitemap.xml`],
+      created: [],
+      updated: [],
+      skipped: [],
+      truncated: false,
+    });
     expect((await call("GET", "/api/knowledge/sources?limit=200")).body.data.length).toBe(before);
   });
 });

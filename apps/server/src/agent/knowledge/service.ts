@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type {
+  KnowledgeCrawl,
+  KnowledgeCrawlResult,
   KnowledgeSearchQuery,
   SearchHit,
   Source,
@@ -12,13 +14,19 @@ import { AppError } from "../../core/errors.ts";
 import type { PassageInput, SourceRecord, Stores } from "../../core/ports.ts";
 import { loadAnalyzer } from "./analyze.ts";
 import { chunkDocument } from "./chunk.ts";
+import { type CrawlSkip, eachConcurrently, readSitemaps, skipOf } from "./crawl.ts";
 import { type DocumentFormat, type ExtractedDocument, extractDocument, formatFromName } from "./extract.ts";
 
-/** Fetches a web page (SSRF-guarded); throws AppError `source_unreachable` or `url_not_allowed`. */
-export type PageFetcher = (url: string) => Promise<{ html: string; url: string }>;
+/**
+ * Fetches a web page, or a sitemap, SSRF-guarded; answers its body and the URL it was found at
+ * after redirects. Throws AppError `source_unreachable` or `url_not_allowed`.
+ */
+export type PageFetcher = (url: string, as?: "page" | "sitemap") => Promise<{ body: string; url: string }>;
 
 /** The locale a source without one is analysed in. */
 const DEFAULT_LOCALE = "en";
+/** Pages a crawl fetches at once: quick enough, and gentle with the site. */
+const CRAWL_CONCURRENCY = 4;
 
 /** What a source is made from, as stored to index it again (an upload keeps its bytes). */
 type Content =
@@ -99,6 +107,73 @@ export class KnowledgeService {
     return result;
   }
 
+  /**
+   * Crawls a sitemap (see `readSitemaps` for what is listed): each page is fetched, SSRF-guarded,
+   * at most CRAWL_CONCURRENCY at a time, and becomes a `webpage` source of its own, in its own
+   * transaction. A page that is already a `webpage` source of this website (same URL after
+   * redirects) is indexed again in place rather than added twice. A page that cannot be fetched or
+   * read is skipped with its reason, and the others are kept; the sitemap given failing fails the
+   * crawl.
+   */
+  async crawl(websiteId: string, input: KnowledgeCrawl): Promise<KnowledgeCrawlResult> {
+    const listing = await readSitemaps(this.#fetchPage, input.sitemap, {
+      maxPages: input.max_pages,
+      include: input.include,
+    });
+    // What became of each page, by its place in the listing, so the result keeps the sitemaps' order.
+    const outcomes: ({ created: Source } | { updated: Source[] } | { skipped: CrawlSkip })[] = [];
+    // The URLs pages ended up at: two listed pages that redirect to one are indexed once.
+    const crawled = new Set<string>();
+    await eachConcurrently(listing.pages, CRAWL_CONCURRENCY, async (url, index) => {
+      try {
+        const page = await this.#fetchPage(url);
+        if (crawled.has(page.url)) {
+          const message = `It leads to ${page.url}, crawled already.`;
+          outcomes[index] = { skipped: { url, reason: "duplicate", message } };
+          return;
+        }
+        crawled.add(page.url);
+        const existing = await this.#stores.knowledge.findSourcesByUrl(websiteId, "webpage", page.url);
+        if (existing.length === 0) {
+          const created = await this.create(websiteId, {
+            kind: "webpage",
+            url: page.url,
+            html: page.body,
+            ...(input.locale === undefined ? {} : { locale: input.locale }),
+          });
+          outcomes[index] = { created };
+          return;
+        }
+        const updated: Source[] = [];
+        for (const source of existing) {
+          try {
+            await this.#replaceContent(source, { kind: "webpage", html: page.body });
+            updated.push(await this.get(websiteId, source.id));
+          } catch (error) {
+            // Deleted meanwhile: nothing left to update.
+            if (!(error instanceof AppError && error.reason === "source_not_found")) throw error;
+          }
+        }
+        outcomes[index] = { updated };
+      } catch (error) {
+        outcomes[index] = { skipped: skipOf(url, error) };
+      }
+    });
+    const result: KnowledgeCrawlResult = {
+      sitemaps: listing.sitemaps,
+      created: [],
+      updated: [],
+      skipped: listing.skipped,
+      truncated: listing.truncated,
+    };
+    for (const outcome of outcomes) {
+      if ("created" in outcome) result.created.push(outcome.created);
+      else if ("updated" in outcome) result.updated.push(...outcome.updated);
+      else result.skipped.push(outcome.skipped);
+    }
+    return result;
+  }
+
   async get(websiteId: string, sourceId: string): Promise<Source> {
     return toSource(await this.#find(websiteId, sourceId));
   }
@@ -143,20 +218,13 @@ export class KnowledgeService {
   async reindex(websiteId: string, sourceId: string): Promise<Source> {
     const current = await this.#find(websiteId, sourceId);
     let content = JSON.parse(current.content) as Content;
-    const now = Date.now();
     try {
       if (content.kind === "webpage" && current.url)
-        content = { kind: "webpage", html: (await this.#fetchPage(current.url)).html };
-      const { passages } = await this.#passagesOf(content, current.title, current.locale);
-      await this.#stores.knowledge.replacePassages(websiteId, sourceId, passages, {
-        status: "indexed",
-        error: null,
-        content: JSON.stringify(content),
-        updated_at: now,
-      });
+        content = { kind: "webpage", html: (await this.#fetchPage(current.url)).body };
+      await this.#replaceContent(current, content);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      const failed = { status: "failed" as const, error: error.message, updated_at: now };
+      const failed = { status: "failed" as const, error: error.message, updated_at: Date.now() };
       if (!(await this.#stores.knowledge.updateSource(websiteId, sourceId, failed))) throw notFound(sourceId);
     }
     return this.get(websiteId, sourceId);
@@ -181,6 +249,18 @@ export class KnowledgeService {
   ): Promise<{ terms: string[]; passages: number; df: Record<string, number> }> {
     const terms = [...new Set((await loadAnalyzer(locale ?? DEFAULT_LOCALE)).terms(query))];
     return { terms, ...(await this.#stores.knowledge.termStats(websiteId, terms)) };
+  }
+
+  /** Indexes the source anew from `content`, which it keeps; throws AppError when it cannot be read. */
+  async #replaceContent(current: SourceRecord, content: Content): Promise<void> {
+    const { passages } = await this.#passagesOf(content, current.title, current.locale);
+    const replaced = await this.#stores.knowledge.replacePassages(current.website_id, current.id, passages, {
+      status: "indexed",
+      error: null,
+      content: JSON.stringify(content),
+      updated_at: Date.now(),
+    });
+    if (!replaced) throw notFound(current.id);
   }
 
   async #find(websiteId: string, sourceId: string): Promise<SourceRecord> {
@@ -209,7 +289,7 @@ export class KnowledgeService {
         if (input.html !== undefined)
           return { content: { kind: "webpage", html: input.html }, title: input.title, url: input.url };
         const page = await this.#fetchPage(input.url);
-        return { content: { kind: "webpage", html: page.html }, title: input.title, url: page.url };
+        return { content: { kind: "webpage", html: page.body }, title: input.title, url: page.url };
       }
       case "document": {
         const format = formatFromName(input.filename);

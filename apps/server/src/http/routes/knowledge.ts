@@ -1,4 +1,6 @@
 import {
+  KnowledgeCrawl,
+  KnowledgeCrawlResult,
   KnowledgeSearchQuery,
   SearchHit,
   Source,
@@ -61,6 +63,25 @@ export const knowledgeRoutes =
         },
       },
       async (req) => ok(await knowledge.importMany(site(req), req.body.sources), "imported"),
+    );
+
+    app.post(
+      "/knowledge/crawl",
+      {
+        config: { scope: "knowledge:write" },
+        schema: {
+          tags,
+          summary: "Crawl a sitemap into web page sources",
+          description: [
+            "Reads `sitemap` — a `<urlset>`, or a `<sitemapindex>` whose sitemaps are read in turn (one level deep, at most 50; gzip is not read) — and fetches the pages it lists, 4 at a time, each through the SSRF guard with every redirect checked again. Each page becomes a `webpage` source of its own, listed, disabled, re-indexed and deleted like any other.",
+            "Only absolute http(s) URLs on the sitemap's host are crawled, each once, those under the path prefix `include` when it is given, and at most `max_pages` of them in the sitemaps' order (`truncated` says when more were listed). A page that is already a `webpage` source of this website (same URL) is fetched and indexed again in place, listed in `updated`, never duplicated.",
+            "A page or nested sitemap that is refused or cannot be fetched or read is listed in `skipped` with its reason, and the crawl goes on; only the sitemap given failing fails the request (`url_not_allowed`, `source_unreachable`, `source_unreadable`, naming the field `sitemap`).",
+          ].join("\n\n"),
+          body: KnowledgeCrawl,
+          response: { 200: Envelope(KnowledgeCrawlResult), ...errorResponses },
+        },
+      },
+      async (req) => ok(await knowledge.crawl(site(req), req.body), "crawled"),
     );
 
     app.get(
