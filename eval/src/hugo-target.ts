@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { AgentSettings } from "@hugo/protocol";
 import { KnowledgeService } from "../../apps/server/src/agent/knowledge/service.ts";
+import { LlmAnswerer, type LlmConfig } from "../../apps/server/src/agent/llm-answerer.ts";
 import { OfflineAnswerer } from "../../apps/server/src/agent/offline-answerer.ts";
 import { DEFAULT_SETTINGS } from "../../apps/server/src/agent/service.ts";
 import { type Database, openDatabase } from "../../apps/server/src/db/database.ts";
@@ -18,20 +19,29 @@ import type { AgentDecision, EvalTarget, SearchHit } from "./target.ts";
 export const HUGO_EVAL_WEBSITE = randomUUID();
 const WEBSITE = HUGO_EVAL_WEBSITE;
 
+/**
+ * Hugo as the system under test: the real ingestion and search over an in-memory SQLite database, and
+ * the agent's decision — the offline answerer's, or with `llm` the LLM answerer's (the offline one
+ * deciding when the model fails, as in production).
+ */
 export async function createHugoTarget(
   settings: Partial<Omit<AgentSettings, "provider">> = {},
+  llm?: LlmConfig,
 ): Promise<EvalTarget & { knowledge(): KnowledgeService }> {
   let database: Database | undefined;
   let knowledge: KnowledgeService | undefined;
   const docOf = new Map<string, string>();
-  const answerer = new OfflineAnswerer();
+  const offline = new OfflineAnswerer();
+  const answerer = llm
+    ? new LlmAnswerer(llm, { fetch: globalThis.fetch, fallback: (input) => offline.answer(input) })
+    : offline;
   const agentSettings = { ...DEFAULT_SETTINGS, ...settings };
   const kb = () => {
     if (!knowledge) throw new Error("ingest first");
     return knowledge;
   };
   return {
-    name: "hugo",
+    name: llm ? "hugo-llm" : "hugo",
     knowledge: kb,
     async ingest(docs: EvalDoc[]) {
       await database?.close();
@@ -96,7 +106,8 @@ export async function createHugoTarget(
       });
       return {
         answered: result.decision === "answer",
-        confidence: result.trace.confidence ?? 0,
+        // An LLM states no confidence: its decision is the only score (AUROC then measures the decision).
+        confidence: result.trace.confidence ?? (result.decision === "answer" ? 1 : 0),
         docIds: result.trace.passages.map((p) => docOf.get(p.source_id) ?? ""),
         text: result.text,
       };

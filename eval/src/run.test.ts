@@ -1,8 +1,9 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { startFakeLlm } from "../../apps/server/test/fake-llm.ts";
 import type { SetReport } from "./evaluate.ts";
 import { EVALDATA_ROOT, REPO_ROOT } from "./paths.ts";
 
@@ -15,7 +16,38 @@ function run(...args: string[]) {
   return spawnSync(process.execPath, [RUN, ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 120_000 });
 }
 
+/** The CLI without blocking this process's event loop (for a server the CLI talks to). */
+function runAsync(env: Record<string, string>, ...args: string[]) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [RUN, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d;
+    });
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 describe("the eval command", () => {
+  it("refuses incomplete LLM options, naming what is missing", () => {
+    expect(run("stackfaq", "--llm", "openai-compatible", "--llm-model", "m").stderr).toContain(
+      "--llm needs --target hugo",
+    );
+    expect(
+      run("stackfaq", "--target", "hugo", "--llm", "openai-compatible", "--llm-model", "m").stderr,
+    ).toContain("--llm openai-compatible needs --llm-base-url");
+    const stray = run("stackfaq", "--target", "hugo", "--llm-model", "m");
+    expect(stray.status).toBe(2);
+    expect(stray.stderr).toContain("--llm-model needs --llm");
+  });
+
   it("rejects an unknown set with a usage message and exit code 2", () => {
     const r = run("nope");
     expect(r.status).toBe(2);
@@ -58,5 +90,34 @@ describe.skipIf(!fs.existsSync(EVALDATA_ROOT))("the eval command on real data", 
     ]);
     const md = fs.readFileSync(path.join(tmp, "eval-report", "stackfaq.md"), "utf8");
     expect(md).toContain("StackFAQ MRR@10 ≥ 0.80");
+  });
+
+  it("lets an LLM decide for the Hugo target, with the key from the environment", async () => {
+    const llm = await startFakeLlm({ apiKey: "sk-eval" });
+    try {
+      llm.fallback = { text: "Here is what the knowledge base says." };
+      const r = await runAsync(
+        { EVAL_KEY: "sk-eval" },
+        "stackfaq",
+        ...["--target", "hugo", "--limit", "5", "--out", tmp],
+        ...["--llm", "openai-compatible", "--llm-base-url", `${llm.url}/v1`, "--llm-model", "eval-model"],
+        ...["--llm-key-env", "EVAL_KEY"],
+      );
+      expect(r.stderr).not.toContain("eval failed");
+      expect(r.status).toBe(0);
+      const report = JSON.parse(
+        fs.readFileSync(path.join(tmp, "eval-report", "stackfaq.json"), "utf8"),
+      ) as SetReport;
+      expect(report).toMatchObject({ set: "stackfaq", target: "hugo-llm" });
+      // Every query's decision was the model's: one request each, the passages in its prompt.
+      expect(llm.requests).toHaveLength(5);
+      for (const request of llm.requests) {
+        expect(request.headers.authorization).toBe("Bearer sk-eval");
+        expect(request.body.model).toBe("eval-model");
+        expect(request.body.messages[0].content).toContain("Knowledge passages:");
+      }
+    } finally {
+      await llm.close();
+    }
   });
 });

@@ -7,6 +7,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { ANTHROPIC_BASE_URL } from "@hugo/protocol";
+import type { LlmConfig } from "../../apps/server/src/agent/llm-answerer.ts";
 import { createBm25Target } from "./bm25-target.ts";
 import { isSetName, loadSet, SET_NAMES } from "./datasets.ts";
 import { evaluateSet, type SetReport } from "./evaluate.ts";
@@ -28,6 +30,14 @@ const USAGE = `Usage: npm run eval -- <set|all> [options]
   --max-false-escalation <x>  budget for the best-threshold operating point (default 0.2)
   --no-decide            retrieval only, even if the target can decide
   -h, --help
+
+  With --target hugo, the agent's answer-or-escalate decision can be an LLM's (the answer path a
+  website with a provider uses; the offline answerer decides when the model fails):
+  --llm openai-compatible|anthropic
+  --llm-base-url <url>   e.g. https://api.openai.com/v1, http://127.0.0.1:11434/v1 (Ollama)
+  --llm-model <name>     --llm-fallback-model <name>   --llm-timeout-ms <n> (default 30000)
+  --llm-key-env <NAME>   the environment variable holding the key (default OPENAI_API_KEY or
+                         ANTHROPIC_API_KEY; a key never goes on the command line)
 `;
 
 class UsageError extends Error {}
@@ -42,6 +52,7 @@ interface CliOptions {
   concurrency: number;
   maxFalseEscalation: number;
   decide: boolean;
+  llm: LlmConfig | undefined;
 }
 
 function positiveInt(name: string, raw: string | undefined): number | undefined {
@@ -66,6 +77,12 @@ function parseCli(argv: string[]): CliOptions | "help" {
       concurrency: { type: "string" },
       "max-false-escalation": { type: "string" },
       decide: { type: "boolean", default: true },
+      llm: { type: "string" },
+      "llm-base-url": { type: "string" },
+      "llm-model": { type: "string" },
+      "llm-fallback-model": { type: "string" },
+      "llm-timeout-ms": { type: "string" },
+      "llm-key-env": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -78,6 +95,7 @@ function parseCli(argv: string[]): CliOptions | "help" {
   const budget = Number(values["max-false-escalation"] ?? 0.2);
   if (!(budget >= 0 && budget <= 1)) throw new UsageError("--max-false-escalation must be in [0, 1]");
   return {
+    llm: llmOptions(values, values.target),
     sets: name === "all" ? [...SET_NAMES] : [name],
     data: values.data,
     target: values.target,
@@ -90,14 +108,48 @@ function parseCli(argv: string[]): CliOptions | "help" {
   };
 }
 
+/** The LLM the Hugo target's agent decides with, from the --llm options (undefined without --llm). */
+function llmOptions(
+  values: Record<string, string | boolean | undefined>,
+  target: string,
+): LlmConfig | undefined {
+  const str = (name: string) => values[name] as string | undefined;
+  const kind = str("llm");
+  if (kind === undefined) {
+    const stray = ["llm-base-url", "llm-model", "llm-fallback-model", "llm-timeout-ms", "llm-key-env"].find(
+      (n) => values[n] !== undefined,
+    );
+    if (stray) throw new UsageError(`--${stray} needs --llm`);
+    return undefined;
+  }
+  if (target !== "hugo") throw new UsageError("--llm needs --target hugo");
+  if (kind !== "openai-compatible" && kind !== "anthropic")
+    throw new UsageError(`--llm must be openai-compatible or anthropic (got ${kind})`);
+  const model = str("llm-model");
+  if (!model) throw new UsageError("--llm needs --llm-model");
+  const baseUrl = str("llm-base-url") ?? (kind === "anthropic" ? ANTHROPIC_BASE_URL : undefined);
+  if (!baseUrl) throw new UsageError("--llm openai-compatible needs --llm-base-url");
+  const keyEnv = str("llm-key-env") ?? (kind === "anthropic" ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY");
+  const apiKey = process.env[keyEnv] || null;
+  if (kind === "anthropic" && !apiKey) throw new UsageError(`--llm anthropic needs a key in $${keyEnv}`);
+  return {
+    kind,
+    baseUrl,
+    apiKey,
+    model,
+    fallbackModel: str("llm-fallback-model") ?? null,
+    timeoutMs: positiveInt("llm-timeout-ms", str("llm-timeout-ms")) ?? 30_000,
+  };
+}
+
 /** Exit code 2 with this message when the other engineer's adapter is not there (or does not load). */
 class TargetUnavailable extends Error {}
 
-async function createTarget(kind: "bm25" | "hugo"): Promise<EvalTarget> {
+async function createTarget(kind: "bm25" | "hugo", llm: LlmConfig | undefined): Promise<EvalTarget> {
   if (kind === "bm25") return createBm25Target();
   // A variable specifier keeps tsc from requiring a file that does not exist yet.
   const specifier = "./hugo-target.ts";
-  let mod: { createHugoTarget?: () => Promise<EvalTarget> };
+  let mod: { createHugoTarget?: (settings: object, llm?: LlmConfig) => Promise<EvalTarget> };
   try {
     mod = await import(specifier);
   } catch (error) {
@@ -111,7 +163,7 @@ async function createTarget(kind: "bm25" | "hugo"): Promise<EvalTarget> {
     throw new TargetUnavailable(
       "the Hugo target is not available yet (hugo-target.ts has no createHugoTarget())",
     );
-  return mod.createHugoTarget();
+  return mod.createHugoTarget({}, llm);
 }
 
 function writeReport(outDir: string, report: SetReport, markdown: string): string {
@@ -154,7 +206,7 @@ async function main(): Promise<number> {
     let target: EvalTarget;
     try {
       // A fresh target per set: nothing from one set's KB can leak into the next.
-      target = await createTarget(options.target);
+      target = await createTarget(options.target, options.llm);
     } catch (error) {
       if (error instanceof TargetUnavailable) {
         console.error(error.message);
