@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { AgentSettings } from "@hugo/protocol";
 import { KnowledgeService } from "../../apps/server/src/agent/knowledge/service.ts";
 import { LlmAnswerer, type LlmConfig } from "../../apps/server/src/agent/llm-answerer.ts";
-import { OfflineAnswerer } from "../../apps/server/src/agent/offline-answerer.ts";
+import { OfflineAnswerer, retrieve } from "../../apps/server/src/agent/offline-answerer.ts";
 import { DEFAULT_SETTINGS } from "../../apps/server/src/agent/service.ts";
 import { type Database, openDatabase } from "../../apps/server/src/db/database.ts";
 import { migrateToLatest } from "../../apps/server/src/db/migrations.ts";
@@ -76,7 +76,12 @@ export async function createHugoTarget(
       return { passages, ms: performance.now() - started };
     },
     async search(query: EvalQuery, k: number): Promise<SearchHit[]> {
-      const hits = await kb().search(WEBSITE, { q: query.text.slice(0, 1000), limit: Math.min(50, k * 3) });
+      const { hits } = await retrieve(
+        (q, limit) => kb().search(WEBSITE, { q: q.slice(0, 1000), limit }),
+        query.text,
+        query.history ?? [],
+        Math.min(50, k * 3),
+      );
       const seen = new Set<string>();
       const out: SearchHit[] = [];
       for (const h of hits) {

@@ -146,6 +146,41 @@ describe.each(["sqlite", "postgres"] as const)("the AI agent trigger on %s", (di
     expect(messages.filter((m) => m.user?.user_id === "hugo:agent")).toHaveLength(1);
   });
 
+  it("reads a follow-up question with the conversation before it: the subject named earlier decides", async () => {
+    for (const [hotel, parking] of [
+      ["Harbour Hotel", "Parking at the Harbour Hotel is free for guests, in the underground garage."],
+      ["Meadow Lodge", "Parking at the Meadow Lodge costs 12 euros a night, in the open-air lot."],
+    ]) {
+      await t.api("POST", "/api/knowledge/sources", {
+        kind: "answer",
+        question: `${hotel}: is there parking?`,
+        answer: parking,
+      });
+    }
+    for (const hotel of ["Meadow Lodge", "Harbour Hotel"]) {
+      const sessionId = await t.conversation();
+      await t.visitorSays(sessionId, `We booked two nights at the ${hotel}.`);
+      await t.api("POST", `${t.site()}/conversation/${sessionId}/message`, {
+        type: "text",
+        from: "operator",
+        origin: "chat",
+        content: "Lovely! What would you like to know?",
+      });
+      await t.visitorSays(sessionId, "is there parking?");
+      const turnId = (await t.api("POST", "/api/agent/trigger/", { session_id: sessionId })).body.data
+        .turn_id;
+      const turn = await t.turnDone(turnId);
+      expect(turn.status).toBe("answered");
+      const [answer] = (await t.messages(sessionId)).filter((m) => m.user?.user_id === "hugo:agent");
+      expect(answer!.content).toContain(`Parking at the ${hotel}`);
+      // Two rankings fused: the question alone, and the question with the messages before it.
+      expect((turn.trace as { queries: string[] }).queries).toEqual([
+        "is there parking?",
+        expect.stringContaining(hotel),
+      ]);
+    }
+  });
+
   it("answers each visitor message in the automated inbox until a human operator takes over", async () => {
     const sessionId = await t.automatedConversation();
     let from = t.ws.frames.length;

@@ -38,6 +38,50 @@ export function withoutChatNoise(text: string): string {
   return text.replace(CHAT_NOISE, " ").replace(/\s+/g, " ").trim();
 }
 
+/** Earlier messages a follow-up question is searched with ("do they deliver?" needs the place named before). */
+const CONTEXT_TURNS = 3;
+/** Each ranking's depth before fusion. */
+const FUSION_DEPTH = 20;
+
+/**
+ * The passages for a question. Without earlier messages: the search for the question. With them,
+ * two rankings fused (the sum of each passage's score relative to its ranking's best): the
+ * question alone, and the question with the last
+ * few earlier messages — a follow-up rarely names its subject again, but the conversation's words
+ * alone would drown a question that changes the subject. Each passage keeps its own BM25 score.
+ */
+export async function retrieve(
+  search: (query: string, limit: number) => Promise<PassageHit[]>,
+  question: string,
+  history: readonly { text: string }[],
+  limit: number,
+): Promise<{ hits: PassageHit[]; queries: string[] }> {
+  const context = history
+    .slice(-CONTEXT_TURNS)
+    .map((h) => withoutChatNoise(h.text))
+    .filter(Boolean);
+  if (context.length === 0) return { hits: await search(question, limit), queries: [question] };
+  const wide = [question, ...context].join(" ");
+  const rankings = await Promise.all([search(question, FUSION_DEPTH), search(wide, FUSION_DEPTH)]);
+  const fused = new Map<string, { hit: PassageHit; score: number }>();
+  for (const ranking of rankings) {
+    // Scores relative to the ranking's best: a near tie on the question alone (the same FAQ asked
+    // of two places) is decided by the other ranking, as a clear lead on the question is kept.
+    const best = ranking[0]?.score ?? 1;
+    for (const hit of ranking) {
+      const key = `${hit.source_id}\u0000${hit.heading}\u0000${hit.text.slice(0, 80)}`;
+      const entry = fused.get(key) ?? { hit, score: 0 };
+      entry.score += best > 0 ? hit.score / best : 0;
+      fused.set(key, entry);
+    }
+  }
+  const hits = [...fused.values()]
+    .sort((a, b) => b.score - a.score)
+    .slice(0, limit)
+    .map((e) => e.hit);
+  return { hits, queries: [question, wide] };
+}
+
 export type Features = Record<(typeof FEATURES)[number], number>;
 
 export function confidenceOf(f: Features): number {
@@ -130,10 +174,10 @@ export class OfflineAnswerer implements Answerer {
         trace: base,
       };
     }
-    const hits = await input.search(query, 5);
+    const { hits, queries } = await retrieve(input.search, query, input.history, 5);
     const trace = {
       ...base,
-      queries: [query],
+      queries,
       passages: hits.map(tracePassage),
     };
     const top = hits[0];
