@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
+import { Embeddings } from "./agent/knowledge/embeddings.ts";
 import { pageFetcher } from "./agent/knowledge/fetch-page.ts";
 import { KnowledgeService } from "./agent/knowledge/service.ts";
 import { OfflineAnswerer } from "./agent/offline-answerer.ts";
@@ -18,6 +19,7 @@ import { WebhookTrigger } from "./core/webhook-trigger.ts";
 import { WebhookService } from "./core/webhooks.ts";
 import { WebsiteService } from "./core/websites.ts";
 import { type Database, openDatabase } from "./db/database.ts";
+import { SqlEmbeddingStore } from "./db/embedding-store.ts";
 import { migrateToLatest } from "./db/migrations.ts";
 import { createStores } from "./db/stores.ts";
 import { buildHttpApp } from "./http/app.ts";
@@ -178,6 +180,15 @@ export async function createHugo(config: Config): Promise<Hugo> {
       maxBytes: 5 * 1024 * 1024,
       userAgent: "Hugo knowledge crawler",
     }),
+    new Embeddings({
+      stores,
+      store: new SqlEmbeddingStore(database.db),
+      jobs,
+      secret,
+      policy,
+      fetch: guardedFetch(policy, { maxBytes: 64 * 1024 * 1024 }),
+      log: (err, what) => jobLog.warn({ err }, what),
+    }),
   );
   const agent = new AgentService({
     stores,
@@ -232,7 +243,7 @@ export async function createHugo(config: Config): Promise<Hugo> {
   });
   await hub.start(app.log);
   jobLog = app.log;
-  if (config.worker) jobs.start(createJobHandlers({ stores, webhooks, engine, follower, agent }));
+  if (config.worker) jobs.start(createJobHandlers({ stores, webhooks, engine, follower, agent, knowledge }));
   await webhookTrigger.start(app.log);
   await follower.start(app.log);
 

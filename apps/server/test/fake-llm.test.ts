@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type FakeLlm, startFakeLlm } from "./fake-llm.ts";
+import { type FakeLlm, fakeEmbedding, startFakeLlm } from "./fake-llm.ts";
 
 const KEY = "sk-test-key";
 const MESSAGES = [{ role: "user", content: "Where is my parcel?" }];
@@ -82,6 +82,65 @@ describe("the fake LLM server", () => {
     fake.script();
     fake.fallback = { text: "ok" };
     fake.requests.length = 0;
+  });
+
+  describe("OpenAI embeddings", () => {
+    const embeddings = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      fetch(`${fake.url}/v1/embeddings`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${KEY}`, ...headers },
+        body: JSON.stringify({ model: "embed-test", ...body }),
+      });
+    const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i]!, 0);
+    beforeEach(() => {
+      fake.scriptEmbeddings();
+      fake.embeddingFallback = { text: "" };
+    });
+
+    it("answers a list of unit vectors in OpenAI's shape, one per input, in order", async () => {
+      const res = await embeddings({ input: ["Refunds within 30 days", "Shipping to Lyon"] });
+      expect(res.status).toBe(200);
+      const body: Wire = await res.json();
+      expect(body).toMatchObject({ object: "list", model: "embed-test" });
+      expect(body.data.map((d: Wire) => [d.object, d.index, d.embedding.length])).toEqual([
+        ["embedding", 0, 64],
+        ["embedding", 1, 64],
+      ]);
+      expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+      expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens);
+      for (const d of body.data) expect(cosine(d.embedding, d.embedding)).toBeCloseTo(1, 6);
+      expect(body.data[0].embedding).toEqual(fakeEmbedding("Refunds within 30 days"));
+      // One string, and asked dimensions.
+      const one: Wire = await (await embeddings({ input: "hello", dimensions: 16 })).json();
+      expect(one.data).toHaveLength(1);
+      expect(one.data[0].embedding).toHaveLength(16);
+    });
+
+    it("is deterministic and folds synonyms: a reimbursement is close to a refund, far from shipping", () => {
+      const refund = fakeEmbedding("How do I get a refund?");
+      expect(fakeEmbedding("How do I get a refund?")).toEqual(refund);
+      expect(cosine(fakeEmbedding("reimbursement"), refund)).toBeCloseTo(1, 6);
+      expect(cosine(fakeEmbedding("Can I have my money back"), refund)).toBeGreaterThan(0.5);
+      expect(cosine(fakeEmbedding("shipping times"), refund)).toBe(0);
+    });
+
+    it("checks the key and the body like OpenAI, and plays scripted failures", async () => {
+      expect((await embeddings({ input: "x" }, { authorization: "Bearer nope" })).status).toBe(401);
+      expect((await embeddings({ input: [] })).status).toBe(400);
+      expect((await embeddings({ input: "x", model: 3 })).status).toBe(400);
+      fake.scriptEmbeddings({ status: 503 });
+      const failed = await embeddings({ input: "x" });
+      expect(failed.status).toBe(503);
+      expect(((await failed.json()) as Wire).error.type).toBe("server_error");
+      expect((await embeddings({ input: "x" })).status).toBe(200);
+      // Chat replies are not consumed by embedding calls.
+      fake.script({ text: "chat" });
+      fake.embeddingFallback = { status: 500 };
+      expect((await embeddings({ input: "x" })).status).toBe(500);
+      const chat: Wire = await (await openai({})).json();
+      expect(chat.choices[0].message.content).toBe("chat");
+      expect(fake.requests.at(-2)).toMatchObject({ path: "/v1/embeddings", body: { input: "x" } });
+    });
   });
 
   describe("OpenAI chat completions", () => {

@@ -32,7 +32,7 @@ export interface RecordedRequest {
   stream: boolean;
 }
 
-/** A local stand-in for OpenAI chat completions and Anthropic messages, on 127.0.0.1. */
+/** A local stand-in for OpenAI chat completions and embeddings and Anthropic messages, on 127.0.0.1. */
 export interface FakeLlm {
   /** e.g. http://127.0.0.1:PORT; both providers' base URL is `${url}/v1`. */
   url: string;
@@ -40,6 +40,13 @@ export interface FakeLlm {
   /** Replies used in order, one per request; when they run out, `fallback` answers (default: text "ok"). */
   script(...replies: FakeReply[]): void;
   fallback: FakeReply;
+  /**
+   * Replies to `/v1/embeddings`, in order, one per request (their own queue, so embedding calls never
+   * take a chat reply): a failure, a hang or a delay; any text reply means "embed". When they run
+   * out, `embeddingFallback` answers (default: embed).
+   */
+  scriptEmbeddings(...replies: FakeReply[]): void;
+  embeddingFallback: FakeReply;
   close(): Promise<void>;
 }
 
@@ -57,6 +64,7 @@ const ARGS_PIECE = 8;
 /** Starts the fake on an ephemeral loopback port; `apiKey` turns on the providers' auth checks. */
 export async function startFakeLlm(options: { apiKey?: string } = {}): Promise<FakeLlm> {
   let queue: FakeReply[] = [];
+  let embeddingQueue: FakeReply[] = [];
   const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -83,6 +91,10 @@ export async function startFakeLlm(options: { apiKey?: string } = {}): Promise<F
       queue = [...replies];
     },
     fallback: { text: "ok" },
+    scriptEmbeddings(...replies) {
+      embeddingQueue = [...replies];
+    },
+    embeddingFallback: { text: "" },
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -102,8 +114,9 @@ export async function startFakeLlm(options: { apiKey?: string } = {}): Promise<F
     const raw = await readBody(req).catch(() => undefined);
     if (raw === undefined || !open) return;
     const pathname = new URL(req.url ?? "/", "http://fake").pathname;
+    const isEmbeddings = req.method === "POST" && pathname === "/v1/embeddings";
     const protocol: Protocol | undefined =
-      req.method === "POST" && pathname === "/v1/chat/completions"
+      req.method === "POST" && (pathname === "/v1/chat/completions" || isEmbeddings)
         ? "openai"
         : req.method === "POST" && pathname === "/v1/messages"
           ? "anthropic"
@@ -123,14 +136,18 @@ export async function startFakeLlm(options: { apiKey?: string } = {}): Promise<F
       });
       return;
     }
-    const refusal = checkAuth(protocol, req.headers, options.apiKey) ?? validate(protocol, raw, body);
+    const refusal =
+      checkAuth(protocol, req.headers, options.apiKey) ??
+      (isEmbeddings ? validateEmbeddings(body) : validate(protocol, raw, body));
     if (refusal) {
       sendError(res, protocol, refusal);
       return;
     }
     // Checked above: `validate` refuses anything that is not a JSON object.
     const request = body as Json;
-    let reply = queue.shift() ?? fake.fallback;
+    let reply =
+      (isEmbeddings ? embeddingQueue.shift() : queue.shift()) ??
+      (isEmbeddings ? fake.embeddingFallback : fake.fallback);
     while ("delayMs" in reply) {
       await sleepUnlessClosed(reply.delayMs, res);
       if (!open) return;
@@ -140,6 +157,10 @@ export async function startFakeLlm(options: { apiKey?: string } = {}): Promise<F
     if ("hang" in reply) return;
     if ("status" in reply) {
       sendError(res, protocol, reply);
+      return;
+    }
+    if (isEmbeddings) {
+      sendJson(res, 200, embeddingsResponse(request), { "x-request-id": `req_${randomId(24)}` });
       return;
     }
     const answer = new Answer(reply, request, protocol);
@@ -424,6 +445,83 @@ function validate(protocol: Protocol, raw: string, body: unknown): ErrorReply | 
     }
   }
   return undefined;
+}
+
+/** OpenAI's 400s for an embeddings body it would reject. */
+function validateEmbeddings(body: unknown): ErrorReply | undefined {
+  const invalid = (message: string): ErrorReply => ({
+    status: 400,
+    error: { type: "invalid_request_error", message },
+  });
+  if (!isRecord(body)) return invalid("We could not parse the JSON body of your request.");
+  if (typeof body.model !== "string") return invalid("you must provide a model parameter");
+  const input = body.input;
+  const ok =
+    (typeof input === "string" && input !== "") ||
+    (Array.isArray(input) &&
+      input.length > 0 &&
+      input.length <= 2048 &&
+      input.every((i) => typeof i === "string" && i !== ""));
+  if (!ok) return invalid("'input' : input must be a non-empty string or array of non-empty strings");
+  if (
+    body.dimensions !== undefined &&
+    !(Number.isInteger(body.dimensions) && (body.dimensions as number) >= 1)
+  ) {
+    return invalid("'dimensions' must be a positive integer");
+  }
+  return undefined;
+}
+
+/** Dimensions of the fake's embeddings unless the request asks for others. */
+export const FAKE_EMBEDDING_DIMENSIONS = 64;
+
+/** Words the fake embeds as one meaning, so a search can find by meaning what shares no word. */
+const SYNONYMS: [RegExp, string][] = [
+  [/\bmoney back\b/g, "refund"],
+  [/\breimburs\w*/g, "refund"],
+  [/\brefund\w*/g, "refund"],
+  [/\b(parcel|package)s?\b/g, "delivery"],
+  [/\b(shipping|shipment|deliver\w*)\b/g, "delivery"],
+];
+const STOP = new Set(
+  "a an and are as at be by can do does for from get how i in is it me my of on or our the this to we what when where will with you your".split(
+    " ",
+  ),
+);
+
+/**
+ * A deterministic embedding: the lower-cased words (synonyms folded, stop words left out) hashed
+ * into `dims` buckets, normalised. Texts sharing words (or meanings) are close; others are orthogonal.
+ */
+export function fakeEmbedding(text: string, dims = FAKE_EMBEDDING_DIMENSIONS): number[] {
+  let folded = text.toLowerCase();
+  for (const [pattern, meaning] of SYNONYMS) folded = folded.replace(pattern, meaning);
+  const v = new Array<number>(dims).fill(0);
+  for (const word of folded.match(/[\p{L}\p{N}]+/gu) ?? []) {
+    if (STOP.has(word)) continue;
+    // FNV-1a
+    let h = 0x811c9dc5;
+    for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193);
+    v[(h >>> 0) % dims]! += 1;
+  }
+  const norm = Math.hypot(...v);
+  return norm === 0 ? v : v.map((x) => x / norm);
+}
+
+function embeddingsResponse(request: Json): Json {
+  const inputs = typeof request.input === "string" ? [request.input] : (request.input as string[]);
+  const dims = typeof request.dimensions === "number" ? request.dimensions : FAKE_EMBEDDING_DIMENSIONS;
+  const tokens = inputs.reduce((n, i) => n + estimateTokens(i), 0);
+  return {
+    object: "list",
+    data: inputs.map((input, index) => ({
+      object: "embedding",
+      index,
+      embedding: fakeEmbedding(input, dims),
+    })),
+    model: request.model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  };
 }
 
 function sendError(res: http.ServerResponse, protocol: Protocol, reply: ErrorReply): void {

@@ -121,7 +121,10 @@ export const SearchHit = z.object({
   heading: z.string(),
   text: z.string(),
   url: z.string().nullable(),
-  /** BM25: higher is better; comparable within one search only. */
+  /**
+   * Higher is better; comparable within one search only. BM25, or in a hybrid search the fused
+   * score (the sum of 1 / (60 + rank) over the BM25 and vector rankings).
+   */
   score: z.number(),
 });
 export type SearchHit = z.infer<typeof SearchHit>;
@@ -181,3 +184,47 @@ export const KnowledgeCrawlResult = z.object({
   truncated: z.boolean(),
 });
 export type KnowledgeCrawlResult = z.infer<typeof KnowledgeCrawlResult>;
+
+const EmbeddingFields = {
+  kind: z.literal("openai-compatible"),
+  /** The API's base URL, up to the version: `https://api.openai.com/v1`, `http://ollama:11434/v1`. */
+  base_url: z.string().trim().url().max(2000),
+  /** The embedding model, e.g. `text-embedding-3-small`. */
+  model: z.string().trim().min(1).max(200),
+  /** Asked of models that can shorten their vectors (`text-embedding-3-*`); omitted: the model's own. */
+  dimensions: z.number().int().min(1).max(8192).nullable(),
+};
+
+/** An embedding provider as the API shows it: the key is never shown, only whether one is set. */
+export const EmbeddingProvider = z.strictObject({ ...EmbeddingFields, api_key_set: z.boolean() });
+export type EmbeddingProvider = z.infer<typeof EmbeddingProvider>;
+
+/**
+ * An embedding provider as it is set. `api_key`: omitted keeps the stored key (unless `base_url`
+ * changes, which drops it), null removes it; it is stored encrypted and never returned.
+ */
+export const EmbeddingProviderInput = z.strictObject({
+  ...EmbeddingFields,
+  dimensions: EmbeddingFields.dimensions.optional(),
+  api_key: z.string().trim().min(1).max(500).nullable().optional(),
+});
+export type EmbeddingProviderInput = z.infer<typeof EmbeddingProviderInput>;
+
+/** The knowledge base's settings (`GET /api/knowledge/settings`). */
+export const KnowledgeSettings = z.object({
+  /** With a provider, searches are hybrid (BM25 fused with vector similarity); null: BM25 only. */
+  embeddings: EmbeddingProvider.nullable(),
+  /** Progress of embedding the enabled sources' passages with the current model (0 of n without one). */
+  embedded: z.number().int(),
+  passages: z.number().int(),
+});
+export type KnowledgeSettings = z.infer<typeof KnowledgeSettings>;
+
+export const KnowledgeSettingsUpdate = z.strictObject({
+  embeddings: EmbeddingProviderInput.nullable(),
+});
+export type KnowledgeSettingsUpdate = z.infer<typeof KnowledgeSettingsUpdate>;
+
+/** Which ranking a search used: BM25 alone, or BM25 and vector similarity fused (RRF, k = 60). */
+export const SearchMode = z.enum(["bm25", "hybrid"]);
+export type SearchMode = z.infer<typeof SearchMode>;

@@ -17,14 +17,15 @@ import {
   type TurnTrace,
 } from "@hugo/protocol";
 import type { ConversationService } from "../core/conversations.ts";
-import { seal, unseal } from "../core/crypto.ts";
+import { unseal } from "../core/crypto.ts";
 import { AppError } from "../core/errors.ts";
 import type { JobQueue } from "../core/jobs.ts";
 import type { StoredAgentSettings, StoredProvider, Stores, TurnRecord } from "../core/ports.ts";
-import { checkUrlSyntax, OutboundError, type OutboundPolicy } from "../outbound/guarded-request.ts";
+import type { OutboundPolicy } from "../outbound/guarded-request.ts";
 import { sessionLane } from "../workflow/engine.ts";
 import type { Answerer, AnswerInput, AnswerResult, AnswerStream } from "./answerer.ts";
 import { loadAnalyzer } from "./knowledge/analyze.ts";
+import { bindApiKey } from "./knowledge/api-key.ts";
 import type { KnowledgeService } from "./knowledge/service.ts";
 import { LlmAnswerer } from "./llm-answerer.ts";
 import { MessageStream } from "./message-stream.ts";
@@ -195,24 +196,15 @@ export class AgentService {
    * so whoever can edit settings cannot send the stored key to a server of their choosing.
    */
   #provider(input: LlmProviderInput, previous: StoredProvider | null): StoredProvider {
-    const baseUrl = (input.base_url ?? ANTHROPIC_BASE_URL).replace(/\/+$/, "");
-    try {
-      checkUrlSyntax(baseUrl, this.#policy);
-    } catch (error) {
-      if (!(error instanceof OutboundError)) throw error;
-      throw new AppError("url_not_allowed", `provider.base_url: ${error.message}`, {
-        field: "provider.base_url",
-      });
-    }
-    const sameApi = previous?.kind === input.kind && previous.base_url === baseUrl;
-    const sealed =
-      input.api_key === null
-        ? null
-        : input.api_key !== undefined
-          ? seal(this.#secret, KEY_PURPOSE, input.api_key)
-          : sameApi
-            ? previous.api_key_sealed
-            : null;
+    const { base_url: baseUrl, api_key_sealed: sealed } = bindApiKey(
+      {
+        baseUrl: input.base_url ?? ANTHROPIC_BASE_URL,
+        apiKey: input.api_key,
+        sameApi: previous?.kind === input.kind,
+      },
+      previous,
+      { secret: this.#secret, purpose: KEY_PURPOSE, policy: this.#policy, field: "provider.base_url" },
+    );
     if (input.kind === "anthropic" && sealed === null) {
       throw new AppError("invalid_body", "provider.api_key: Anthropic's API needs a key.", {
         field: "provider.api_key",

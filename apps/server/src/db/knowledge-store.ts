@@ -342,8 +342,10 @@ export class SqlKnowledgeStore extends SqlStore implements KnowledgeStore {
     await this.#stats(trx, websiteId, passages.length, total);
   }
 
-  /** Removes a source's passages from the BM25 index. */
+  /** Removes a source's passages from the BM25 index, and their vectors (embedded again when enabled). */
   async #unindex(trx: Kysely<DB>, websiteId: string, sourceId: string): Promise<void> {
+    await sql`delete from knowledge_embeddings where passage_id in
+      (select id from knowledge_passages where source_id = ${sourceId})`.execute(trx);
     if (!isPostgres(trx)) {
       await sql`delete from knowledge_fts where rowid in
         (select id from knowledge_passages where source_id = ${sourceId})`.execute(trx);

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { DIALECTS, type TestDatabase } from "../../test/databases.ts";
+import { SqlEmbeddingStore } from "./embedding-store.ts";
 import { migrateToLatest } from "./migrations.ts";
 import { createStores } from "./stores.ts";
 
@@ -56,5 +57,29 @@ describe.each(DIALECTS)("migrations on $dialect", ({ fresh }) => {
       },
     ]);
     expect(await stores.workflows.listSteps("w2", "run_1")).toEqual([]);
+  });
+
+  it("0007 adds settings and vectors that go with their passage, on existing knowledge", async () => {
+    db = await fresh("0006_agent");
+    const k = db.database.db;
+    await sql`insert into websites (id, name, domain, created_at, last_seq) values ('w1', 'Site', '', 1, 0)`.execute(
+      k,
+    );
+    await sql`insert into knowledge_sources (id, website_id, kind, title, url, locale, enabled, status, error,
+        passages, content, created_at, updated_at)
+      values ('source_1', 'w1', 'answer', 'Q', null, null, 1, 'indexed', null, 1, '{}', 1, 1)`.execute(k);
+    await sql`insert into knowledge_passages (website_id, source_id, ord, heading, text, title_terms, body_terms)
+      values ('w1', 'source_1', 0, '', 'An answer', 'q', 'answer')`.execute(k);
+
+    expect(await migrateToLatest(k, db.database.dialect)).toContain("0007_knowledge_embeddings");
+    const store = new SqlEmbeddingStore(k);
+    const [passage] = await store.missing("w1", "m", 10);
+    expect(passage).toMatchObject({ title: "Q", text: "An answer" });
+    expect(
+      await store.putVectors("w1", "m", [{ passage_id: passage!.id, vector: Float32Array.of(0.6, 0.8) }]),
+    ).toBe(1);
+    expect(await store.progress("w1", "m")).toEqual({ embedded: 1, passages: 1 });
+    await sql`delete from knowledge_passages`.execute(k);
+    expect(await store.version("w1", "m")).toBe("0:0");
   });
 });

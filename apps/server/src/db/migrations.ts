@@ -430,6 +430,41 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // Optional hybrid search: a website's embedding provider, and one vector per passage and model
+    // (float32 bytes, normalised; cosine similarity is computed in the server). A vector goes with
+    // its passage (foreign key) and when its source is disabled (the store deletes it).
+    "0007_knowledge_embeddings": {
+      async up(db) {
+        await db.schema
+          .createTable("knowledge_settings")
+          .addColumn("website_id", "text", (c) =>
+            c.primaryKey().references("websites.id").onDelete("cascade"),
+          )
+          .addColumn("embeddings", "text")
+          .addColumn("updated_at", big, (c) => c.notNull())
+          .execute();
+        const pg = dialect === "postgres";
+        await db.schema
+          .createTable("knowledge_embeddings")
+          // Never reused (AUTOINCREMENT): a website's count and largest id tell when its vectors changed.
+          .addColumn("id", pg ? "bigserial" : "integer", (c) =>
+            pg ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn("website_id", "text", (c) => c.notNull())
+          .addColumn("passage_id", big, (c) =>
+            c.notNull().references("knowledge_passages.id").onDelete("cascade"),
+          )
+          .addColumn("model", "text", (c) => c.notNull())
+          .addColumn("vector", pg ? "bytea" : "blob", (c) => c.notNull())
+          .addUniqueConstraint("knowledge_embeddings_passage_model", ["passage_id", "model"])
+          .execute();
+        await db.schema
+          .createIndex("knowledge_embeddings_website")
+          .on("knowledge_embeddings")
+          .columns(["website_id", "model", "id"])
+          .execute();
+      },
+    },
   };
 }
 

@@ -26,6 +26,8 @@ export interface DB {
   knowledge_passages: KnowledgePassagesTable;
   agent_settings: AgentSettingsTable;
   agent_turns: AgentTurnsTable;
+  knowledge_settings: KnowledgeSettingsTable;
+  knowledge_embeddings: KnowledgeEmbeddingsTable;
 }
 
 export interface WebsitesTable {
@@ -254,6 +256,23 @@ export interface KnowledgePassagesTable {
   text: string;
   title_terms: string;
   body_terms: string;
+}
+
+export interface KnowledgeSettingsTable {
+  website_id: string;
+  /** The embedding provider as JSON (its key sealed), or null. */
+  embeddings: string | null;
+  updated_at: number;
+}
+
+/** One vector per passage and model: float32s, little-endian, normalised to length 1. */
+export interface KnowledgeEmbeddingsTable {
+  id: Generated<number>;
+  website_id: string;
+  passage_id: number;
+  /** Which provider, model and dimensions made the vector (a hash of them). */
+  model: string;
+  vector: Uint8Array;
 }
 
 export interface AgentSettingsTable {

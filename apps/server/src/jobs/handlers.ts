@@ -1,3 +1,5 @@
+import { KNOWLEDGE_EMBED } from "../agent/knowledge/embeddings.ts";
+import type { KnowledgeService } from "../agent/knowledge/service.ts";
 import { AGENT_RESOLVE, AGENT_TURN, type AgentService } from "../agent/service.ts";
 import type { JobHandler } from "../core/jobs.ts";
 import type { Stores } from "../core/ports.ts";
@@ -14,6 +16,7 @@ export interface JobHandlerDeps {
   engine: WorkflowEngine;
   follower: WorkflowFollower;
   agent: AgentService;
+  knowledge: KnowledgeService;
 }
 
 /**
@@ -53,6 +56,11 @@ export function createJobHandlers(deps: JobHandlerDeps): Record<string, JobHandl
     [AGENT_RESOLVE]: async (job) => {
       const { website_id, session_id } = job.payload as { website_id: string; session_id: string };
       await deps.agent.autoResolve(website_id, session_id);
+    },
+    // Embeds whatever passages lack a vector for the website's model; a provider failure is retried.
+    [KNOWLEDGE_EMBED]: async (job) => {
+      const { website_id } = job.payload as { website_id: string };
+      await deps.knowledge.embedMissing(website_id);
     },
     [WORKFLOW_FOLLOW]: async (job) => {
       const { website_id, from } = job.payload as { website_id: string; from?: number };

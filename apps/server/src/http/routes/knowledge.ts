@@ -2,7 +2,10 @@ import {
   KnowledgeCrawl,
   KnowledgeCrawlResult,
   KnowledgeSearchQuery,
+  KnowledgeSettings,
+  KnowledgeSettingsUpdate,
   SearchHit,
+  SearchMode,
   Source,
   SourceCreate,
   SourceId,
@@ -169,12 +172,55 @@ export const knowledgeRoutes =
         schema: {
           tags,
           summary: "Search the knowledge base",
-          description:
+          description: [
             "BM25 over the enabled sources' passages (title and headings weigh three times the body), with stemming and stop words for `locale` (default English). The same search serves the agent.",
+            "When the website has an embedding provider (`/api/knowledge/settings`) and the query's embedding arrives within 2 s, the BM25 ranking and the vector ranking (cosine similarity; 50 passages each) are fused by Reciprocal Rank Fusion (k = 60): `mode` is `hybrid` and `score` the fused score. Otherwise `mode` is `bm25` — a provider that fails never fails the search.",
+          ].join("\n\n"),
           querystring: KnowledgeSearchQuery,
-          response: { 200: Envelope(z.array(SearchHit)), ...errorResponses },
+          response: {
+            200: Envelope(z.array(SearchHit)).extend({
+              mode: SearchMode.describe("The ranking used: BM25 alone, or hybrid."),
+            }),
+            ...errorResponses,
+          },
         },
       },
-      async (req) => ok(await knowledge.search(site(req), req.query)),
+      async (req) => {
+        const { hits, mode } = await knowledge.searchRanked(site(req), req.query);
+        return { ...ok(hits), mode };
+      },
+    );
+
+    app.get(
+      "/knowledge/settings",
+      {
+        config: { scope: "website:manage" },
+        schema: {
+          tags,
+          summary: "Get the knowledge base's settings",
+          description:
+            "The embedding provider, if any (its key only as `api_key_set`), and how many of the enabled sources' passages have a vector for its model (`embedded` of `passages`).",
+          response: { 200: Envelope(KnowledgeSettings), ...errorResponses },
+        },
+      },
+      async (req) => ok(await knowledge.settings(site(req))),
+    );
+
+    app.patch(
+      "/knowledge/settings",
+      {
+        config: { scope: "website:manage" },
+        schema: {
+          tags,
+          summary: "Set the embedding provider for hybrid search",
+          description: [
+            "`embeddings`: an OpenAI-compatible `/embeddings` API (`base_url` up to the version, `model`, optional `dimensions`), or null for BM25 only. `api_key` is stored encrypted and never returned: omitted keeps the stored key — unless `base_url` changes, which drops it — and null removes it. The base URL must pass the SSRF guard (`url_not_allowed`, naming `embeddings.base_url`).",
+            "Passages are embedded by a background job (64 per call), never while a source is added: a new model embeds every passage again, a failing provider is retried with backoff, and searches use BM25 meanwhile.",
+          ].join("\n\n"),
+          body: KnowledgeSettingsUpdate,
+          response: { 200: Envelope(KnowledgeSettings), ...errorResponses },
+        },
+      },
+      async (req) => ok(await knowledge.updateSettings(site(req), req.body), "updated"),
     );
   };
