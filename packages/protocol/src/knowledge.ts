@@ -113,6 +113,8 @@ export const KnowledgeSearchQuery = z.strictObject({
 export type KnowledgeSearchQuery = z.infer<typeof KnowledgeSearchQuery>;
 
 export const SearchHit = z.object({
+  /** The passage's id (a source's passages get new ids when it is re-indexed). */
+  passage_id: z.number().int(),
   source_id: SourceId,
   kind: SourceKind,
   /** The source's title (an answer's question). */

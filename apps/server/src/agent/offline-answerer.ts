@@ -63,16 +63,15 @@ export async function retrieve(
   if (context.length === 0) return { hits: await search(question, limit), queries: [question] };
   const wide = [question, ...context].join(" ");
   const rankings = await Promise.all([search(question, FUSION_DEPTH), search(wide, FUSION_DEPTH)]);
-  const fused = new Map<string, { hit: PassageHit; score: number }>();
+  const fused = new Map<number, { hit: PassageHit; score: number }>();
   for (const ranking of rankings) {
     // Scores relative to the ranking's best: a near tie on the question alone (the same FAQ asked
     // of two places) is decided by the other ranking, as a clear lead on the question is kept.
     const best = ranking[0]?.score ?? 1;
     for (const hit of ranking) {
-      const key = `${hit.source_id}\u0000${hit.heading}\u0000${hit.text.slice(0, 80)}`;
-      const entry = fused.get(key) ?? { hit, score: 0 };
+      const entry = fused.get(hit.passage_id) ?? { hit, score: 0 };
       entry.score += best > 0 ? hit.score / best : 0;
-      fused.set(key, entry);
+      fused.set(hit.passage_id, entry);
     }
   }
   const hits = [...fused.values()]

@@ -443,6 +443,8 @@ export interface PassageInput {
 }
 
 export interface PassageHit {
+  /** The passage's own id (unique across websites): how rankings of the same index are fused. */
+  passage_id: number;
   source_id: string;
   kind: SourceKind;
   title: string;

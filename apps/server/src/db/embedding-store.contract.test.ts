@@ -104,7 +104,7 @@ describe.each(DIALECTS)("embedding store contract on $dialect", ({ fresh }) => {
     expect(await store.passages(site, [missing[1]!.id, missing[0]!.id])).toEqual(
       expect.arrayContaining([
         {
-          id: missing[0]!.id,
+          passage_id: missing[0]!.id,
           source_id: a,
           kind: "helpdesk",
           title: "A",
@@ -113,7 +113,7 @@ describe.each(DIALECTS)("embedding store contract on $dialect", ({ fresh }) => {
           text: "alpha",
         },
         {
-          id: missing[1]!.id,
+          passage_id: missing[1]!.id,
           source_id: a,
           kind: "helpdesk",
           title: "A",

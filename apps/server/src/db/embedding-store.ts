@@ -161,11 +161,19 @@ export class SqlEmbeddingStore extends SqlStore implements EmbeddingStore {
     const rows = await this.db
       .selectFrom("knowledge_passages as k")
       .innerJoin("knowledge_sources as s", "s.id", "k.source_id")
-      .select(["k.id", "s.id as source_id", "s.kind", "s.title", "s.url", "k.heading", "k.text"])
+      .select([
+        "k.id as passage_id",
+        "s.id as source_id",
+        "s.kind",
+        "s.title",
+        "s.url",
+        "k.heading",
+        "k.text",
+      ])
       .where("s.website_id", "=", websiteId)
       .where("s.enabled", "=", 1)
       .where("k.id", "in", ids)
       .execute();
-    return rows.map((r) => ({ ...r, id: Number(r.id), kind: r.kind as SourceKind }));
+    return rows.map((r) => ({ ...r, passage_id: Number(r.passage_id), kind: r.kind as SourceKind }));
   }
 }

@@ -193,6 +193,7 @@ export class SqlKnowledgeStore extends SqlStore implements KnowledgeStore {
     const locale = options.locale ?? null;
     const limit = options.limit;
     type Row = {
+      passage_id: number | string;
       source_id: string;
       kind: string;
       title: string;
@@ -221,7 +222,7 @@ export class SqlKnowledgeStore extends SqlStore implements KnowledgeStore {
           group by p.passage_id
           ${kind === null && locale === null ? sql`order by score desc, p.passage_id limit ${limit}` : sql``}
         )
-        select s.id as source_id, s.kind, s.title, s.url, k.heading, k.text, r.score
+        select k.id as passage_id, s.id as source_id, s.kind, s.title, s.url, k.heading, k.text, r.score
         from ranked r
         join knowledge_passages k on k.id = r.passage_id
         join knowledge_sources s on s.id = k.source_id
@@ -250,13 +251,18 @@ export class SqlKnowledgeStore extends SqlStore implements KnowledgeStore {
           order by rank, f.rowid
           limit ${limit}
         )
-        select s.id as source_id, s.kind, s.title, s.url, k.heading, k.text, -r.rank as score
+        select k.id as passage_id, s.id as source_id, s.kind, s.title, s.url, k.heading, k.text, -r.rank as score
         from ranked r
         join knowledge_passages k on k.id = r.id
         join knowledge_sources s on s.id = k.source_id
         order by r.rank, r.id`.execute(this.db));
     }
-    return rows.map((r) => ({ ...r, kind: r.kind as SourceKind, score: Number(r.score) }));
+    return rows.map((r) => ({
+      ...r,
+      passage_id: Number(r.passage_id),
+      kind: r.kind as SourceKind,
+      score: Number(r.score),
+    }));
   }
 
   async #insertPassages(

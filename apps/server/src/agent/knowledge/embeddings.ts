@@ -41,7 +41,7 @@ export interface StoredVector {
   vector: Float32Array;
 }
 
-export type VectorPassage = Omit<PassageHit, "score"> & { id: number };
+export type VectorPassage = Omit<PassageHit, "score">;
 
 /** Embedding settings and vectors, per website (SQL: db/embedding-store.ts). */
 export interface EmbeddingStore {
@@ -352,6 +352,6 @@ function topK(
 }
 
 function orderBy(ids: number[], passages: VectorPassage[]): VectorPassage[] {
-  const byId = new Map(passages.map((p) => [p.id, p]));
+  const byId = new Map(passages.map((p) => [p.passage_id, p]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 }

@@ -426,23 +426,22 @@ async function read(
 
 /**
  * Reciprocal Rank Fusion: each passage scores the sum of 1 / (RRF_K + rank) over the rankings it is
- * in; best first, ties in the first ranking's order. A passage is known by its source, heading and
- * text (two passages of a source with both alike are one answer).
+ * in; best first, ties in the first ranking's order.
  */
 function fuse(rankings: Omit<PassageHit, "score">[][]): SearchHit[] {
-  const fused = new Map<string, { hit: Omit<PassageHit, "score">; score: number; first: number }>();
+  const fused = new Map<number, { hit: Omit<PassageHit, "score">; score: number; first: number }>();
   let order = 0;
   for (const ranking of rankings) {
     ranking.forEach((hit, i) => {
-      const key = `${hit.source_id}\u0000${hit.heading}\u0000${hit.text}`;
-      const entry = fused.get(key) ?? { hit, score: 0, first: order++ };
+      const entry = fused.get(hit.passage_id) ?? { hit, score: 0, first: order++ };
       entry.score += 1 / (RRF_K + i + 1);
-      fused.set(key, entry);
+      fused.set(hit.passage_id, entry);
     });
   }
   return [...fused.values()]
     .sort((a, b) => b.score - a.score || a.first - b.first)
     .map(({ hit, score }) => ({
+      passage_id: hit.passage_id,
       source_id: hit.source_id,
       kind: hit.kind,
       title: hit.title,
