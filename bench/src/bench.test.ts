@@ -46,6 +46,7 @@ describe("bench harness", () => {
         "--kb-passages=300",
         "--kb-queries=20",
         "--agent-turns=5",
+        "--llm-turns=3",
       ],
       {},
     ) as BenchOptions;
@@ -113,6 +114,29 @@ describe("bench harness", () => {
       expect(Number.isFinite(t.traceLatency.p99)).toBe(true);
     }
 
+    // LLM answers: the AI SDK alone, then Hugo on both databases, every answer the model's whole reply.
+    const b = r.llm.baseline;
+    expect(b?.errors).toBe(0);
+    expect(b?.end.count).toBe(3);
+    finitePositive(b!.firstText.p50);
+    finitePositive(b!.end.p99);
+    for (const dialect of ["sqlite", "postgres"] as const) {
+      const l = r.llm[dialect];
+      if (!l || "skipped" in l) throw new Error(`llm on ${dialect}: ${JSON.stringify(l)}`);
+      expect(l.triggerErrors + l.missing + l.duplicates + l.incomplete + l.fellBack).toBe(0);
+      expect(l.delivered).toBe(l.triggered);
+      expect(l.llmAnswered).toBe(3);
+      expect(l.firstWords.count).toBe(3);
+      finitePositive(l.firstWords.p50);
+      finitePositive(l.final.p99);
+      // The turn's final text rewrites the streamed message at least once.
+      expect(l.updates.min).toBeGreaterThanOrEqual(1);
+      expect(l.requestsPerTurn).toBe(1);
+      positive(l.promptChars);
+      positive(l.rss.peak);
+      positive(l.rss.afterGc);
+    }
+
     expect(r.targets.map((t) => t.id)).toEqual([
       "throughput",
       "rate_p99",
@@ -137,5 +161,7 @@ describe("bench harness", () => {
     expect(report).toMatch(/Hugo on postgres/);
     expect(report).toContain("Knowledge base:");
     expect(report).toContain("AI agent answer turns");
+    expect(report).toContain("LLM answers");
+    expect(report).toContain("What Hugo adds to the AI SDK alone");
   });
 });

@@ -12,6 +12,7 @@ import {
   startHugo,
 } from "./hugo.ts";
 import { type KnowledgeResults, runKnowledgeBench } from "./knowledge.ts";
+import { type LlmResults, runLlmBench } from "./llm.ts";
 import { buildPost, type ClosedLoopResult, closedLoop, type OpenLoopResult, openLoop } from "./load.ts";
 import type { BenchOptions } from "./options.ts";
 import { type ServerProcess, sampleRss, settle, spawnNode, startBaseline, waitForMessage } from "./procs.ts";
@@ -89,6 +90,7 @@ export interface BenchResults {
   delivery: { b4?: DeliveryResult; hugo?: DeliveryResult | Skipped };
   workflows: WorkflowResults;
   knowledge: KnowledgeResults;
+  llm: LlmResults;
   memory: { b4?: IdleSocketsResult; hugo?: IdleSocketsResult | Skipped };
   idle: { hugo?: IdleResult; b0?: IdleResult };
   profile?: ProfileSummary | Skipped;
@@ -297,6 +299,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     idle: {},
     workflows: {},
     knowledge: {},
+    llm: {},
     targets: [],
   };
   delete (results.meta.options as { log?: unknown }).log;
@@ -479,6 +482,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   // Knowledge: ingestion, search and AI agent answer turns on each database.
   if (only.has("knowledge")) results.knowledge = await runKnowledgeBench(options);
+
+  // LLM answers: the AI SDK alone against a fake model, then Hugo answering through it, per database.
+  if (only.has("llm")) results.llm = await runLlmBench(options);
 
   // Optional: where Hugo's send-message time goes (a separate run, so profiling cost skews nothing above).
   if (options.profile) {

@@ -167,19 +167,20 @@ export async function freshSchema(
 
 /**
  * Runs `fn` against a Hugo process of its own on `dialect` (PostgreSQL: in a fresh schema, dropped
- * afterwards); skipped, with the reason, when PostgreSQL cannot be reached.
+ * afterwards), with `env` added to its environment; skipped, with the reason, when PostgreSQL cannot
+ * be reached.
  */
 export async function withHugoOn<T>(
   dialect: Dialect,
-  options: Pick<BenchOptions, "pgUrl" | "hugoMain">,
+  options: Pick<BenchOptions, "pgUrl" | "hugoMain"> & { env?: Record<string, string> },
   fn: (hugo: RunningHugo) => Promise<T>,
 ): Promise<T | Skipped> {
-  let env: Record<string, string> = {};
+  let env: Record<string, string> = { ...options.env };
   let drop = async () => {};
   if (dialect === "postgres") {
     const schema = await freshSchema(options.pgUrl);
     if ("skipped" in schema) return schema;
-    env = { DATABASE_URL: schema.url };
+    env = { ...env, DATABASE_URL: schema.url };
     drop = schema.drop;
   }
   try {

@@ -9,15 +9,14 @@
  *   `POST /api/agent/trigger/`; ms from the trigger written to the agent's message frame received on
  *   a socket subscribed to that conversation, and the turn's own `trace.latency_ms`.
  */
-import http from "node:http";
 import { performance } from "node:perf_hooks";
 // The evaluation harness's seeded PRNG: every run (and both databases) gets the same corpus and queries.
 import { mulberry32 } from "../../eval/src/metrics.ts";
+import { Api, failure, runAgentTurns } from "./agent-turns.ts";
 import type { Skipped } from "./bench.ts";
-import { createConversations, type RunningHugo, realtimeUrl, withHugoOn } from "./hugo.ts";
+import { type RunningHugo, withHugoOn } from "./hugo.ts";
 import type { BenchOptions, Dialect } from "./options.ts";
-import { type LatencySummary, sleep, summarize } from "./stats.ts";
-import { openSubscribers } from "./subscribers.ts";
+import { type LatencySummary, summarize } from "./stats.ts";
 
 /** Ingestion of the synthetic help centre on one database. */
 export interface KnowledgeIngestResult {
@@ -94,7 +93,6 @@ export const INGEST_IN_FLIGHT = 4;
 const WARMUP_QUERIES = 20;
 const WARMUP_TURNS = 2;
 const TURN_TIMEOUT_MS = 10_000;
-const AGENT_USER_ID = "hugo:agent";
 
 // ─── The synthetic help centre ─────────────────────────────────────────────────────────────────────
 
@@ -325,75 +323,11 @@ export function searchQuery(
 }
 
 /** A visitor's question built from one section's words. */
-function visitorQuestion(corpus: Corpus, rng: () => number): string {
+export function visitorQuestion(corpus: Corpus, rng: () => number): string {
   const { section } = randomSection(corpus, rng);
   const opening = ["How do I", "Can I", "Why does my", "What happens when I", "Where can I"];
   return `${opening[Math.floor(rng() * opening.length)]} ${wordsOf(section, 4 + Math.floor(rng() * 3), rng).join(" ")}?`;
 }
-
-// ─── HTTP ──────────────────────────────────────────────────────────────────────────────────────────
-
-type Json = { data?: unknown; reason?: unknown } | undefined;
-
-/**
- * Keep-alive node:http requests timed from the request written to the JSON body parsed (fetch adds
- * its own stream machinery to every request, which would blur sub-millisecond searches).
- */
-class Api {
-  readonly #agent: http.Agent;
-  readonly #hugo: RunningHugo;
-
-  constructor(hugo: RunningHugo, sockets: number) {
-    this.#hugo = hugo;
-    this.#agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
-  }
-
-  request(method: string, path: string, body?: string): Promise<{ status: number; json: Json; ms: number }> {
-    const { host, port } = this.#hugo.proc.target;
-    return new Promise((resolve, reject) => {
-      let started = 0;
-      const req = http.request(
-        {
-          host,
-          port,
-          method,
-          path,
-          agent: this.#agent,
-          headers: {
-            authorization: `Bearer ${this.#hugo.seed.token}`,
-            ...(body === undefined
-              ? {}
-              : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("error", reject);
-          res.on("end", () => {
-            let json: Json;
-            try {
-              json = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Json;
-            } catch {
-              json = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, json, ms: performance.now() - started });
-          });
-        },
-      );
-      req.on("error", reject);
-      started = performance.now();
-      req.end(body);
-    });
-  }
-
-  close(): void {
-    this.#agent.destroy();
-  }
-}
-
-const failure = (what: string, r: { status: number; json: Json }) =>
-  new Error(`${what} answered ${r.status}: ${JSON.stringify(r.json)?.slice(0, 500)}`);
 
 // ─── The phases ────────────────────────────────────────────────────────────────────────────────────
 
@@ -495,33 +429,12 @@ async function search(hugo: RunningHugo, corpus: Corpus, queries: number): Promi
 
 async function answerTurns(hugo: RunningHugo, corpus: Corpus, turns: number): Promise<AgentTurnsResult> {
   const rng = mulberry32(11);
-  const triggered = turns + WARMUP_TURNS;
-  // The demo conversation (createConversations' first) already has messages: fresh ones only.
-  const sessions = (await createConversations(hugo, triggered + 1)).slice(1);
-  const received = new Map<string, { count: number; at: number }>();
-  let waiting: { session: string; resolve: () => void } | undefined;
-  const subs = await openSubscribers({
-    url: realtimeUrl(hugo.proc),
-    headers: { authorization: `Bearer ${hugo.seed.token}` },
-    sessions,
-    count: sessions.length,
-    concurrency: 10,
-    onFrame(frame) {
-      if (frame.type !== "event" || frame.name !== "message:received") return;
-      const data = frame.data as { session_id?: string; user?: { user_id?: string } } | undefined;
-      if (data?.user?.user_id !== AGENT_USER_ID || !data.session_id) return;
-      const entry = received.get(data.session_id) ?? { count: 0, at: 0 };
-      received.set(data.session_id, entry);
-      entry.count++;
-      if (entry.count === 1) entry.at = performance.now();
-      if (waiting?.session === data.session_id) waiting.resolve();
-    },
+  const run = await runAgentTurns(hugo, {
+    turns,
+    warmup: WARMUP_TURNS,
+    question: () => visitorQuestion(corpus, rng),
+    timeoutMs: TURN_TIMEOUT_MS,
   });
-  if (subs.ok !== sessions.length)
-    throw new Error(
-      `${subs.failed} of ${sessions.length} turn subscribers did not connect: ${subs.firstError}`,
-    );
-  const api = new Api(hugo, 1);
   const latencies: number[] = [];
   const triggerMs: number[] = [];
   const traceMs: number[] = [];
@@ -530,64 +443,30 @@ async function answerTurns(hugo: RunningHugo, corpus: Corpus, turns: number): Pr
   let answered = 0;
   let escalated = 0;
   let other = 0;
-  try {
-    for (const [i, session] of sessions.entries()) {
-      const measured = i >= WARMUP_TURNS;
-      const visitor = await api.request(
-        "POST",
-        `/v1/website/${hugo.seed.websiteId}/conversation/${session}/message`,
-        JSON.stringify({ type: "text", from: "user", origin: "chat", content: visitorQuestion(corpus, rng) }),
-      );
-      if (visitor.status >= 300) throw failure("the visitor's message", visitor);
-      let timer: NodeJS.Timeout | undefined;
-      const arrived = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), TURN_TIMEOUT_MS);
-        waiting = { session, resolve: () => resolve(true) };
-      });
-      const started = performance.now();
-      const r = await api.request("POST", "/api/agent/trigger/", JSON.stringify({ session_id: session }));
-      const turnId = (r.json?.data as { turn_id?: string } | undefined)?.turn_id;
-      if (r.status !== 202 || !turnId) {
-        clearTimeout(timer);
-        triggerErrors++;
-        continue;
-      }
-      const ok = await arrived;
-      clearTimeout(timer);
-      waiting = undefined;
-      if (!measured) continue;
-      triggerMs.push(r.ms);
-      if (ok) latencies.push(received.get(session)!.at - started);
-      // Outside the measured window: the turn's outcome and Hugo's own timing of it.
-      const turn = await api.request("GET", `/api/agent/turns/${turnId}`);
-      const data = turn.json?.data as
-        | {
-            status?: string;
-            trace?: { latency_ms?: number } | null;
-            created_at?: number;
-            finished_at?: number | null;
-          }
-        | undefined;
-      if (data?.status === "answered") answered++;
-      else if (data?.status === "escalated") escalated++;
-      else other++;
-      if (typeof data?.trace?.latency_ms === "number") traceMs.push(data.trace.latency_ms);
-      if (typeof data?.finished_at === "number" && typeof data.created_at === "number")
-        finishMs.push(data.finished_at - data.created_at);
+  for (const t of run.turns) {
+    if (!t.turnId) {
+      triggerErrors++;
+      continue;
     }
-    // Let late duplicates show.
-    await sleep(200);
-  } finally {
-    api.close();
-    await subs.close();
+    if (!t.measured) continue;
+    triggerMs.push(t.triggerMs);
+    if (t.arrived) latencies.push(run.seen.get(t.session)!.at - t.started);
+    const data = t.turn;
+    if (data?.status === "answered") answered++;
+    else if (data?.status === "escalated") escalated++;
+    else other++;
+    if (typeof data?.trace?.latency_ms === "number") traceMs.push(data.trace.latency_ms);
+    if (typeof data?.finished_at === "number" && typeof data.created_at === "number")
+      finishMs.push(data.finished_at - data.created_at);
   }
   let delivered = 0;
   let duplicates = 0;
-  for (const session of sessions) {
-    const count = received.get(session)?.count ?? 0;
+  for (const session of run.sessions) {
+    const count = run.seen.get(session)?.count ?? 0;
     if (count > 0) delivered++;
     duplicates += Math.max(0, count - 1);
   }
+  const triggered = run.turns.length;
   return {
     turns,
     triggered,

@@ -3,7 +3,16 @@ import { parseArgs } from "node:util";
 import { HUGO_MAIN } from "./hugo.ts";
 import { REPO_DIR } from "./procs.ts";
 
-export const PHASES = ["throughput", "rate", "delivery", "memory", "idle", "workflows", "knowledge"] as const;
+export const PHASES = [
+  "throughput",
+  "rate",
+  "delivery",
+  "memory",
+  "idle",
+  "workflows",
+  "knowledge",
+  "llm",
+] as const;
 export type Phase = (typeof PHASES)[number];
 export const DIALECTS = ["sqlite", "postgres"] as const;
 export type Dialect = (typeof DIALECTS)[number];
@@ -29,7 +38,7 @@ export interface BenchOptions {
   /** Fixed rate for the latency comparison; default half of B2's measured maximum. */
   rate: number | undefined;
   only: Set<Phase>;
-  /** Databases the workflow and knowledge phases run Hugo on. */
+  /** Databases the workflow, knowledge and llm phases run Hugo on. */
   dialects: Dialect[];
   /** PostgreSQL server for the postgres dialect (each run gets a schema of its own, dropped after). */
   pgUrl: string;
@@ -42,6 +51,8 @@ export interface BenchOptions {
   kbPassages: number;
   kbQueries: number;
   agentTurns: number;
+  /** AI agent answer turns through a (fake) LLM provider, and AI SDK calls for its baseline. */
+  llmTurns: number;
   /** Also profile Hugo's send-message under load (`--cpu-prof`) and summarise self time. */
   profile: boolean;
   /** Hugo's entry point (`main.ts`); another checkout's can be benched against this harness. */
@@ -69,7 +80,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --kb-passages <n>       knowledge passages to ingest           (BENCH_KB_PASSAGES, default 20000; quick 2000)
   --kb-queries <n>        knowledge searches, one after another  (BENCH_KB_QUERIES, default 500; quick 100)
   --agent-turns <n>       AI agent answer turns, one at a time   (BENCH_AGENT_TURNS, default 200; quick 20)
-  --dialects <list>       databases for workflows and knowledge  (BENCH_DIALECTS, default sqlite,postgres)
+  --llm-turns <n>         LLM answer turns and AI SDK calls      (BENCH_LLM_TURNS, default 100; quick 20)
+  --dialects <list>       databases for workflows/knowledge/llm  (BENCH_DIALECTS, default sqlite,postgres)
   --pg-url <url>          PostgreSQL server                      (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
   --only <list>           comma list of ${PHASES.join(", ")}   (BENCH_ONLY)
   --profile               also CPU-profile Hugo's send-message (BENCH_PROFILE=1)
@@ -128,6 +140,7 @@ export function parseOptions(
       "kb-passages": { type: "string" },
       "kb-queries": { type: "string" },
       "agent-turns": { type: "string" },
+      "llm-turns": { type: "string" },
       dialects: { type: "string" },
       "pg-url": { type: "string" },
       profile: { type: "boolean" },
@@ -169,6 +182,7 @@ export function parseOptions(
     kbPassages: Math.round(pick("kb-passages", values["kb-passages"], "BENCH_KB_PASSAGES", 1, 20_000, 2_000)),
     kbQueries: Math.round(pick("kb-queries", values["kb-queries"], "BENCH_KB_QUERIES", 1, 500, 100)),
     agentTurns: Math.round(pick("agent-turns", values["agent-turns"], "BENCH_AGENT_TURNS", 1, 200, 20)),
+    llmTurns: Math.round(pick("llm-turns", values["llm-turns"], "BENCH_LLM_TURNS", 1, 100, 20)),
     profile: values.profile ?? flag(env.BENCH_PROFILE),
     hugoMain: path.resolve(values.hugo ?? env.BENCH_HUGO_MAIN ?? HUGO_MAIN),
     outDir: path.resolve(REPO_DIR, values.out ?? env.BENCH_OUT ?? ".bench"),

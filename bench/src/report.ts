@@ -1,6 +1,7 @@
 import type { BenchResults, IdleSocketsResult, Skipped } from "./bench.ts";
 import type { DeliveryResult } from "./delivery.ts";
 import { INGEST_IN_FLIGHT, type KnowledgeDialectResult } from "./knowledge.ts";
+import { EARLY_MS, LLM_WARMUP } from "./llm.ts";
 import { type BenchOptions, DIALECTS } from "./options.ts";
 import type { LatencySummary } from "./stats.ts";
 import type { WorkflowDialectResult } from "./workflows.ts";
@@ -623,6 +624,110 @@ export function formatReport(r: BenchResults): string {
         "",
       );
     }
+  }
+
+  const l = r.llm;
+  if (l.baseline || DIALECTS.some((d) => l[d])) {
+    const reply = l.reply;
+    out.push(
+      `LLM answers (reported only, no target): a fake OpenAI-compatible model streams the same reply` +
+        (reply
+          ? ` (${reply.words} words, ${fmtInt(reply.chars)} characters in ${reply.events} events ${reply.paceMs} ms apart)`
+          : "") +
+        ` to every request; ${fmtInt(o.llmTurns)} answers one after another (+${LLM_WARMUP} warm-up). ms from the` +
+        " request (AI SDK: streamText() called; Hugo: the trigger written) to the first words (AI SDK: the first" +
+        " text delta; Hugo: the agent's message:received on a subscribed socket) and to the final text (AI SDK:" +
+        " the stream's end; Hugo: the last frame carrying the whole reply); updates = message:updated frames per answer",
+    );
+    const rows = [
+      [
+        "server",
+        "answers",
+        "lost",
+        "first p50",
+        "p90",
+        "p99",
+        "max",
+        "final p50",
+        "p90",
+        "p99",
+        "max",
+        "updates",
+        "prompt chars",
+        "RSS MB before → peak → after GC",
+        "heap used → reserved MB after",
+      ],
+    ];
+    const b = l.baseline;
+    if (b)
+      rows.push([
+        "AI SDK streamText alone",
+        `${fmtInt(b.end.count)}/${fmtInt(b.runs)}`,
+        fmtInt(b.errors),
+        ...latencyCells(b.firstText),
+        ...latencyCells(b.end),
+        "—",
+        fmtInt(b.promptChars),
+        "—",
+        "—",
+      ]);
+    const overhead = [
+      [
+        "Hugo − AI SDK alone",
+        "first words Δ p50",
+        "Δ p99",
+        "× p50",
+        "× p99",
+        "final Δ p50",
+        "Δ p99",
+        "× p50",
+        "× p99",
+      ],
+    ];
+    const delta = (a: number, z: number) =>
+      Number.isFinite(a - z) ? `${a - z >= 0 ? "+" : ""}${fmt(a - z)}` : "—";
+    const times = (a: number, z: number) => `${fmt(a / z)}×`;
+    rows.push(
+      ...pairRows(
+        DIALECTS.map((d) => [`Hugo on ${d}`, l[d]] as const),
+        (v) => [
+          `${fmtInt(v.llmAnswered)}/${fmtInt(v.turns)}`,
+          fmtInt(v.missing + v.duplicates + v.triggerErrors + v.incomplete),
+          ...latencyCells(v.firstWords),
+          ...latencyCells(v.final),
+          `${fmt(v.updates.mean, 1)} (${fmtInt(v.updates.min)}–${fmtInt(v.updates.max)})`,
+          fmtInt(v.promptChars),
+          `${fmtMB(v.rss.before)} → ${fmtMB(v.rss.peak)} → ${fmtMB(v.rss.afterGc)}`,
+          `${fmtMB(v.mem.after.heapUsed)} / ${fmtMB(v.mem.after.heapTotal)}`,
+        ],
+      ),
+    );
+    out.push(table(rows));
+    for (const d of DIALECTS) {
+      const v = l[d];
+      if (v && !isSkipped(v) && v.earlyUpdates > 0)
+        out.push(
+          `  Hugo on ${d}: ${fmtInt(v.earlyUpdates)} rewrites (not counting an answer's last) came less than` +
+            ` ${EARLY_MS} ms after the frame before them — the 250 ms spacing of message:updated did not hold`,
+        );
+    }
+    out.push("");
+    for (const d of DIALECTS) {
+      const v = l[d];
+      if (!b || !v || isSkipped(v)) continue;
+      overhead.push([
+        `Hugo on ${d}`,
+        delta(v.firstWords.p50, b.firstText.p50),
+        delta(v.firstWords.p99, b.firstText.p99),
+        times(v.firstWords.p50, b.firstText.p50),
+        times(v.firstWords.p99, b.firstText.p99),
+        delta(v.final.p50, b.end.p50),
+        delta(v.final.p99, b.end.p99),
+        times(v.final.p50, b.end.p50),
+        times(v.final.p99, b.end.p99),
+      ]);
+    }
+    if (overhead.length > 1) out.push("What Hugo adds to the AI SDK alone (ms)", table(overhead), "");
   }
 
   out.push("Targets");

@@ -8,7 +8,10 @@ export interface SubscribeOptions {
   count: number;
   /** Handshakes in flight at once (a burst of thousands overflows the listen backlog). */
   concurrency?: number;
-  onFrame?: (frame: { type?: string; name?: string; data?: unknown }, raw: string) => void;
+  onFrame?: (
+    frame: { type?: string; name?: string; session_id?: string; data?: unknown },
+    raw: string,
+  ) => void;
 }
 
 export interface Subscribers {
@@ -34,7 +37,14 @@ function subscribeOne(options: SubscribeOptions, session: string): Promise<WebSo
     ws.on("open", () => ws.send(JSON.stringify({ type: "subscribe", session_id: session })));
     ws.on("message", (data) => {
       const raw = String(data);
-      let frame: { type?: string; name?: string; data?: unknown; reason?: string; message?: string };
+      let frame: {
+        type?: string;
+        name?: string;
+        session_id?: string;
+        data?: unknown;
+        reason?: string;
+        message?: string;
+      };
       try {
         frame = JSON.parse(raw);
       } catch {

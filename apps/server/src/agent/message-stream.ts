@@ -58,7 +58,8 @@ export class MessageStream implements AnswerStream {
   text(sofar: string): void {
     this.#latest = sofar;
     if (this.#timer) return;
-    const wait = this.#sent ? Math.max(0, this.#lastWrite + UPDATE_MS - Date.now()) : 0;
+    // Spaced from the last write's start — the first send included, while it is still under way.
+    const wait = this.#lastWrite ? Math.max(0, this.#lastWrite + UPDATE_MS - Date.now()) : 0;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#enqueue(() => this.#write());
