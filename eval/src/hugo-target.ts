@@ -102,7 +102,7 @@ export async function createHugoTarget(
           text: h.text,
         })),
         settings: agentSettings,
-        website: { name: "the evaluation website" },
+        websiteName: async () => "the evaluation website",
         locale: "en",
         rules: [],
         workflows: async () => [],

@@ -10,8 +10,8 @@ export interface AnswerInput {
   /** Earlier messages, oldest first, for context. */
   history: { role: "visitor" | "agent" | "operator"; text: string }[];
   settings: AgentSettings;
-  /** The website the agent speaks for. */
-  website: { name: string };
+  /** The name of the website the agent speaks for (read when an answerer needs it). */
+  websiteName(): Promise<string>;
   /** The language to answer in (a tag), when known. */
   locale: string;
   /**

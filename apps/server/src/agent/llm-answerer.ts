@@ -166,7 +166,7 @@ export class LlmAnswerer implements Answerer {
     const workflows = await input.workflows();
     const result = streamText({
       model: this.#model(model),
-      system: systemPrompt(input, hits),
+      system: systemPrompt(input, await input.websiteName(), hits),
       messages: conversation(input),
       tools: tools(input, workflows, acts, trace),
       // An acting tool ends the turn: nothing the model would write after it reaches the visitor.
@@ -246,14 +246,14 @@ function passagesText(hits: PassageHit[]): string {
 }
 
 /** The system prompt: who the agent is, the team's instructions, this conversation's instruction, the rules, the passages. */
-export function systemPrompt(input: AnswerInput, hits: PassageHit[]): string {
+export function systemPrompt(input: AnswerInput, websiteName: string, hits: PassageHit[]): string {
   const { settings } = input;
   const language =
     settings.locale === "auto"
       ? "Reply in the language of the visitor's last message."
       : `Reply in the language with the tag "${settings.locale}".`;
   const parts = [
-    `You are ${settings.name}, the customer support agent of ${input.website.name}, chatting with a visitor of its website.`,
+    `You are ${settings.name}, the customer support agent of ${websiteName}, chatting with a visitor of its website.`,
     [
       "How to answer:",
       "- Answer from the knowledge passages below, or ones you find with search_knowledge_base. Never invent facts, prices, policies or links.",

@@ -63,7 +63,7 @@ describe("the offline answerer's parts", () => {
       instruction: null,
       history: [],
       settings: { ...DEFAULT_SETTINGS, name: "Ada" },
-      website: { name: "Acme" },
+      websiteName: () => Promise.reject(new Error("no website name expected")),
       locale: "en",
       rules: [],
       workflows: () => Promise.reject(new Error("no workflows expected")),

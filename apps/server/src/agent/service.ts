@@ -527,17 +527,16 @@ export class AgentService {
     const started = performance.now();
     const stored = options.stored ?? (await this.#stored(websiteId));
     const settings = view(stored);
-    const [messages, website] = await Promise.all([
-      options.messages ?? this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY }),
-      this.#stores.websites.find(websiteId),
-    ]);
+    const messages =
+      options.messages ??
+      (await this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY }));
     const locale = settings.locale === "auto" ? "en" : settings.locale;
     const asked = splitQuestion(messages);
     const input: AnswerInput = {
       ...asked,
       instruction,
       settings,
-      website: { name: website?.name ?? "this website" },
+      websiteName: async () => (await this.#stores.websites.find(websiteId))?.name ?? "this website",
       locale,
       rules: options.rules && asked.question ? settings.routing_rules : [],
       workflows: async () =>

@@ -253,6 +253,13 @@ export class Embeddings {
    * undefined when the website has no provider or no vectors yet, or the query cannot be embedded
    * in time (the caller searches with BM25 alone).
    */
+  /** Whether the website's searches can be hybrid: a provider is set and some passages have vectors. */
+  async active(websiteId: string): Promise<boolean> {
+    const settings = await this.#store.getSettings(websiteId);
+    if (!settings) return false;
+    return !(await this.#store.version(websiteId, modelKey(settings))).startsWith("0:");
+  }
+
   async rank(
     websiteId: string,
     query: string,

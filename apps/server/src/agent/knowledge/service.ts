@@ -289,6 +289,9 @@ export class KnowledgeService {
     const bm25 = (limit: number) =>
       this.#stores.knowledge.search(websiteId, analyzer.terms(query.q), { limit, ...filters });
     if (!this.#embeddings) return { hits: await bm25(query.limit), mode: "bm25" };
+    // Most websites have no embeddings: their search stays one BM25 query of the size asked for.
+    const [active, plain] = await Promise.all([this.#embeddings.active(websiteId), bm25(query.limit)]);
+    if (!active) return { hits: plain, mode: "bm25" };
     const depth = Math.max(FUSED_DEPTH, query.limit);
     const [lexical, semantic] = await Promise.all([
       bm25(depth),
