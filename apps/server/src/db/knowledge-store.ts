@@ -239,7 +239,8 @@ export class SqlKnowledgeStore extends SqlStore implements KnowledgeStore {
         with ranked as (
           select f.rowid as id, bm25(knowledge_fts, ${TITLE_WEIGHT}, 1.0) as rank
           from knowledge_fts f
-          join knowledge_passages k on k.id = f.rowid
+          -- The narrow covering index, not the passages' wide rows (migration 0008).
+          join knowledge_passages k indexed by knowledge_passages_site on k.id = f.rowid
           ${filtered ? sql`join knowledge_sources s on s.id = k.source_id` : sql``}
           where knowledge_fts match ${match} and k.website_id = ${websiteId}
           ${
