@@ -22,6 +22,8 @@ export interface RunningHugo {
   dataDir: string;
   /** Startup (spawn → seed printed and listening), ms. */
   startMs: number;
+  /** PostgreSQL: the database URL Hugo runs on (its own schema), for maintenance between phases. */
+  databaseUrl?: string;
 }
 
 /** Pulls the first-start banner's secrets out of `main.ts serve`'s stdout. */
@@ -185,6 +187,7 @@ export async function withHugoOn<T>(
   }
   try {
     const hugo = await startHugo({ main: options.hugoMain, env });
+    if (env.DATABASE_URL) hugo.databaseUrl = env.DATABASE_URL;
     try {
       return await fn(hugo);
     } finally {
