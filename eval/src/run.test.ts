@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startFakeLlm } from "../../apps/server/test/fake-llm.ts";
+import { runProcess } from "../../apps/server/test/run-process.ts";
 import type { SetReport } from "./evaluate.ts";
 import { EVALDATA_ROOT, REPO_ROOT } from "./paths.ts";
 
@@ -17,23 +18,11 @@ function run(...args: string[]) {
 }
 
 /** The CLI without blocking this process's event loop (for a server the CLI talks to). */
-function runAsync(env: Record<string, string>, ...args: string[]) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [RUN, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d;
-    });
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const runAsync = (env: Record<string, string>, ...args: string[]) =>
+  runProcess(process.execPath, [RUN, ...args], { env, cwd: REPO_ROOT }).then((r) => ({
+    ...r,
+    status: r.code,
+  }));
 
 describe("the eval command", () => {
   it("refuses incomplete LLM options, naming what is missing", () => {

@@ -1,3 +1,4 @@
+import { kbImport } from "./cli/kb-import.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrations.ts";
@@ -78,12 +79,22 @@ async function migrate() {
   await database.close();
 }
 
-const commands: Record<string, () => Promise<void>> = { serve, migrate };
+/** `hugo kb import …`: the knowledge base's commands. */
+async function kb() {
+  const [sub, ...rest] = process.argv.slice(3);
+  if (sub !== "import") {
+    console.error(`Usage: hugo kb import <folder|file.jsonl> [options]   (hugo kb import --help)`);
+    process.exit(sub === undefined || sub === "--help" || sub === "-h" ? 0 : 2);
+  }
+  process.exit(await kbImport(rest, process.env));
+}
+
+const commands: Record<string, () => Promise<void>> = { serve, migrate, kb };
 const name = process.argv[2] ?? "serve";
 const command = commands[name];
 if (!command || name === "--help" || name === "-h") {
   console.log(
-    "Usage: hugo <command>\n\n  serve     start the server (default)\n  migrate   apply database migrations and exit",
+    "Usage: hugo <command>\n\n  serve      start the server (default)\n  migrate    apply database migrations and exit\n  kb import  add a folder's documents or a JSON Lines file to a running Hugo's knowledge base",
   );
   process.exit(command || name === "--help" || name === "-h" ? 0 : 1);
 }

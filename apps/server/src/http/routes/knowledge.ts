@@ -51,6 +51,26 @@ export const knowledgeRoutes =
       },
     );
 
+    // JSON Lines (one source per line) becomes the JSON body's `{sources: [...]}`: the same checks,
+    // `sources.N` being line N + 1. A line that is not JSON is refused naming its number.
+    app.addContentTypeParser(
+      ["application/x-ndjson", "application/jsonl"],
+      { parseAs: "string", bodyLimit: UPLOAD_BODY_LIMIT },
+      (_req, body, done) => {
+        const sources: unknown[] = [];
+        for (const [i, line] of String(body).split(/\r?\n/).entries()) {
+          if (line.trim() === "") continue;
+          try {
+            sources.push(JSON.parse(line));
+          } catch (error) {
+            done(new SyntaxError(`line ${i + 1}: ${(error as Error).message}`), undefined);
+            return;
+          }
+        }
+        done(null, { sources });
+      },
+    );
+
     app.post(
       "/knowledge/import",
       {
@@ -60,7 +80,7 @@ export const knowledgeRoutes =
           tags,
           summary: "Add many knowledge sources at once",
           description:
-            "Up to 500 sources. The body is checked whole first (a malformed source refuses the import, naming its index); then each source is added on its own, and those that cannot be read or fetched are listed in `failed` while the others are kept.",
+            "Up to 500 sources, as JSON `{sources: [...]}` or as JSON Lines (`Content-Type: application/x-ndjson`, one source per line; blank lines skipped; `sources.N` in errors is line N + 1). The body is checked whole first (a malformed source refuses the import, naming its index); then each source is added on its own, and those that cannot be read or fetched are listed in `failed` while the others are kept. `hugo kb import <folder|file.jsonl>` sends a folder's documents and JSONL files in batches.",
           body: SourceImport,
           response: { 200: Envelope(SourceImportResult), ...errorResponses },
         },
