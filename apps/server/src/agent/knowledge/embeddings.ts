@@ -248,11 +248,6 @@ export class Embeddings {
     }
   }
 
-  /**
-   * The website's passages closest to the query, best first (at most `limit`, similarity above 0);
-   * undefined when the website has no provider or no vectors yet, or the query cannot be embedded
-   * in time (the caller searches with BM25 alone).
-   */
   /** Whether the website's searches can be hybrid: a provider is set and some passages have vectors. */
   async active(websiteId: string): Promise<boolean> {
     const settings = await this.#store.getSettings(websiteId);
@@ -260,6 +255,11 @@ export class Embeddings {
     return !(await this.#store.version(websiteId, modelKey(settings))).startsWith("0:");
   }
 
+  /**
+   * The website's passages closest to the query, best first (at most `limit`, similarity above 0);
+   * undefined when the website has no provider or no vectors yet, or the query cannot be embedded
+   * in time (the caller searches with BM25 alone).
+   */
   async rank(
     websiteId: string,
     query: string,
