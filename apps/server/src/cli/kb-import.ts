@@ -83,13 +83,13 @@ export async function kbImport(argv: string[], env: NodeJS.ProcessEnv): Promise<
       // `created` is the batch in order, less the sources listed in `failed` (by their index).
       const failedAt = new Set(answer.failed.map((f) => f.index));
       const kept = batch.filter((_, k) => !failedAt.has(k));
-      answer.created.forEach((source, k) =>
+      for (const [k, source] of answer.created.entries()) {
         outcome.created.push({
           origin: kept[k]?.origin ?? "",
           source_id: source.source_id,
           passages: source.passages,
-        }),
-      );
+        });
+      }
       for (const f of answer.failed)
         outcome.failed.push({
           origin: batch[f.index]?.origin ?? `#${f.index}`,
