@@ -24,7 +24,10 @@ export const ENV_VARS = {
   BODY_LIMIT: { default: "1048576", doc: "Largest accepted request body, in bytes." },
   SEED_DEMO: { default: "true", doc: "Seed a demo website, owner and API token on the first start." },
   LOG_LEVEL: { default: "info", doc: "fatal, error, warn, info, debug, trace or silent." },
-  JOB_CONCURRENCY: { default: "4", doc: "Jobs the in-process worker runs at once." },
+  JOB_CONCURRENCY: {
+    default: "4",
+    doc: "Jobs the in-process worker runs at once. An agent turn with an LLM provider holds one for its whole answer (seconds): raise it when many conversations are answered by an LLM at once.",
+  },
   WORKER: { default: "true", doc: "Run the job worker in this process." },
   JOB_LEASE_MS: {
     default: "30000",
