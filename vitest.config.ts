@@ -8,6 +8,8 @@ export default defineConfig({
       "apps/*/test/**/*.test.ts",
       "bench/src/**/*.test.ts",
       "eval/src/**/*.test.ts",
+      // Browser specs (real Chromium); they skip with a message when /usr/bin/chromium is absent.
+      "e2e/**/*.spec.ts",
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -15,6 +15,7 @@ import { OperatorService } from "./core/operators.ts";
 import type { EventSink, Stores } from "./core/ports.ts";
 import { type DemoSeed, seedDemo } from "./core/seed.ts";
 import { TokenService } from "./core/tokens.ts";
+import { VisitorSessionService } from "./core/visitor-sessions.ts";
 import { WebhookTrigger } from "./core/webhook-trigger.ts";
 import { WebhookService } from "./core/webhooks.ts";
 import { WebsiteService } from "./core/websites.ts";
@@ -56,6 +57,7 @@ export interface Hugo {
     workflows: WorkflowService;
     knowledge: KnowledgeService;
     agent: AgentService;
+    visitors: VisitorSessionService;
   };
   /** The workflow engine (runs advance on the job queue). */
   engine: WorkflowEngine;
@@ -215,15 +217,24 @@ export async function createHugo(config: Config): Promise<Hugo> {
     },
   });
   agent.useWorkflows(engine);
+  const workflows = new WorkflowService({ stores, engine, follower, conversations });
   const services = {
     webhooks,
     conversations,
     tokens: new TokenService(stores),
     operators: new OperatorService(stores),
     websites: new WebsiteService(stores),
-    workflows: new WorkflowService({ stores, engine, follower, conversations }),
+    workflows,
     knowledge,
     agent,
+    visitors: new VisitorSessionService({
+      stores,
+      conversations,
+      secret,
+      activation: async (websiteId) => (await agent.settings(websiteId)).activation,
+      startWorkflow: (websiteId, workflowId, input) =>
+        workflows.trigger(websiteId, workflowId, input, "widget"),
+    }),
   };
   const seed = config.seedDemo
     ? await seedDemo({ stores, ...services, publicUrl: config.publicUrl })

@@ -5,5 +5,6 @@ export * from "./ids.ts";
 export * from "./knowledge.ts";
 export * from "./management.ts";
 export * from "./realtime.ts";
+export * from "./widget.ts";
 export * from "./workflow.ts";
 export * from "./workflow-blocks.ts";

@@ -1,5 +1,6 @@
 import fastifySwagger from "@fastify/swagger";
 import type { TokenScope } from "@hugo/protocol";
+import { buildWidgetAssets, type WidgetAssets } from "@hugo/widget";
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { KnowledgeService } from "../agent/knowledge/service.ts";
@@ -8,6 +9,7 @@ import type { ConversationService } from "../core/conversations.ts";
 import type { OperatorService } from "../core/operators.ts";
 import type { Stores } from "../core/ports.ts";
 import type { TokenService } from "../core/tokens.ts";
+import type { VisitorSessionService } from "../core/visitor-sessions.ts";
 import type { WebhookService } from "../core/webhooks.ts";
 import type { WebsiteService } from "../core/websites.ts";
 import { type RealtimeDeps, registerRealtime } from "../realtime/websocket-route.ts";
@@ -22,6 +24,7 @@ import { managementRoutes } from "./routes/api-management.ts";
 import { crispConversationRoutes } from "./routes/crisp-conversations.ts";
 import { demoRoutes } from "./routes/demo.ts";
 import { knowledgeRoutes } from "./routes/knowledge.ts";
+import { type WidgetRateLimits, widgetApiRoutes, widgetAssetRoutes } from "./routes/widget.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 
 declare module "fastify" {
@@ -41,6 +44,9 @@ export interface HttpDeps {
   workflows: WorkflowService;
   knowledge: KnowledgeService;
   agent: AgentService;
+  /** The widget's visitor API (`/api/widget/…`). */
+  visitors: VisitorSessionService;
+  widgetRateLimits?: WidgetRateLimits;
   bodyLimit: number;
   logger: FastifyServerOptions["logger"];
   publicUrl: string;
@@ -112,6 +118,17 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(agentRoutes(deps.agent), { prefix: "/api" });
   await app.register(conversationSignalRoutes(deps.conversations), { prefix: "/api" });
   await app.register(demoRoutes, { prefix: "/api" });
+  await app.register(widgetApiRoutes(deps.visitors, deps.widgetRateLimits), { prefix: "/api/widget" });
+  // Built on first request (~100 ms, once): processes that never serve a page pay nothing.
+  let assets: Promise<WidgetAssets> | undefined;
+  const widgetAssets = () => {
+    assets ??= buildWidgetAssets().catch((err) => {
+      assets = undefined;
+      throw err;
+    });
+    return assets;
+  };
+  await app.register(widgetAssetRoutes(widgetAssets));
   if (deps.realtime) {
     await registerRealtime(app, {
       ...deps.realtime,

@@ -1,0 +1,211 @@
+import {
+  AUTOMATED_INBOX,
+  type TriggerResult,
+  type Variables,
+  type WidgetMessageSend,
+  type WidgetMessageSent,
+  type WidgetSession,
+  type WidgetSessionCreate,
+  type WidgetVisitorUpdate,
+} from "@hugo/protocol";
+import type { ConversationService } from "./conversations.ts";
+import { hmacHex } from "./crypto.ts";
+import { AppError } from "./errors.ts";
+import type { Stores } from "./ports.ts";
+import {
+  mintVisitorCredential,
+  type VisitorPrincipal,
+  verifyVisitorCredential,
+} from "./visitor-credentials.ts";
+
+/** The one thing the visitor API needs from the agent: where a new visitor conversation goes. */
+export type ActivationOf = (websiteId: string) => Promise<"answer" | "route">;
+
+/** Starts a browser-startable workflow (WorkflowService.trigger with source "widget"). */
+export type StartWorkflow = (
+  websiteId: string,
+  workflowId: string,
+  input: { session_id: string; variables?: Variables | undefined },
+) => Promise<TriggerResult>;
+
+// A bound conversation that was removed frees its token id for the next generation of the key (the
+// key-value store only sets keys once); past this many removals the token id stops resuming.
+const MAX_TOKEN_GENERATIONS = 32;
+
+/**
+ * The widget's side of a conversation: public, keyed by website id, authenticated by the visitor
+ * credential only. A credential reaches exactly one conversation of one website; another
+ * website's credential answers like an unknown conversation (404), so existence never leaks.
+ */
+export class VisitorSessionService {
+  readonly #stores: Stores;
+  readonly #conversations: ConversationService;
+  readonly #secret: string;
+  readonly #activation: ActivationOf;
+  readonly #startWorkflow: StartWorkflow;
+
+  constructor(deps: {
+    stores: Stores;
+    conversations: ConversationService;
+    secret: string;
+    activation: ActivationOf;
+    startWorkflow: StartWorkflow;
+  }) {
+    this.#stores = deps.stores;
+    this.#conversations = deps.conversations;
+    this.#secret = deps.secret;
+    this.#activation = deps.activation;
+    this.#startWorkflow = deps.startWorkflow;
+  }
+
+  /**
+   * Creates or resumes the visitor's conversation. With `token_id` (CRISP_TOKEN_ID) the same id
+   * always gets the same conversation, on any device; otherwise a valid stored credential keeps
+   * its conversation; otherwise a new conversation starts, in the automated inbox when the agent
+   * answers new conversations ("answer") and in the main inbox when it routes them ("route").
+   */
+  async open(websiteId: string, input: WidgetSessionCreate): Promise<WidgetSession> {
+    await this.#website(websiteId);
+    const stored = input.token ? verifyVisitorCredential(this.#secret, input.token) : undefined;
+    const storedSession =
+      stored?.websiteId === websiteId && (await this.#exists(websiteId, stored.sessionId))
+        ? stored.sessionId
+        : undefined;
+    if (input.token_id !== undefined) return this.#openBound(websiteId, input.token_id, storedSession, input);
+    if (storedSession) return this.#session(websiteId, storedSession, true);
+    return this.#session(websiteId, await this.#create(websiteId, input), false);
+  }
+
+  /** Checks a visitor credential against the website in the path. */
+  authenticate(websiteId: string, credential: string | undefined): VisitorPrincipal {
+    if (!credential) {
+      throw new AppError("unauthorized", "Send the visitor credential in the X-Hugo-Visitor header.");
+    }
+    const principal = verifyVisitorCredential(this.#secret, credential);
+    if (!principal) throw new AppError("unauthorized", "The visitor credential is malformed or forged.");
+    if (principal.websiteId !== websiteId) {
+      throw new AppError("session_not_found", `No conversation ${principal.sessionId} in this website.`);
+    }
+    return principal;
+  }
+
+  /**
+   * A visitor message. The widget picks the fingerprint, so a retry of a message whose answer was
+   * lost (the visitor went offline) returns the message already stored instead of a second copy.
+   */
+  async sendMessage(visitor: VisitorPrincipal, input: WidgetMessageSend): Promise<WidgetMessageSent> {
+    const { websiteId, sessionId } = visitor;
+    try {
+      const message = await this.#conversations.sendMessage(websiteId, sessionId, {
+        type: input.type,
+        content: input.content,
+        from: "user",
+        origin: "chat",
+        ...(input.fingerprint !== undefined ? { fingerprint: input.fingerprint } : {}),
+      } as Parameters<ConversationService["sendMessage"]>[2]);
+      return { fingerprint: message.fingerprint, timestamp: message.timestamp };
+    } catch (error) {
+      if (!(error instanceof AppError) || error.reason !== "fingerprint_conflict" || !input.fingerprint)
+        throw error;
+      const existing = await this.#conversations.getMessage(websiteId, sessionId, input.fingerprint);
+      const same =
+        existing.from === "user" &&
+        existing.type === input.type &&
+        JSON.stringify(existing.content) === JSON.stringify(input.content);
+      if (!same) throw error;
+      return { fingerprint: existing.fingerprint, timestamp: existing.timestamp };
+    }
+  }
+
+  /** The `set` rows: contact fields, data and segments in one meta change, then custom events in order. */
+  async update(visitor: VisitorPrincipal, input: WidgetVisitorUpdate): Promise<void> {
+    const { websiteId, sessionId } = visitor;
+    const { events, segments, ...fields } = input;
+    const patch: Parameters<ConversationService["updateMeta"]>[2] = {};
+    for (const [key, value] of Object.entries(fields)) {
+      if (value !== undefined) (patch as Record<string, unknown>)[key] = value;
+    }
+    if (segments) {
+      const current = segments.overwrite
+        ? []
+        : (await this.#conversations.get(websiteId, sessionId)).meta.segments;
+      const merged = [...new Set([...current, ...segments.segments])];
+      if (merged.length > 100) {
+        throw new AppError("invalid_body", "A conversation holds at most 100 segments.", {
+          field: "segments.segments",
+        });
+      }
+      patch.segments = merged;
+    }
+    if (Object.keys(patch).length > 0) await this.#conversations.updateMeta(websiteId, sessionId, patch);
+    else await this.#conversations.get(websiteId, sessionId);
+    for (const event of events ?? []) {
+      await this.#conversations.recordEvent(websiteId, sessionId, "session:event", {
+        name: event.name,
+        data: event.data ?? {},
+        ...(event.color ? { color: event.color } : {}),
+      });
+    }
+  }
+
+  /** `bot:scenario:run`: the REST trigger's engine path, with source "widget" (the browser switch applies). */
+  runScenario(visitor: VisitorPrincipal, workflowId: string, variables: Variables | undefined) {
+    return this.#startWorkflow(visitor.websiteId, workflowId, { session_id: visitor.sessionId, variables });
+  }
+
+  async #openBound(
+    websiteId: string,
+    tokenId: string,
+    storedSession: string | undefined,
+    input: WidgetSessionCreate,
+  ): Promise<WidgetSession> {
+    // Keyed by an HMAC of the token id: the website's user ids are not stored in clear.
+    const base = `widget:token:${websiteId}:${hmacHex(this.#secret, `token_id:${tokenId}`)}`;
+    for (let generation = 0; generation < MAX_TOKEN_GENERATIONS; generation++) {
+      const key = generation === 0 ? base : `${base}:${generation}`;
+      const bound = await this.#stores.kv.get(key);
+      if (bound) {
+        if (await this.#exists(websiteId, bound)) return this.#session(websiteId, bound, true);
+        continue;
+      }
+      // Unbound: the conversation this browser already has becomes the token id's, or a new one.
+      const candidate = storedSession ?? (await this.#create(websiteId, input));
+      const winner = await this.#stores.kv.setIfAbsent(key, candidate);
+      return this.#session(websiteId, winner, winner !== candidate || storedSession !== undefined);
+    }
+    return this.#session(websiteId, storedSession ?? (await this.#create(websiteId, input)), !!storedSession);
+  }
+
+  async #create(websiteId: string, input: WidgetSessionCreate): Promise<string> {
+    const activation = await this.#activation(websiteId);
+    const conversation = await this.#conversations.create(websiteId, {
+      inbox_id: activation === "answer" ? AUTOMATED_INBOX : null,
+      meta: { origin: "chat" },
+    });
+    // The page the chat started on, as the widget's "URL changed" reports it (workflow conditions read it).
+    const page = input.page_url;
+    if (page && /^https?:\/\//i.test(page) && URL.canParse(page)) {
+      await this.#conversations.visitPage(websiteId, conversation.session_id, page);
+    }
+    return conversation.session_id;
+  }
+
+  #session(websiteId: string, sessionId: string, resumed: boolean): WidgetSession {
+    return {
+      website_id: websiteId,
+      session_id: sessionId,
+      token: mintVisitorCredential(this.#secret, websiteId, sessionId),
+      resumed,
+    };
+  }
+
+  async #exists(websiteId: string, sessionId: string): Promise<boolean> {
+    return (await this.#stores.conversations.find(websiteId, sessionId)) !== undefined;
+  }
+
+  async #website(websiteId: string): Promise<void> {
+    if (!(await this.#stores.websites.find(websiteId))) {
+      throw new AppError("website_not_found", `No website ${websiteId}.`);
+    }
+  }
+}

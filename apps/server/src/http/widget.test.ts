@@ -1,0 +1,233 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningHugo, startHugo } from "../../test/hugo.ts";
+import { Client } from "../../test/ws-client.ts";
+
+describe.each(["sqlite", "postgres"] as const)("the widget's visitor API on %s", (dialect) => {
+  let server: RunningHugo;
+  let site: string;
+  let workflow: (name: string) => string;
+
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { "content-type": "application/json", origin: "https://shop.example", ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, headers: response.headers, body: await response.json() };
+  };
+  const open = async (body: Record<string, unknown> = {}) => {
+    const r = await call("POST", `/api/widget/${site}/session`, body);
+    expect(r.status).toBe(200);
+    return r.body.data as { session_id: string; token: string; resumed: boolean };
+  };
+  const api = (path: string) =>
+    fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${server.seed.token.token}` } }).then(
+      (r) => r.json(),
+    );
+
+  beforeAll(async () => {
+    server = await startHugo(dialect);
+    site = server.seed.websiteId;
+    workflow = (name) => server.seed.workflows.find((w) => w.name === name)!.workflow_id;
+  });
+  afterAll(() => server?.stop());
+
+  it("answers CORS preflights from any origin without allowing cookies", async () => {
+    const response = await fetch(`${server.url}/api/widget/${site}/message`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://shop.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,x-hugo-visitor",
+      },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("access-control-allow-headers")).toContain("x-hugo-visitor");
+    expect(response.headers.get("access-control-allow-credentials")).toBeNull();
+  });
+
+  it("creates a session in the automated inbox, and in the main inbox when the agent routes", async () => {
+    const first = await open();
+    expect(first.session_id).toMatch(/^session_/);
+    expect(first.resumed).toBe(false);
+    expect((await api(`/v1/website/${site}/conversation/${first.session_id}`)).data.inbox_id).toBe(
+      "automated",
+    );
+    await server.hugo.services.agent.updateSettings(site, { activation: "route" });
+    try {
+      const routed = await open();
+      expect((await api(`/v1/website/${site}/conversation/${routed.session_id}`)).data.inbox_id).toBeNull();
+    } finally {
+      await server.hugo.services.agent.updateSettings(site, { activation: "answer" });
+    }
+  });
+
+  it("resumes the conversation of a valid stored credential, and ignores a forged one", async () => {
+    const first = await open();
+    const again = await open({ token: first.token });
+    expect(again).toMatchObject({ session_id: first.session_id, resumed: true });
+    const forged = await open({ token: `${first.token.slice(0, -4)}0000` });
+    expect(forged.session_id).not.toBe(first.session_id);
+  });
+
+  it("gives the same conversation to the same CRISP_TOKEN_ID on another device", async () => {
+    const laptop = await open({ token_id: "user-42" });
+    const phone = await open({ token_id: "user-42" });
+    expect(phone).toMatchObject({ session_id: laptop.session_id, resumed: true });
+    expect((await open({ token_id: "user-43" })).session_id).not.toBe(laptop.session_id);
+    // A browser that already chats keeps its conversation when the site logs the user in.
+    const anonymous = await open();
+    const loggedIn = await open({ token: anonymous.token, token_id: "user-44" });
+    expect(loggedIn.session_id).toBe(anonymous.session_id);
+    expect((await open({ token_id: "user-44" })).session_id).toBe(anonymous.session_id);
+  });
+
+  it("sends a visitor message once, even when the widget retries it with its fingerprint", async () => {
+    const visitor = await open();
+    const headers = { "x-hugo-visitor": visitor.token };
+    const body = { type: "text", content: "Where is my order?", fingerprint: 1_700_000_000_000_123 };
+    const sent = await call("POST", `/api/widget/${site}/message`, body, headers);
+    expect(sent.status).toBe(200);
+    expect(sent.headers.get("access-control-allow-origin")).toBe("*");
+    const retried = await call("POST", `/api/widget/${site}/message`, body, headers);
+    expect(retried.body.data).toEqual(sent.body.data);
+    const other = await call("POST", `/api/widget/${site}/message`, { ...body, content: "else" }, headers);
+    expect(other).toMatchObject({ status: 409, body: { reason: "fingerprint_conflict" } });
+    const messages = (await api(`/v1/website/${site}/conversation/${visitor.session_id}/messages`)).data;
+    const mine = messages.filter((m: { from: string }) => m.from === "user");
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ content: "Where is my order?", origin: "chat" });
+  });
+
+  it("sets the visitor's contact, data, segments and events", async () => {
+    const visitor = await open();
+    const headers = { "x-hugo-visitor": visitor.token };
+    const set = (body: unknown) => call("PATCH", `/api/widget/${site}/visitor`, body, headers);
+    expect((await set({ email: "ada@example.com", nickname: "Ada", data: { plan: "pro" } })).status).toBe(
+      200,
+    );
+    expect((await set({ segments: { segments: ["vip"] } })).status).toBe(200);
+    expect(
+      (await set({ segments: { segments: ["beta"] }, events: [{ name: "signup", color: "blue" }] })).status,
+    ).toBe(200);
+    const meta = (await api(`/v1/website/${site}/conversation/${visitor.session_id}/meta`)).data;
+    expect(meta).toMatchObject({ email: "ada@example.com", nickname: "Ada", data: { plan: "pro" } });
+    expect(meta.segments).toEqual(["vip", "beta"]);
+    expect((await set({ segments: { segments: ["only"], overwrite: true } })).status).toBe(200);
+    expect((await api(`/v1/website/${site}/conversation/${visitor.session_id}/meta`)).data.segments).toEqual([
+      "only",
+    ]);
+  });
+
+  it("refuses bad input with a stable code naming the field, and never a 500", async () => {
+    const visitor = await open();
+    const headers = { "x-hugo-visitor": visitor.token };
+    const badEmail = await call("PATCH", `/api/widget/${site}/visitor`, { email: "nope" }, headers);
+    expect(badEmail).toMatchObject({
+      status: 400,
+      body: { reason: "invalid_body", data: { field: "email" } },
+    });
+    const empty = await call("POST", `/api/widget/${site}/message`, { type: "text", content: "  " }, headers);
+    expect(empty).toMatchObject({ status: 400, body: { data: { field: "content" } } });
+    const badSite = await call("POST", "/api/widget/not-a-uuid/session", {});
+    expect(badSite).toMatchObject({
+      status: 400,
+      body: { reason: "invalid_params", data: { field: "website_id" } },
+    });
+    const unknown = await call("POST", "/api/widget/00000000-0000-4000-8000-000000000000/session", {});
+    expect(unknown).toMatchObject({ status: 404, body: { reason: "website_not_found" } });
+    const anonymous = await call("POST", `/api/widget/${site}/message`, { type: "text", content: "hi" });
+    expect(anonymous).toMatchObject({ status: 401, body: { reason: "unauthorized" } });
+    const badVars = await call(
+      "POST",
+      `/api/widget/${site}/scenario/${workflow("Onboarding tour")}/run`,
+      { variables: { "bad name": 1 } },
+      headers,
+    );
+    expect(badVars.status).toBe(400);
+    expect(badVars.body.data.field).toMatch(/^variables/);
+  });
+
+  it("answers another website's visitor credential like an unknown conversation", async () => {
+    const other = await server.hugo.services.websites.create({ name: "Other" });
+    const theirs = (await call("POST", `/api/widget/${other.id}/session`, {})).body.data;
+    const r = await call(
+      "POST",
+      `/api/widget/${site}/message`,
+      { type: "text", content: "hi" },
+      { "x-hugo-visitor": theirs.token },
+    );
+    expect(r).toMatchObject({ status: 404, body: { reason: "session_not_found" } });
+  });
+
+  it("runs a browser-startable workflow in the visitor's conversation and refuses the others", async () => {
+    const visitor = await open();
+    const headers = { "x-hugo-visitor": visitor.token };
+    const ws = await Client.auth(server.url, visitor.token);
+    await ws.subscribe(null, 0);
+    const run = await call(
+      "POST",
+      `/api/widget/${site}/scenario/${workflow("Onboarding tour")}/run`,
+      {},
+      headers,
+    );
+    expect(run.status).toBe(202);
+    expect(run.body.data).toMatchObject({ workflow_id: workflow("Onboarding tour") });
+    const hello = await ws.next(
+      (f) =>
+        f.type === "event" &&
+        f.name === "message:received" &&
+        JSON.stringify(f.data).includes("Welcome aboard"),
+    );
+    expect(hello).toMatchObject({ session_id: visitor.session_id });
+    ws.ws.close();
+    const refused = await call(
+      "POST",
+      `/api/widget/${site}/scenario/${workflow("Lead capture")}/run`,
+      {},
+      headers,
+    );
+    expect(refused).toMatchObject({ status: 403, body: { reason: "workflow_not_browser_startable" } });
+    const missing = await call(
+      "POST",
+      `/api/widget/${site}/scenario/scenario_00000000-0000-4000-8000-000000000000/run`,
+      {},
+      headers,
+    );
+    expect(missing).toMatchObject({ status: 404, body: { reason: "workflow_not_found" } });
+  });
+
+  it("rate-limits scenario runs per visitor with a Retry-After", async () => {
+    const visitor = await open();
+    const headers = { "x-hugo-visitor": visitor.token };
+    const path = `/api/widget/${site}/scenario/${workflow("Lead capture")}/run`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await call("POST", path, {}, headers)).status);
+    expect(statuses.slice(0, 10).every((s) => s === 403)).toBe(true);
+    const limited = await call("POST", path, {}, headers);
+    expect(limited).toMatchObject({ status: 429, body: { reason: "rate_limited" } });
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Another visitor on the same IP still has its own budget.
+    const next = await open();
+    const own = await call("POST", path, {}, { "x-hugo-visitor": next.token });
+    expect(own.status).toBe(403);
+  });
+
+  it("serves l.js, the per-website loader and the widget bundle with ETags", async () => {
+    const loader = await fetch(`${server.url}/l.js`);
+    expect(loader.status).toBe(200);
+    expect(loader.headers.get("content-type")).toContain("javascript");
+    const etag = loader.headers.get("etag")!;
+    const body = await loader.text();
+    const widgetPath = /\/widget\/[A-Za-z0-9_-]+\.js/.exec(body)?.[0];
+    expect(widgetPath).toBeDefined();
+    expect((await fetch(`${server.url}/l.js`, { headers: { "if-none-match": etag } })).status).toBe(304);
+    const perSite = await fetch(`${server.url}/l/${site}.js`);
+    expect(await perSite.text()).toContain(`window.CRISP_WEBSITE_ID=window.CRISP_WEBSITE_ID||"${site}"`);
+    expect((await fetch(`${server.url}/l/nope.js`)).status).toBe(404);
+    const widget = await fetch(`${server.url}${widgetPath}`);
+    expect(widget.status).toBe(200);
+    expect(widget.headers.get("cache-control")).toContain("immutable");
+  });
+});

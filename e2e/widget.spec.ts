@@ -1,0 +1,254 @@
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningHugo, startHugo } from "../apps/server/test/hugo.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SHOTS = path.join(import.meta.dirname, "..", ".e2e");
+const hasChromium = fs.existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`[e2e] ${CHROMIUM} is absent: the widget's browser tests are skipped.`);
+
+/** The customer's website: plain HTML pages on another loopback origin, so CORS is real. */
+async function startHostSite(): Promise<{ url: string; pages: Map<string, string>; close(): Promise<void> }> {
+  const pages = new Map<string, string>();
+  const server = http.createServer((req, res) => {
+    const page = pages.get((req.url ?? "/").split("?")[0]!);
+    res.writeHead(page ? 200 : 404, { "content-type": "text/html; charset=utf-8" });
+    res.end(page ?? "not found");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // "localhost" vs Hugo's "127.0.0.1": two origins (and two cookie jars) on one machine.
+  const url = `http://localhost:${(server.address() as AddressInfo).port}`;
+  return { url, pages, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+/** The standard Crisp snippet with only the script URL changed; `before` runs between the globals and the script. */
+function snippetPage(
+  hugoUrl: string,
+  websiteId: string,
+  options: { before?: string; head?: string; body?: string } = {},
+) {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>${options.head ?? ""}
+<script type="text/javascript">window.$crisp=[];window.CRISP_WEBSITE_ID="${websiteId}";${options.before ?? ""}
+(function(){var d=document;var s=d.createElement("script");s.src="${hugoUrl}/l.js";s.async=1;d.getElementsByTagName("head")[0].appendChild(s);})();</script>
+</head><body>${options.body ?? "<h1>Acme shop</h1><p>Welcome to our shop.</p>"}</body></html>`;
+}
+
+describe.skipIf(!hasChromium)("the widget in Chromium", () => {
+  let hugo: RunningHugo;
+  let site: Awaited<ReturnType<typeof startHostSite>>;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  const api = async (method: string, p: string, body?: unknown) => {
+    const response = await fetch(`${hugo.url}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${hugo.seed.token.token}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return response.json();
+  };
+  const workflow = (name: string) => hugo.seed.workflows.find((w) => w.name === name)!.workflow_id;
+
+  /** Opens a page in a fresh context (its own cookies: another device); records console output and page errors. */
+  async function visit(pagePath: string, context?: BrowserContext) {
+    const ctx = context ?? (await browser.newContext({ viewport: { width: 1000, height: 700 } }));
+    if (!context) contexts.push(ctx);
+    const page = await ctx.newPage();
+    const warnings: string[] = [];
+    const errors: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "warning" || m.type() === "error") warnings.push(m.text());
+    });
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${site.url}${pagePath}`);
+    return { page, warnings, errors };
+  }
+  const sessionOf = (page: Page) =>
+    page
+      .waitForFunction(() =>
+        (window as unknown as { $crisp: { get(k: string): string | null } }).$crisp.get?.(
+          "session:identifier",
+        ),
+      )
+      .then((h) => h.jsonValue() as Promise<string>);
+
+  beforeAll(async () => {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    [hugo, site, browser] = await Promise.all([
+      startHugo("sqlite"),
+      startHostSite(),
+      chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] }),
+    ]);
+  });
+  afterAll(async () => {
+    for (const ctx of contexts) await ctx.close().catch(() => {});
+    await browser?.close();
+    await site?.close();
+    await hugo?.stop();
+  });
+
+  it("runs the commands queued before load in order, then answers get/is synchronously", async () => {
+    site.pages.set(
+      "/queue",
+      snippetPage(hugo.url, hugo.seed.websiteId, {
+        before: `window.__events=[];
+$crisp.push(["on","session:loaded",function(id){__events.push("loaded:"+id)}]);
+$crisp.push(["on","message:sent",function(m){__events.push("sent:"+m.content)}]);
+$crisp.push(["set","user:nickname",["Ada"]]);
+$crisp.push(["set","session:data",[[["plan","pro"],["seats",3]]]]);
+$crisp.push(["do","message:send",["text","first"]]);
+$crisp.push(["do","message:send",["text","second"]]);
+$crisp.push(["do","chat:open"]);
+$crisp.push(["do","no:such:action"]);
+$crisp.push(["do","no:such:action"]);
+$crisp.push(["do","message:send","not an array"]);
+$crisp.push(["safe",true]);`,
+      }),
+    );
+    const { page, warnings, errors } = await visit("/queue");
+    const sessionId = await sessionOf(page);
+    expect(sessionId).toMatch(/^session_[0-9a-f-]{36}$/);
+    await page.waitForFunction(() => (window as unknown as { __events: string[] }).__events.length >= 3);
+    const state = await page.evaluate(() => {
+      const w = window as unknown as {
+        $crisp: { get(k: string, s?: string): unknown; is(s: string): boolean };
+        __events: string[];
+      };
+      return {
+        events: w.__events,
+        opened: w.$crisp.is("chat:opened"),
+        plan: w.$crisp.get("session:data", "plan"),
+        nickname: w.$crisp.get("user:nickname"),
+        isArray: Array.isArray(w.$crisp),
+      };
+    });
+    expect(state).toMatchObject({ opened: true, plan: "pro", nickname: "Ada", isArray: false });
+    expect(state.events).toEqual([`loaded:${sessionId}`, "sent:first", "sent:second"]);
+    // Safe mode (queued anywhere) turned the bad command into a warning; the unknown one warned once.
+    expect(errors).toEqual([]);
+    expect(warnings.filter((w) => w.includes("no:such:action"))).toHaveLength(1);
+    expect(warnings.some((w) => w.includes("message:send") && w.includes("array"))).toBe(true);
+    const messages = (
+      await api("GET", `/v1/website/${hugo.seed.websiteId}/conversation/${sessionId}/messages`)
+    ).data;
+    expect(
+      messages.filter((m: { from: string }) => m.from === "user").map((m: { content: string }) => m.content),
+    ).toEqual(["first", "second"]);
+    const meta = (await api("GET", `/v1/website/${hugo.seed.websiteId}/conversation/${sessionId}/meta`)).data;
+    expect(meta).toMatchObject({ nickname: "Ada", data: { plan: "pro", seats: 3 } });
+
+    // A visitor types in the widget; an operator answers through the REST API; the answer shows up live.
+    await page.locator("#crisp-chatbox input").fill("Do you ship to Norway?");
+    await page.locator("#crisp-chatbox input").press("Enter");
+    await expect
+      .poll(async () =>
+        (
+          (await api("GET", `/v1/website/${hugo.seed.websiteId}/conversation/${sessionId}/messages`))
+            .data as { content: string }[]
+        ).some((m) => m.content === "Do you ship to Norway?"),
+      )
+      .toBe(true);
+    await api("POST", `/v1/website/${hugo.seed.websiteId}/conversation/${sessionId}/message`, {
+      type: "text",
+      from: "operator",
+      origin: "chat",
+      content: "Yes — <b>we ship</b> to Norway!",
+      user: { nickname: "Sam" },
+    });
+    const reply = page.locator('#crisp-chatbox .msg[data-from="operator"]', { hasText: "to Norway!" });
+    await reply.waitFor();
+    // Text, never HTML.
+    expect(await reply.locator(".bubble").textContent()).toBe("Yes — <b>we ship</b> to Norway!");
+    await page.screenshot({ path: path.join(SHOTS, "widget-conversation.png") });
+  });
+
+  it("runs a browser-startable workflow with bot:scenario:run and refuses the others", async () => {
+    site.pages.set(
+      "/scenario",
+      snippetPage(hugo.url, hugo.seed.websiteId, {
+        before: `$crisp.push(["do","chat:open"]);$crisp.push(["do","bot:scenario:run",["${workflow("Onboarding tour")}",{plan:"pro"}]]);`,
+      }),
+    );
+    const { page, warnings } = await visit("/scenario");
+    await page.locator('#crisp-chatbox .msg[data-from="bot"]', { hasText: "Welcome aboard" }).waitFor();
+    await page.evaluate((id) => {
+      (window as unknown as { $crisp: { push(c: unknown): void } }).$crisp.push([
+        "do",
+        "bot:scenario:run",
+        [id],
+      ]);
+    }, workflow("Lead capture"));
+    await expect.poll(() => warnings.some((w) => w.includes("workflow_not_browser_startable"))).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, "widget-scenario.png") });
+  });
+
+  it("resumes the same conversation with CRISP_TOKEN_ID in another browser", async () => {
+    site.pages.set(
+      "/account",
+      snippetPage(hugo.url, hugo.seed.websiteId, {
+        before: `window.CRISP_TOKEN_ID="customer-1042";$crisp.push(["do","chat:open"]);`,
+      }),
+    );
+    const laptop = await visit("/account");
+    const first = await sessionOf(laptop.page);
+    await laptop.page.evaluate(() => {
+      (window as unknown as { $crisp: { push(c: unknown): void } }).$crisp.push([
+        "do",
+        "message:send",
+        ["text", "Sent from my laptop"],
+      ]);
+    });
+    await laptop.page
+      .locator('#crisp-chatbox .msg[data-from="visitor"]:not(.pending)', { hasText: "Sent from my laptop" })
+      .waitFor();
+    const phone = await visit("/account");
+    expect(await sessionOf(phone.page)).toBe(first);
+    await phone.page
+      .locator('#crisp-chatbox .msg[data-from="visitor"]', { hasText: "Sent from my laptop" })
+      .waitFor();
+    // Without the token id, another browser gets its own conversation.
+    site.pages.set("/anonymous", snippetPage(hugo.url, hugo.seed.websiteId));
+    const stranger = await visit("/anonymous");
+    expect(await sessionOf(stranger.page)).not.toBe(first);
+    // The same browser keeps its conversation across page loads (the first-party cookie).
+    const cookies = await contexts.at(-1)!.cookies(site.url);
+    expect(
+      cookies.find((c) => c.name === encodeURIComponent(`crisp-client/session/${hugo.seed.websiteId}`)),
+    ).toBeDefined();
+    await stranger.page.reload();
+    expect(await sessionOf(stranger.page)).not.toBe(first);
+  });
+
+  it("keeps working on a page with hostile CSS", async () => {
+    site.pages.set(
+      "/hostile",
+      snippetPage(hugo.url, hugo.seed.websiteId, {
+        head: `<style>
+body * { display: none !important; }
+div, button, input, span, form { all: unset !important; font-size: 40px !important; color: red !important; background: yellow !important; }
+* { line-height: 5 !important; letter-spacing: 6px !important; box-sizing: content-box !important; font-family: "Comic Sans MS", cursive !important; }
+#crisp-chatbox { opacity: 0.1; transform: scale(0.5); }
+</style>`,
+        body: "<h1>Hostile shop</h1><div><button>Buy</button></div>",
+      }),
+    );
+    const { page, errors } = await visit("/hostile");
+    await sessionOf(page);
+    const launcher = page.locator("#crisp-chatbox .launcher");
+    await launcher.click();
+    const input = page.locator("#crisp-chatbox input");
+    await input.fill("Still there?");
+    await input.press("Enter");
+    await page
+      .locator('#crisp-chatbox .msg[data-from="visitor"]:not(.pending)', { hasText: "Still there?" })
+      .waitFor();
+    const box = await page.locator("#crisp-chatbox .panel").boundingBox();
+    expect(box?.width).toBeGreaterThan(300);
+    expect(errors).toEqual([]);
+    await page.screenshot({ path: path.join(SHOTS, "widget-hostile-css.png") });
+  });
+});

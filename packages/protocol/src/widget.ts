@@ -1,0 +1,86 @@
+import { z } from "zod";
+import { AnimationContent, AudioContent, FileContent, MetaPatch } from "./conversation.ts";
+import { Fingerprint, SessionId } from "./ids.ts";
+import { Variables } from "./workflow.ts";
+
+/**
+ * The visitor API the widget calls from the customer's page: public, keyed by website id, no secret.
+ * Every call but session creation carries the visitor credential (`<website_id>.<session_id>.<hex>`,
+ * see VISITOR_TOKEN_RE) in this header; it reaches its own conversation only.
+ */
+export const VISITOR_HEADER = "x-hugo-visitor";
+
+/** `POST /api/widget/{website_id}/session`: create a visitor session, or resume one. */
+export const WidgetSessionCreate = z.strictObject({
+  /** The credential the widget stored; when it is valid for this website, its conversation is kept. */
+  token: z.string().max(512).optional(),
+  /** `CRISP_TOKEN_ID`: the website's own user id; the same id gets the same conversation on any device. */
+  token_id: z.string().trim().min(1).max(255).optional(),
+  /** The page the widget loaded on (recorded as the conversation's origin on creation). */
+  page_url: z.string().max(2048).optional(),
+});
+export type WidgetSessionCreate = z.infer<typeof WidgetSessionCreate>;
+
+export const WidgetSession = z.object({
+  website_id: z.string(),
+  session_id: SessionId,
+  /** The visitor credential: send it as `X-Hugo-Visitor` and in the WebSocket `auth` frame. */
+  token: z.string(),
+  /** True when an existing conversation was resumed (stored credential or token_id). */
+  resumed: z.boolean(),
+});
+export type WidgetSession = z.infer<typeof WidgetSession>;
+
+/**
+ * `POST /api/widget/{website_id}/message`: a visitor message (`do message:send [type, content]`).
+ * `fingerprint` is chosen by the widget so that a retry after a lost answer is not sent twice.
+ */
+export const WidgetMessageSend = z.discriminatedUnion("type", [
+  z.strictObject({
+    type: z.literal("text"),
+    content: z.string().trim().min(1).max(10_000),
+    fingerprint: Fingerprint.optional(),
+  }),
+  z.strictObject({ type: z.literal("file"), content: FileContent, fingerprint: Fingerprint.optional() }),
+  z.strictObject({
+    type: z.literal("animation"),
+    content: AnimationContent,
+    fingerprint: Fingerprint.optional(),
+  }),
+  z.strictObject({ type: z.literal("audio"), content: AudioContent, fingerprint: Fingerprint.optional() }),
+]);
+export type WidgetMessageSend = z.infer<typeof WidgetMessageSend>;
+
+export const WidgetMessageSent = z.object({ fingerprint: z.number().int(), timestamp: z.number().int() });
+export type WidgetMessageSent = z.infer<typeof WidgetMessageSent>;
+
+/** One `set session:event` entry: `[name, data?, color?]` becomes `{name, data, color}`. */
+export const WidgetSessionEvent = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  data: z.record(z.string().max(100), z.unknown()).optional(),
+  color: z.string().max(32).optional(),
+});
+
+/** `PATCH /api/widget/{website_id}/visitor`: the `set` rows of the `$crisp` SDK that reach the server. */
+export const WidgetVisitorUpdate = z.strictObject({
+  email: MetaPatch.shape.email,
+  nickname: MetaPatch.shape.nickname,
+  phone: MetaPatch.shape.phone,
+  avatar: MetaPatch.shape.avatar,
+  /** `set session:data`: merged into the conversation's data (null removes a key). */
+  data: MetaPatch.shape.data,
+  /** `set session:segments [[segments], overwrite?]`: added to the current segments unless `overwrite`. */
+  segments: z
+    .strictObject({
+      segments: z.array(z.string().trim().min(1).max(100)).max(100),
+      overwrite: z.boolean().optional(),
+    })
+    .optional(),
+  /** `set session:event`: custom events, recorded in order (workflows may start on them). */
+  events: z.array(WidgetSessionEvent).max(20).optional(),
+});
+export type WidgetVisitorUpdate = z.infer<typeof WidgetVisitorUpdate>;
+
+/** `POST /api/widget/{website_id}/scenario/{workflow_id}/run`: `do bot:scenario:run [id, variables?]`. */
+export const WidgetScenarioRun = z.strictObject({ variables: Variables.optional() });
+export type WidgetScenarioRun = z.infer<typeof WidgetScenarioRun>;

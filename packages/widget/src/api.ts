@@ -1,0 +1,75 @@
+import type {
+  WidgetMessageSend,
+  WidgetMessageSent,
+  WidgetSession,
+  WidgetSessionCreate,
+  WidgetVisitorUpdate,
+} from "@hugo/protocol";
+
+/** A refusal from Hugo (`reason` from docs/ERRORS.md); a network failure is a TypeError instead. */
+export class WidgetApiError extends Error {
+  readonly reason: string;
+  readonly status: number;
+  constructor(reason: string, message: string, status: number) {
+    super(message);
+    this.name = "WidgetApiError";
+    this.reason = reason;
+    this.status = status;
+  }
+}
+
+/** The visitor API (`/api/widget/{website_id}/…`), called cross-origin with the credential in a header. */
+export class VisitorApi {
+  readonly #base: string;
+  token: string | undefined;
+
+  constructor(origin: string, websiteId: string) {
+    this.#base = `${origin}/api/widget/${encodeURIComponent(websiteId)}`;
+  }
+
+  openSession(input: WidgetSessionCreate): Promise<WidgetSession> {
+    return this.#call("POST", "/session", input);
+  }
+
+  sendMessage(input: WidgetMessageSend): Promise<WidgetMessageSent> {
+    return this.#call("POST", "/message", input);
+  }
+
+  updateVisitor(input: WidgetVisitorUpdate): Promise<unknown> {
+    return this.#call("PATCH", "/visitor", input);
+  }
+
+  runScenario(workflowId: string, variables?: Record<string, unknown>): Promise<unknown> {
+    return this.#call(
+      "POST",
+      `/scenario/${encodeURIComponent(workflowId)}/run`,
+      variables ? { variables } : {},
+    );
+  }
+
+  async #call<T>(method: string, path: string, body: unknown): Promise<T> {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (this.token) headers["x-hugo-visitor"] = this.token;
+    const response = await fetch(this.#base + path, {
+      method,
+      headers,
+      body: JSON.stringify(body),
+      credentials: "omit",
+      mode: "cors",
+    });
+    let envelope: { error?: boolean; reason?: string; data?: { message?: string } } | undefined;
+    try {
+      envelope = await response.json();
+    } catch {
+      envelope = undefined;
+    }
+    if (!response.ok || !envelope || envelope.error) {
+      throw new WidgetApiError(
+        envelope?.reason ?? "unavailable",
+        envelope?.data?.message ?? `HTTP ${response.status}`,
+        response.status,
+      );
+    }
+    return envelope.data as T;
+  }
+}

@@ -1,0 +1,771 @@
+import type { ComposeFrame, EventFrame, WidgetSession, WidgetVisitorUpdate } from "@hugo/protocol";
+import { VisitorApi, WidgetApiError } from "./api.ts";
+import { Realtime } from "./realtime.ts";
+
+/** Who wrote a message, as the widget shows it. */
+export type Author = "visitor" | "operator" | "bot" | "agent";
+
+export interface WidgetMessage {
+  fingerprint: number;
+  author: Author;
+  type: string;
+  /** The text shown (always rendered as text, never HTML). */
+  text: string;
+  nickname: string;
+  /** Not yet accepted by Hugo (typed offline, waiting to be sent). */
+  pending: boolean;
+}
+
+export interface RuntimeOptions {
+  origin: string;
+  websiteId: string;
+  tokenId: string | undefined;
+  runtimeConfig: Record<string, unknown>;
+  cookieDomain: string | undefined;
+  /** Seconds. */
+  cookieExpire: number | undefined;
+  readyTrigger: (() => void) | undefined;
+}
+
+type Callback = (...args: unknown[]) => unknown;
+
+const EVENTS = new Set([
+  "session:loaded",
+  "chat:initiated",
+  "chat:opened",
+  "chat:closed",
+  "message:sent",
+  "message:received",
+  "message:compose:sent",
+  "message:compose:received",
+  "user:email:changed",
+  "user:phone:changed",
+  "user:nickname:changed",
+  "user:avatar:changed",
+  "website:availability:changed",
+  "helpdesk:queried",
+]);
+const CONFIGS = new Set([
+  "container:index",
+  "color:theme",
+  "hide:on:away",
+  "hide:on:mobile",
+  "position:reverse",
+  "availability:tooltip",
+  "hide:vacation",
+  "sound:mute",
+  "show:operator:count",
+]);
+/** Rows of the contract that this increment accepts but does not implement yet (one warning each). */
+const NOT_YET = new Set(["trigger:run", "helpdesk:search", "helpdesk:query", "helpdesk:article:open"]);
+const DEFAULT_COOKIE_EXPIRE_S = 60 * 60 * 24 * 183;
+
+class CommandError extends Error {}
+
+type Deferred<T> = { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void };
+/** Promise.withResolvers, which Safari has only since 17.4. */
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const isString = (v: unknown): v is string => typeof v === "string";
+const isArray = Array.isArray as (v: unknown) => v is unknown[];
+const fail = (message: string): never => {
+  throw new CommandError(message);
+};
+
+function excerpt(type: string, content: unknown): string {
+  if (typeof content === "string") return content;
+  const c = (content ?? {}) as Record<string, unknown>;
+  if (type === "file") return `[file] ${String(c.name ?? "")}`;
+  if (typeof c.text === "string") return c.text;
+  return `[${type}]`;
+}
+
+function authorOf(message: Record<string, unknown>): Author {
+  if (message.from === "user") return "visitor";
+  const user = (message.user ?? {}) as { user_id?: string };
+  if (user.user_id === "hugo:agent") return "agent";
+  if (message.automated === true || user.user_id === "hugo:workflow") return "bot";
+  return "operator";
+}
+
+/** A client-chosen fingerprint: microseconds plus noise, like the server's, so retries are idempotent. */
+const newFingerprint = () => Date.now() * 1000 + Math.floor(Math.random() * 1000);
+
+/**
+ * The `$crisp` command runtime (contract §2). `push` runs a command at once: local rows change the
+ * widget synchronously (so `get`/`is` answer at once), rows that reach Hugo go through one ordered
+ * queue that waits for the session. In safe mode a bad command is logged, never thrown.
+ */
+export class CrispRuntime {
+  readonly options: RuntimeOptions;
+  readonly api: VisitorApi;
+  // --- state read by the UI ---------------------------------------------------------------------
+  sessionId: string | null = null;
+  opened = false;
+  visible = true;
+  online = false;
+  operatorTyping = false;
+  unread = 0;
+  composerText = "";
+  messages: WidgetMessage[] = [];
+  readonly config = new Map<string, unknown>();
+  notice = "";
+  // -------------------------------------------------------------------------------------------------
+  readonly #user: Record<string, unknown> = {
+    email: null,
+    phone: null,
+    nickname: null,
+    avatar: null,
+    company: null,
+  };
+  readonly #data = new Map<string, string | number | boolean>();
+  #segments: string[] = [];
+  readonly #handlers = new Map<string, Callback>();
+  readonly #warned = new Set<string>();
+  #safe = false;
+  #initiated = false;
+  #realtime: Realtime | undefined;
+  /** Server work, in command order, after the session exists. */
+  #queue: Promise<unknown>;
+  #session: Deferred<WidgetSession>;
+  readonly #outbox: { fingerprint: number; type: string; content: unknown; done: () => void }[] = [];
+  #flushing = false;
+  #listeners: (() => void)[] = [];
+  #renderScheduled = false;
+
+  constructor(options: RuntimeOptions) {
+    this.options = options;
+    this.api = new VisitorApi(options.origin, options.websiteId);
+    this.#session = deferred<WidgetSession>();
+    this.#queue = this.#session.promise.catch(() => undefined);
+  }
+
+  // --- the public object that replaces the `$crisp` array ------------------------------------------
+
+  /** The object `window.$crisp` becomes: `push`, `get`, `is`, `do`, and the other forms as methods. */
+  facade() {
+    return {
+      push: (command: unknown) => this.push(command),
+      get: (key: unknown, sub?: unknown) => this.#guard(() => this.get(key, sub)),
+      is: (state: unknown) => this.#guard(() => this.is(state)),
+      do: (action: unknown, args?: unknown) =>
+        this.push(args === undefined ? ["do", action] : ["do", action, args]),
+      set: (key: unknown, args?: unknown) => this.push(["set", key, args]),
+      on: (event: unknown, callback: unknown) => this.push(["on", event, callback]),
+      off: (event: unknown) => this.push(["off", event]),
+      config: (key: unknown, value?: unknown) => this.push(["config", key, value]),
+      safe: (on?: unknown) => this.push(["safe", on ?? true]),
+    };
+  }
+
+  push(command: unknown): void {
+    this.#guard(() => this.#run(command));
+  }
+
+  /** Runs the commands queued before load, in order; `safe` anywhere in the queue applies from the start. */
+  replay(queue: unknown[]): void {
+    if (queue.some((c) => isArray(c) && c[0] === "safe" && c[1] !== false)) this.#safe = true;
+    for (const command of queue) {
+      // A bad queued command must not stop the ones after it, nor surface as an error of the page.
+      try {
+        this.push(command);
+      } catch (error) {
+        console.error(error);
+      }
+    }
+  }
+
+  subscribe(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
+  // --- get / is ------------------------------------------------------------------------------------
+
+  get(key: unknown, sub?: unknown): unknown {
+    switch (key) {
+      case "session:identifier":
+        return this.sessionId;
+      case "session:data":
+        if (sub === undefined) return Object.fromEntries(this.#data);
+        return this.#data.get(String(sub)) ?? null;
+      case "chat:unread:count":
+        return this.unread;
+      case "message:text":
+        return this.composerText;
+      case "user:email":
+      case "user:phone":
+      case "user:nickname":
+      case "user:avatar":
+      case "user:company":
+        return this.#user[key.slice(5)] ?? null;
+      default:
+        this.#unknown(`get ${String(key)}`);
+        return undefined;
+    }
+  }
+
+  is(state: unknown): boolean {
+    switch (state) {
+      case "chat:opened":
+        return this.opened;
+      case "chat:closed":
+        return !this.opened;
+      case "chat:visible":
+        return this.visible;
+      case "chat:hidden":
+        return !this.visible;
+      case "chat:large":
+        return this.large;
+      case "chat:small":
+        return !this.large;
+      case "session:ongoing":
+        return this.messages.some((m) => !m.pending);
+      case "website:available":
+        return true;
+      default:
+        this.#unknown(`is ${String(state)}`);
+        return false;
+    }
+  }
+
+  /** Full view: locked by CRISP_RUNTIME_CONFIG, or a phone-sized viewport. */
+  get large(): boolean {
+    return this.options.runtimeConfig.lock_full_view === true || window.innerWidth < 480;
+  }
+
+  // --- commands ------------------------------------------------------------------------------------
+
+  #run(command: unknown): void {
+    if (!isArray(command) || !isString(command[0])) fail('A command is an array like ["do", "chat:open"].');
+    const [form, name, args] = command as [string, unknown, unknown];
+    switch (form) {
+      case "do":
+        if (!isString(name)) fail('"do" needs an action name.');
+        this.#do(name as string, args === undefined ? [] : this.#args(form, name as string, args));
+        return;
+      case "set":
+        if (!isString(name)) fail('"set" needs a key.');
+        this.#set(name as string, this.#args(form, name as string, args));
+        return;
+      case "on":
+        if (!isString(name)) fail('"on" needs an event name.');
+        if (typeof args !== "function") fail(`"on ${String(name)}" needs a callback function.`);
+        if (!EVENTS.has(name as string) && !(name as string).startsWith("hugo:tool:")) {
+          this.#unknown(`on ${String(name)}`);
+          return;
+        }
+        // One handler per event: a new "on" replaces the previous one.
+        this.#handlers.set(name as string, args as Callback);
+        return;
+      case "off":
+        if (!isString(name)) fail('"off" needs an event name.');
+        this.#handlers.delete(name as string);
+        return;
+      case "config":
+        if (!isString(name)) fail('"config" needs a key.');
+        // ["config", key, [value]] or a bare value.
+        this.#config(name as string, isArray(args) ? args[0] : args);
+        return;
+      case "safe":
+        this.#safe = name !== false;
+        return;
+      case "get":
+      case "is":
+        fail(`"${form}" is not a push command: call $crisp.${form}(…) after load.`);
+        return;
+      default:
+        this.#unknown(form);
+        return;
+    }
+  }
+
+  #args(form: string, name: string, args: unknown): unknown[] {
+    if (!isArray(args))
+      fail(`"${form} ${name}" takes its arguments as an array, e.g. ["${form}", "${name}", [ … ]].`);
+    return args as unknown[];
+  }
+
+  #do(action: string, args: unknown[]): void {
+    switch (action) {
+      case "chat:open":
+        this.#open(true);
+        return;
+      case "chat:close":
+        this.#open(false);
+        return;
+      case "chat:toggle":
+        this.#open(!this.opened);
+        return;
+      case "chat:show":
+        this.visible = true;
+        this.changed();
+        return;
+      case "chat:hide":
+        this.visible = false;
+        this.opened = false;
+        this.changed();
+        return;
+      case "message:send": {
+        const [type, content] = args;
+        if (!["text", "file", "animation", "audio"].includes(type as string)) {
+          fail('"message:send" takes [type, content] with type text, file, animation or audio.');
+        }
+        if (type === "text" && (!isString(content) || content.trim() === "")) {
+          fail('"message:send" of type text needs a non-empty string.');
+        }
+        if (type !== "text" && (typeof content !== "object" || content === null)) {
+          fail(`"message:send" of type ${String(type)} needs an object such as {url, type}.`);
+        }
+        this.sendMessage(type as string, content);
+        return;
+      }
+      case "message:show": {
+        const [type, content] = args;
+        if (!isString(type) || content === undefined) fail('"message:show" takes [type, content].');
+        // Local only, as if the operator had written it.
+        this.messages.push({
+          fingerprint: newFingerprint(),
+          author: "operator",
+          type: type as string,
+          text: excerpt(type as string, content),
+          nickname: "",
+          pending: false,
+        });
+        this.changed();
+        return;
+      }
+      case "message:read":
+        this.unread = 0;
+        this.changed();
+        return;
+      case "session:reset":
+        this.#reset(args[0] === true);
+        return;
+      case "bot:scenario:run": {
+        const [id, variables] = args;
+        if (!isString(id)) fail('"bot:scenario:run" takes [scenario_id, variables?].');
+        if (
+          variables !== undefined &&
+          (typeof variables !== "object" || variables === null || isArray(variables))
+        ) {
+          fail('"bot:scenario:run" variables must be an object like {order: "1234"}.');
+        }
+        this.#server(`bot:scenario:run ${String(id)}`, () =>
+          this.api.runScenario(id as string, variables as Record<string, unknown> | undefined),
+        );
+        return;
+      }
+      default:
+        if (NOT_YET.has(action)) this.#warnOnce(action, `"${action}" is not available in Hugo yet; ignored.`);
+        else this.#unknown(`do ${action}`);
+        return;
+    }
+  }
+
+  #set(key: string, args: unknown[]): void {
+    switch (key) {
+      case "message:text":
+        if (!isString(args[0])) fail('"set message:text" takes [text].');
+        this.composerText = args[0] as string;
+        this.changed();
+        return;
+      case "user:email":
+      case "user:nickname":
+      case "user:phone":
+      case "user:avatar": {
+        const value = args[0];
+        if (!isString(value)) fail(`"set ${key}" takes [${key.slice(5)}].`);
+        const field = key.slice(5) as "email" | "nickname" | "phone" | "avatar";
+        this.#setUser(field, value as string);
+        this.#update({ [field]: value } as WidgetVisitorUpdate, `set ${key}`);
+        return;
+      }
+      case "user:company": {
+        const [name, details] = args;
+        if (!isString(name)) fail('"set user:company" takes [name, {url?, description?, …}].');
+        // Kept in the widget for `get user:company`; Hugo has no company profile yet.
+        this.#user.company = { name, ...((details as object | undefined) ?? {}) };
+        return;
+      }
+      case "session:data": {
+        // [[[key, value], …]]; a single [key, value] pair is accepted too.
+        const raw = args[0];
+        const pairs =
+          isArray(raw) && isArray(raw[0])
+            ? raw
+            : isString(args[0])
+              ? [args]
+              : fail('"set session:data" takes [[[key, value], …]].');
+        const data: Record<string, string | number | boolean> = {};
+        for (const pair of pairs as unknown[]) {
+          if (!isArray(pair) || !isString(pair[0])) fail('"set session:data" takes [[[key, value], …]].');
+          const [k, v] = pair as [string, unknown];
+          if (!["string", "number", "boolean"].includes(typeof v))
+            fail(`session:data "${k}" must be a string, number or boolean.`);
+          data[k] = v as string | number | boolean;
+          this.#data.set(k, v as string | number | boolean);
+        }
+        this.#update({ data }, "set session:data");
+        return;
+      }
+      case "session:segments": {
+        const [segments, overwrite] = args;
+        if (!isArray(segments) || !segments.every(isString))
+          fail('"set session:segments" takes [[segments], overwrite?].');
+        this.#segments =
+          overwrite === true
+            ? [...(segments as string[])]
+            : [...new Set([...this.#segments, ...(segments as string[])])];
+        this.#update(
+          { segments: { segments: segments as string[], overwrite: overwrite === true } },
+          "set session:segments",
+        );
+        return;
+      }
+      case "session:event": {
+        const [events] = args;
+        const list =
+          isArray(events) && isArray(events[0])
+            ? events
+            : isString(args[0])
+              ? [args]
+              : fail('"set session:event" takes [[[name, data?, color?], …]].');
+        const parsed = (list as unknown[]).map((e) => {
+          if (!isArray(e) || !isString(e[0])) fail('"set session:event" takes [[[name, data?, color?], …]].');
+          const [name, data, color] = e as [string, unknown, unknown];
+          return {
+            name,
+            ...(data && typeof data === "object" ? { data: data as Record<string, unknown> } : {}),
+            ...(isString(color) ? { color } : {}),
+          };
+        });
+        this.#update({ events: parsed }, "set session:event");
+        return;
+      }
+      default:
+        this.#unknown(`set ${key}`);
+        return;
+    }
+  }
+
+  #config(key: string, value: unknown): void {
+    if (!CONFIGS.has(key)) {
+      this.#unknown(`config ${key}`);
+      return;
+    }
+    this.config.set(key, value);
+    this.changed();
+  }
+
+  #open(open: boolean): void {
+    // CRISP_RUNTIME_CONFIG.lock_maximized: the chat stays open.
+    if (!open && this.options.runtimeConfig.lock_maximized === true) return;
+    if (open && !this.visible) this.visible = true;
+    if (this.opened === open) return;
+    this.opened = open;
+    if (open) this.unread = 0;
+    this.changed();
+    this.emit(open ? "chat:opened" : "chat:closed");
+  }
+
+  #setUser(field: "email" | "nickname" | "phone" | "avatar", value: string): void {
+    if (this.#user[field] === value) return;
+    this.#user[field] = value;
+    this.emit(`user:${field}:changed`, value);
+  }
+
+  // --- server work ---------------------------------------------------------------------------------
+
+  /** Queues work that needs the session, in command order; a refusal is logged, never thrown. */
+  #server(what: string, work: () => Promise<unknown>): void {
+    this.#queue = this.#queue.then(work).catch((error) => {
+      const reason = error instanceof WidgetApiError ? `${error.reason}: ${error.message}` : String(error);
+      console.warn(`[Hugo] ${what} failed (${reason}).`);
+    });
+  }
+
+  #update(patch: WidgetVisitorUpdate, what: string): void {
+    this.#server(what, () => this.api.updateVisitor(patch));
+  }
+
+  /** A visitor message: shown at once, sent exactly once (its fingerprint makes retries idempotent). */
+  sendMessage(type: string, content: unknown): void {
+    const fingerprint = newFingerprint();
+    this.messages.push({
+      fingerprint,
+      author: "visitor",
+      type,
+      text: excerpt(type, content),
+      nickname: "",
+      pending: true,
+    });
+    this.changed();
+    // Later commands wait for this message, so "send, then set" reaches Hugo in that order.
+    this.#server("message:send", () => {
+      const sent = deferred<void>();
+      this.#outbox.push({ fingerprint, type, content, done: sent.resolve });
+      void this.#flush();
+      return sent.promise;
+    });
+  }
+
+  /** Sends the outbox in order; a network failure waits and retries the same fingerprint. */
+  async #flush(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      let attempt = 0;
+      while (this.#outbox.length > 0) {
+        const next = this.#outbox[0]!;
+        try {
+          await this.api.sendMessage({
+            type: next.type,
+            content: next.content,
+            fingerprint: next.fingerprint,
+          } as never);
+        } catch (error) {
+          if (!(error instanceof WidgetApiError) || error.status >= 500 || error.reason === "rate_limited") {
+            attempt++;
+            await new Promise((r) => setTimeout(r, Math.min(15_000, 500 * 2 ** attempt)));
+            continue;
+          }
+          console.warn(`[Hugo] message:send refused (${error.reason}: ${error.message}).`);
+          this.#outbox.shift();
+          next.done();
+          this.messages = this.messages.filter((m) => m.fingerprint !== next.fingerprint);
+          this.changed();
+          continue;
+        }
+        attempt = 0;
+        this.#outbox.shift();
+        next.done();
+        this.#confirm(next.fingerprint);
+        this.emit("message:sent", {
+          type: next.type,
+          content: next.content,
+          fingerprint: next.fingerprint,
+          from: "user",
+          origin: "chat",
+        });
+        if (!this.#initiated) {
+          this.#initiated = true;
+          this.emit("chat:initiated");
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** Called by the UI when the browser comes back online. */
+  retryNow(): void {
+    this.#realtime?.nudge();
+    void this.#flush();
+  }
+
+  #confirm(fingerprint: number): void {
+    const message = this.messages.find((m) => m.fingerprint === fingerprint);
+    if (message?.pending) {
+      message.pending = false;
+      this.changed();
+    }
+  }
+
+  // --- session -------------------------------------------------------------------------------------
+
+  get #cookieName(): string {
+    return encodeURIComponent(`crisp-client/session/${this.options.websiteId}`);
+  }
+
+  #readCookie(): string | undefined {
+    const prefix = `${this.#cookieName}=`;
+    const found = document.cookie.split("; ").find((c) => c.startsWith(prefix));
+    return found ? decodeURIComponent(found.slice(prefix.length)) : undefined;
+  }
+
+  #writeCookie(value: string | undefined): void {
+    const seconds = value === undefined ? 0 : (this.options.cookieExpire ?? DEFAULT_COOKIE_EXPIRE_S);
+    const parts = [
+      `${this.#cookieName}=${value === undefined ? "" : encodeURIComponent(value)}`,
+      "path=/",
+      `max-age=${seconds}`,
+      "samesite=lax",
+    ];
+    if (this.options.cookieDomain) parts.push(`domain=${this.options.cookieDomain}`);
+    if (location.protocol === "https:") parts.push("secure");
+    // biome-ignore lint/suspicious/noDocumentCookie: a first-party cookie, as Crisp stores its session.
+    document.cookie = parts.join("; ");
+  }
+
+  /** Creates or resumes the session, then follows the conversation in realtime. */
+  async load(): Promise<void> {
+    let session: WidgetSession;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        session = await this.api.openSession({
+          ...(this.#readCookie() ? { token: this.#readCookie() } : {}),
+          ...(this.options.tokenId ? { token_id: this.options.tokenId } : {}),
+          page_url: location.href.slice(0, 2048),
+        });
+        break;
+      } catch (error) {
+        if (error instanceof WidgetApiError && error.status < 500 && error.reason !== "rate_limited") {
+          console.warn(`[Hugo] the chat could not start (${error.reason}: ${error.message}).`);
+          this.#session.reject(error);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(15_000, 1000 * 2 ** attempt)));
+      }
+    }
+    this.api.token = session.token;
+    this.sessionId = session.session_id;
+    this.#writeCookie(session.token);
+    this.#realtime = new Realtime(this.options.origin, session.token, {
+      event: (frame, live) => this.#event(frame, live),
+      compose: (frame) => this.#compose(frame),
+      status: (online) => {
+        this.online = online;
+        this.changed();
+      },
+    });
+    this.#session.resolve(session);
+    this.changed();
+    this.emit("session:loaded", session.session_id);
+  }
+
+  #event(frame: EventFrame, live: boolean): void {
+    const data = (frame.data ?? {}) as Record<string, unknown>;
+    if (frame.name === "message:send" || frame.name === "message:received") {
+      const fingerprint = Number(data.fingerprint);
+      const existing = this.messages.find((m) => m.fingerprint === fingerprint);
+      if (existing) {
+        existing.pending = false;
+        this.changed();
+        return;
+      }
+      const author = authorOf(data);
+      const user = (data.user ?? {}) as { nickname?: string };
+      this.messages.push({
+        fingerprint,
+        author,
+        type: String(data.type),
+        text: excerpt(String(data.type), data.content),
+        nickname: user.nickname ?? "",
+        pending: false,
+      });
+      if (author === "visitor") this.#initiated = true;
+      else {
+        this.operatorTyping = false;
+        if (live) {
+          if (!this.opened) this.unread++;
+          this.emit("message:received", data);
+        }
+      }
+      this.changed();
+    } else if (frame.name === "message:updated") {
+      const message = this.messages.find((m) => m.fingerprint === Number(data.fingerprint));
+      if (message && data.content !== undefined) {
+        message.text = excerpt(message.type, data.content);
+        this.changed();
+      }
+    }
+  }
+
+  #compose(frame: ComposeFrame): void {
+    if (frame.from === "user") return;
+    this.operatorTyping = frame.state === "start";
+    this.changed();
+    this.emit("message:compose:received", { type: frame.state, excerpt: frame.excerpt ?? "" });
+  }
+
+  /** The visitor is typing: one "start" while typing, "stop" when the field empties or a message goes. */
+  typing(state: "start" | "stop"): void {
+    if (!this.sessionId || !this.#realtime) return;
+    this.#realtime.compose(this.sessionId, state);
+    this.emit("message:compose:sent", { type: state });
+  }
+
+  #reset(reload: boolean): void {
+    this.#writeCookie(undefined);
+    if (reload) {
+      location.reload();
+      return;
+    }
+    this.#realtime?.close();
+    this.#realtime = undefined;
+    this.api.token = undefined;
+    this.sessionId = null;
+    this.messages = [];
+    this.unread = 0;
+    this.#initiated = false;
+    for (const pending of this.#outbox.splice(0)) pending.done();
+    this.#data.clear();
+    this.#segments = [];
+    for (const k of Object.keys(this.#user)) this.#user[k] = null;
+    this.#session = deferred<WidgetSession>();
+    this.#queue = this.#session.promise.catch(() => undefined);
+    this.changed();
+    void this.load();
+  }
+
+  // --- plumbing ------------------------------------------------------------------------------------
+
+  /** Calls the handler of an event; a handler that throws is the host page's bug, logged, not rethrown. */
+  emit(event: string, ...args: unknown[]): void {
+    const handler = this.#handlers.get(event);
+    if (!handler) return;
+    try {
+      handler(...args);
+    } catch (error) {
+      console.error(`[Hugo] the "${event}" handler threw:`, error);
+    }
+  }
+
+  changed(): void {
+    if (this.#renderScheduled) return;
+    this.#renderScheduled = true;
+    queueMicrotask(() => {
+      this.#renderScheduled = false;
+      for (const listener of this.#listeners) listener();
+    });
+  }
+
+  #unknown(what: string): void {
+    this.#warnOnce(
+      what,
+      `Unknown $crisp command "${what}"; ignored (see the $crisp reference in Hugo's docs).`,
+    );
+  }
+
+  #warnOnce(key: string, message: string): void {
+    if (!this.#warned.has(key)) {
+      this.#warned.add(key);
+      console.warn(`[Hugo] ${message}`);
+    }
+  }
+
+  /** Safe mode logs a bad command; otherwise it throws to the caller, as Crisp's SDK does. */
+  #guard<T>(work: () => T): T | undefined {
+    try {
+      return work();
+    } catch (error) {
+      if (!(error instanceof CommandError)) {
+        console.error("[Hugo] internal error:", error);
+        return undefined;
+      }
+      if (this.#safe) {
+        console.warn(`[Hugo] ${error.message}`);
+        return undefined;
+      }
+      throw new Error(`[Hugo] ${error.message}`);
+    }
+  }
+}
