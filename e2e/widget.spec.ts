@@ -1,95 +1,35 @@
-import fs from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningHugo, startHugo } from "../apps/server/test/hugo.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = path.join(import.meta.dirname, "..", ".e2e");
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`[e2e] ${CHROMIUM} is absent: the widget's browser tests are skipped.`);
-
-/** The customer's website: plain HTML pages on another loopback origin, so CORS is real. */
-async function startHostSite(): Promise<{ url: string; pages: Map<string, string>; close(): Promise<void> }> {
-  const pages = new Map<string, string>();
-  const server = http.createServer((req, res) => {
-    const page = pages.get((req.url ?? "/").split("?")[0]!);
-    res.writeHead(page ? 200 : 404, { "content-type": "text/html; charset=utf-8" });
-    res.end(page ?? "not found");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  // "localhost" vs Hugo's "127.0.0.1": two origins (and two cookie jars) on one machine.
-  const url = `http://localhost:${(server.address() as AddressInfo).port}`;
-  return { url, pages, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-/** The standard Crisp snippet with only the script URL changed; `before` runs between the globals and the script. */
-function snippetPage(
-  hugoUrl: string,
-  websiteId: string,
-  options: { before?: string; head?: string; body?: string } = {},
-) {
-  return `<!doctype html><html><head><meta charset="utf-8"><title>Shop</title>${options.head ?? ""}
-<script type="text/javascript">window.$crisp=[];window.CRISP_WEBSITE_ID="${websiteId}";${options.before ?? ""}
-(function(){var d=document;var s=d.createElement("script");s.src="${hugoUrl}/l.js";s.async=1;d.getElementsByTagName("head")[0].appendChild(s);})();</script>
-</head><body>${options.body ?? "<h1>Acme shop</h1><p>Welcome to our shop.</p>"}</body></html>`;
-}
+import type { RunningHugo } from "../apps/server/test/hugo.ts";
+import {
+  closeBrowserSuite,
+  demoApi,
+  type HostSite,
+  hasChromium,
+  openBrowserSuite,
+  SHOTS,
+  sessionOf,
+  snippetPage,
+  visitPage,
+} from "./harness.ts";
 
 describe.skipIf(!hasChromium)("the widget in Chromium", () => {
   let hugo: RunningHugo;
-  let site: Awaited<ReturnType<typeof startHostSite>>;
+  let site: HostSite;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
 
-  const api = async (method: string, p: string, body?: unknown) => {
-    const response = await fetch(`${hugo.url}${p}`, {
-      method,
-      headers: { authorization: `Bearer ${hugo.seed.token.token}`, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return response.json();
-  };
+  const api = (method: string, p: string, body?: unknown) => demoApi(hugo, method, p, body);
   const workflow = (name: string) => hugo.seed.workflows.find((w) => w.name === name)!.workflow_id;
 
-  /** Opens a page in a fresh context (its own cookies: another device); records console output and page errors. */
-  async function visit(pagePath: string, context?: BrowserContext) {
-    const ctx = context ?? (await browser.newContext({ viewport: { width: 1000, height: 700 } }));
-    if (!context) contexts.push(ctx);
-    const page = await ctx.newPage();
-    const warnings: string[] = [];
-    const errors: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "warning" || m.type() === "error") warnings.push(m.text());
-    });
-    page.on("pageerror", (e) => errors.push(String(e)));
-    await page.goto(`${site.url}${pagePath}`);
-    return { page, warnings, errors };
-  }
-  const sessionOf = (page: Page) =>
-    page
-      .waitForFunction(() =>
-        (window as unknown as { $crisp: { get(k: string): string | null } }).$crisp.get?.(
-          "session:identifier",
-        ),
-      )
-      .then((h) => h.jsonValue() as Promise<string>);
+  const visit = (pagePath: string, context?: BrowserContext) =>
+    visitPage(browser, `${site.url}${pagePath}`, { ...(context ? { context } : {}), contexts });
 
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    [hugo, site, browser] = await Promise.all([
-      startHugo("sqlite"),
-      startHostSite(),
-      chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] }),
-    ]);
+    ({ hugo, site, browser } = await openBrowserSuite());
   });
-  afterAll(async () => {
-    for (const ctx of contexts) await ctx.close().catch(() => {});
-    await browser?.close();
-    await site?.close();
-    await hugo?.stop();
-  });
+  afterAll(() => closeBrowserSuite({ hugo, site, browser, contexts }));
 
   it("runs the commands queued before load in order, then answers get/is synchronously", async () => {
     site.pages.set(

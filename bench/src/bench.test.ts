@@ -47,6 +47,7 @@ describe("bench harness", () => {
         "--kb-queries=20",
         "--agent-turns=5",
         "--llm-turns=3",
+        "--widget-loads=2",
       ],
       {},
     ) as BenchOptions;
@@ -137,6 +138,15 @@ describe("bench harness", () => {
       positive(l.rss.afterGc);
     }
 
+    // The widget: sizes as served, and (where Chromium is installed) page loads that reached session:loaded.
+    positive(r.widget.loader?.gzip);
+    positive(r.widget.widget?.gzip);
+    const wh = r.widget.hugo;
+    if (wh && !("skipped" in wh)) {
+      expect(wh.failed).toBe(0);
+      positive(wh.latency.p50);
+    }
+
     expect(r.targets.map((t) => t.id)).toEqual([
       "throughput",
       "rate_p99",
@@ -153,6 +163,9 @@ describe("bench harness", () => {
       "knowledge_ingest_postgres",
       "knowledge_search_postgres",
       "agent_turn_postgres",
+      "widget_loader_size",
+      "widget_bundle_size",
+      "widget_session_loaded",
     ]);
     for (const t of r.targets) expect(["PASS", "MISS", "NOT MEASURED"]).toContain(t.status);
     const report = formatReport(r);
@@ -163,5 +176,6 @@ describe("bench harness", () => {
     expect(report).toContain("AI agent answer turns");
     expect(report).toContain("LLM answers");
     expect(report).toContain("What Hugo adds to the AI SDK alone");
+    expect(report).toContain("Chat widget");
   });
 });

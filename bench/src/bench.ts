@@ -18,6 +18,7 @@ import type { BenchOptions } from "./options.ts";
 import { type ServerProcess, sampleRss, settle, spawnNode, startBaseline, waitForMessage } from "./procs.ts";
 import { type ProfileSummary, summarizeProfile } from "./profile.ts";
 import { evaluateTargets, type TargetResult } from "./report.ts";
+import { runWidgetBench, type WidgetResults } from "./widget.ts";
 import { runWorkflowBench, type WorkflowResults } from "./workflows.ts";
 
 /** The chat message every load phase posts (~300 bytes once stored with its metadata). */
@@ -91,6 +92,7 @@ export interface BenchResults {
   workflows: WorkflowResults;
   knowledge: KnowledgeResults;
   llm: LlmResults;
+  widget: WidgetResults;
   memory: { b4?: IdleSocketsResult; hugo?: IdleSocketsResult | Skipped };
   idle: { hugo?: IdleResult; b0?: IdleResult };
   profile?: ProfileSummary | Skipped;
@@ -300,6 +302,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     workflows: {},
     knowledge: {},
     llm: {},
+    widget: {},
     targets: [],
   };
   delete (results.meta.options as { log?: unknown }).log;
@@ -485,6 +488,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   // LLM answers: the AI SDK alone against a fake model, then Hugo answering through it, per database.
   if (only.has("llm")) results.llm = await runLlmBench(options);
+
+  // The widget: loader and bundle sizes as served, and loader start → session:loaded in Chromium.
+  if (only.has("widget")) results.widget = await runWidgetBench(options);
 
   // Optional: where Hugo's send-message time goes (a separate run, so profiling cost skews nothing above).
   if (options.profile) {

@@ -12,6 +12,7 @@ export const PHASES = [
   "workflows",
   "knowledge",
   "llm",
+  "widget",
 ] as const;
 export type Phase = (typeof PHASES)[number];
 export const DIALECTS = ["sqlite", "postgres"] as const;
@@ -53,6 +54,8 @@ export interface BenchOptions {
   agentTurns: number;
   /** AI agent answer turns through a (fake) LLM provider, and AI SDK calls for its baseline. */
   llmTurns: number;
+  /** Page loads in Chromium for the widget's loader → session:loaded timing (fresh context each). */
+  widgetLoads: number;
   /** Also profile Hugo's send-message under load (`--cpu-prof`) and summarise self time. */
   profile: boolean;
   /** Hugo's entry point (`main.ts`); another checkout's can be benched against this harness. */
@@ -81,6 +84,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --kb-queries <n>        knowledge searches, one after another  (BENCH_KB_QUERIES, default 500; quick 100)
   --agent-turns <n>       AI agent answer turns, one at a time   (BENCH_AGENT_TURNS, default 200; quick 20)
   --llm-turns <n>         LLM answer turns and AI SDK calls      (BENCH_LLM_TURNS, default 100; quick 20)
+  --widget-loads <n>      widget page loads in Chromium          (BENCH_WIDGET_LOADS, default 40; quick 10; at most 50)
   --dialects <list>       databases for workflows/knowledge/llm  (BENCH_DIALECTS, default sqlite,postgres)
   --pg-url <url>          PostgreSQL server                      (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
   --only <list>           comma list of ${PHASES.join(", ")}   (BENCH_ONLY)
@@ -114,6 +118,13 @@ function list<T extends string>(name: string, raw: string | undefined, allowed: 
     });
 }
 
+/** Hugo allows 60 new widget sessions a minute per IP; the phase opens 4 more than it measures. */
+function widgetLoads(n: number): number {
+  if (n > 50)
+    throw new UsageError(`--widget-loads is at most 50 (Hugo's 60 widget sessions/min per IP); got ${n}`);
+  return n;
+}
+
 export function parseOptions(
   argv: string[],
   env: Record<string, string | undefined>,
@@ -141,6 +152,7 @@ export function parseOptions(
       "kb-queries": { type: "string" },
       "agent-turns": { type: "string" },
       "llm-turns": { type: "string" },
+      "widget-loads": { type: "string" },
       dialects: { type: "string" },
       "pg-url": { type: "string" },
       profile: { type: "boolean" },
@@ -183,6 +195,9 @@ export function parseOptions(
     kbQueries: Math.round(pick("kb-queries", values["kb-queries"], "BENCH_KB_QUERIES", 1, 500, 100)),
     agentTurns: Math.round(pick("agent-turns", values["agent-turns"], "BENCH_AGENT_TURNS", 1, 200, 20)),
     llmTurns: Math.round(pick("llm-turns", values["llm-turns"], "BENCH_LLM_TURNS", 1, 100, 20)),
+    widgetLoads: widgetLoads(
+      Math.round(pick("widget-loads", values["widget-loads"], "BENCH_WIDGET_LOADS", 1, 40, 10)),
+    ),
     profile: values.profile ?? flag(env.BENCH_PROFILE),
     hugoMain: path.resolve(values.hugo ?? env.BENCH_HUGO_MAIN ?? HUGO_MAIN),
     outDir: path.resolve(REPO_DIR, values.out ?? env.BENCH_OUT ?? ".bench"),

@@ -4,6 +4,13 @@ import { INGEST_IN_FLIGHT, type KnowledgeDialectResult } from "./knowledge.ts";
 import { EARLY_MS, LLM_WARMUP } from "./llm.ts";
 import { type BenchOptions, DIALECTS } from "./options.ts";
 import type { LatencySummary } from "./stats.ts";
+import {
+  LOADER_GZ_LIMIT,
+  type PageLoads,
+  SESSION_LOADED_LIMIT_MS,
+  WIDGET_GZ_LIMIT,
+  type WidgetResults,
+} from "./widget.ts";
 import type { WorkflowDialectResult } from "./workflows.ts";
 
 export type Status = "PASS" | "MISS" | "NOT MEASURED";
@@ -19,12 +26,15 @@ export interface TargetResult {
     | `workflow_chain_${(typeof DIALECTS)[number]}`
     | `knowledge_ingest_${(typeof DIALECTS)[number]}`
     | `knowledge_search_${(typeof DIALECTS)[number]}`
-    | `agent_turn_${(typeof DIALECTS)[number]}`;
+    | `agent_turn_${(typeof DIALECTS)[number]}`
+    | "widget_loader_size"
+    | "widget_bundle_size"
+    | "widget_session_loaded";
   label: string;
   status: Status;
   /** The measured ratio or value the limit applies to. */
   value: number | null;
-  unit: "×" | "ms" | "MB" | "passages/s";
+  unit: "×" | "ms" | "MB" | "passages/s" | "KB";
   limit: string;
   detail: string;
 }
@@ -67,6 +77,7 @@ export function evaluateTargets(
     | "kbPassages"
     | "kbQueries"
     | "agentTurns"
+    | "widgetLoads"
   >,
 ): TargetResult[] {
   const targets: TargetResult[] = [];
@@ -304,7 +315,64 @@ export function evaluateTargets(
       });
     } else targets.push(notMeasured(`agent_turn_${dialect}`, turnLabel, turnLimit, why));
   }
+
+  targets.push(...widgetTargets(r.widget, options.widgetLoads));
   return targets;
+}
+
+/** 11. The widget's budgets: gzipped sizes as served, and loader start → session:loaded in Chromium. */
+function widgetTargets(w: WidgetResults | undefined, loads: number): TargetResult[] {
+  const out: TargetResult[] = [];
+  const size = (
+    id: "widget_loader_size" | "widget_bundle_size",
+    label: string,
+    a: WidgetResults["loader"],
+    limit: number,
+  ) =>
+    out.push(
+      a
+        ? {
+            id,
+            label,
+            unit: "KB",
+            status: a.gzip <= limit ? "PASS" : "MISS",
+            value: a.gzip / 1024,
+            limit: `≤ ${limit / 1024} KB gz`,
+            detail: `${fmtInt(a.gzip)} B gzipped (level 6), ${fmtInt(a.bytes)} B as served (${a.path})`,
+          }
+        : notMeasured(id, label, `≤ ${limit / 1024} KB gz`, "phase not run"),
+    );
+  size("widget_loader_size", "widget loader l.js, gzipped", w?.loader, LOADER_GZ_LIMIT);
+  size("widget_bundle_size", "widget bundle, gzipped", w?.widget, WIDGET_GZ_LIMIT);
+  const label = `loader start → session:loaded in Chromium, ${fmtInt(loads)} fresh page loads (loopback)`;
+  const limit = `p99 ≤ ${SESSION_LOADED_LIMIT_MS} ms`;
+  const h = w?.hugo;
+  if (h && !isSkipped(h)) {
+    const p = h as PageLoads;
+    const b = w?.baseline && !isSkipped(w.baseline) ? (w.baseline as PageLoads) : undefined;
+    out.push({
+      id: "widget_session_loaded",
+      label,
+      unit: "ms",
+      status: p.latency.p99 <= SESSION_LOADED_LIMIT_MS && p.failed === 0 ? "PASS" : "MISS",
+      value: p.latency.p99,
+      limit,
+      detail:
+        `p50 ${fmt(p.latency.p50, 1)} ms` +
+        (b ? `; bare node:http chain p50 ${fmt(b.latency.p50, 1)} / p99 ${fmt(b.latency.p99, 1)} ms` : "") +
+        (w?.coldMs !== undefined
+          ? `; first load after start ${fmt(w.coldMs, 0)} ms (builds the bundle)`
+          : "") +
+        (p.failed ? `; ${p.failed} loads never reached session:loaded` : "") +
+        (b && b.latency.p99 > SESSION_LOADED_LIMIT_MS
+          ? `; WARNING: the bare chain itself took ${fmt(b.latency.p99, 0)} ms at p99 — the machine was busy, rerun`
+          : ""),
+    });
+  } else
+    out.push(
+      notMeasured("widget_session_loaded", label, limit, h ? (h as Skipped).skipped : "phase not run"),
+    );
+  return out;
 }
 
 const notMeasured = (id: TargetResult["id"], label: string, limit: string, why: string): TargetResult => ({
@@ -730,6 +798,37 @@ export function formatReport(r: BenchResults): string {
     if (overhead.length > 1) out.push("What Hugo adds to the AI SDK alone (ms)", table(overhead), "");
   }
 
+  const wg = r.widget;
+  if (wg?.loader || wg?.hugo) {
+    out.push("Chat widget: files as Hugo serves them (gzip level 6)");
+    const sizes = [["file", "bytes", "gzipped"]];
+    for (const a of [wg.loader, wg.widget]) if (a) sizes.push([a.path, fmtInt(a.bytes), fmtInt(a.gzip)]);
+    out.push(table(sizes), "");
+    out.push(
+      `Chat widget in Chromium (headless, loopback): ${fmtInt(o.widgetLoads)} page loads, each in a fresh context` +
+        " (a first visit: no cache, no cookie) — ms from the loader's start to session:loaded; the baseline is a bare" +
+        " node:http server serving the same chain (a loader and a script of the same sizes, a CORS JSON POST)",
+    );
+    const rows = [["server", "loaded", "p50", "p90", "p99", "max", "host page DCL p50"]];
+    rows.push(
+      ...pairRows(
+        [
+          ["baseline node:http chain", wg.baseline],
+          ["Hugo l.js → widget → session", wg.hugo],
+        ] as const,
+        (v) => [
+          `${fmtInt(v.loads - v.failed)}/${fmtInt(v.loads)}`,
+          ...latencyCells(v.latency),
+          fmt(v.domContentLoaded.p50),
+        ],
+      ),
+    );
+    out.push(table(rows));
+    if (wg.coldMs !== undefined)
+      out.push(`  (first load after Hugo started, which builds the bundle: ${fmt(wg.coldMs, 0)} ms)`);
+    out.push("");
+  }
+
   out.push("Targets");
   out.push(
     table(
@@ -742,7 +841,9 @@ export function formatReport(r: BenchResults): string {
             ? `${fmt(x.value)}×`
             : x.unit === "passages/s"
               ? `${fmtInt(x.value)} ${x.unit}`
-              : `${fmt(x.value, 1)} ${x.unit}`,
+              : x.unit === "KB"
+                ? `${fmt(x.value, 2)} KB`
+                : `${fmt(x.value, 1)} ${x.unit}`,
         x.limit,
         x.detail,
       ]),

@@ -31,6 +31,7 @@ describe.each(["sqlite", "postgres"] as const)("hugo serve on %s", (dialect) => 
     const token = /API token:\s+(\S+)/.exec(banner)?.[1];
     const session = /Demo session:\s+(\S+)/.exec(banner)?.[1];
     expect(banner).toMatch(/Owner login:\s+owner@hugo\.local \/ \S+/);
+    expect(banner).toContain(`Demo page:     ${first.url}/demo`);
     expect(websiteId && token && session).toBeTruthy();
     if (dialect === "sqlite") expect(fs.existsSync(path.join(dataDir, "hugo.sqlite"))).toBe(true);
 
@@ -55,6 +56,9 @@ describe.each(["sqlite", "postgres"] as const)("hugo serve on %s", (dialect) => 
     const second = await start(env);
     try {
       expect(second.output()).not.toContain("API token:");
+      // The demo page is still linked after a restart, and served.
+      expect(second.output()).toContain(`Demo page:     ${second.url}/demo`);
+      expect((await fetch(`${second.url}/demo`)).status).toBe(200);
       const res = await fetch(`${second.url}/v1/website/${websiteId}/conversation/${session}`, {
         headers: { authorization: `Bearer ${token}` },
       });

@@ -1,5 +1,6 @@
 import { kbImport } from "./cli/kb-import.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { DEMO_WEBSITE_KEY } from "./core/seed.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrations.ts";
 import { createHugo } from "./server.ts";
@@ -37,6 +38,10 @@ async function serve() {
   const base = config.port === 0 ? address.replace("0.0.0.0", "127.0.0.1") : config.publicUrl;
   const db = config.databaseUrl ? "PostgreSQL" : `SQLite (${config.sqliteFile})`;
   const lines = [`Hugo is running at ${base}  (database: ${db})`, `  API reference: ${base}/api/docs`];
+  if (hugo.seed || (await hugo.stores.kv.get(DEMO_WEBSITE_KEY)))
+    lines.push(
+      `  Demo page:     ${base}/demo  (chat widget, a workflow button, the agent trigger from a backend)`,
+    );
   if (hugo.seed) {
     const s = hugo.seed;
     lines.push(

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import type { FieldType } from "@hugo/protocol";
 import type { FastifyInstance } from "fastify";
 import { Embeddings } from "./agent/knowledge/embeddings.ts";
 import { pageFetcher } from "./agent/knowledge/fetch-page.ts";
@@ -39,6 +40,7 @@ import { PgNotifier } from "./realtime/pg-notifier.ts";
 import { WorkflowEngine } from "./workflow/engine.ts";
 import { WorkflowFollower } from "./workflow/follower.ts";
 import { WorkflowService } from "./workflow/service.ts";
+import { validateFieldValue } from "./workflow/values.ts";
 
 export interface Hugo {
   config: Config;
@@ -234,6 +236,23 @@ export async function createHugo(config: Config): Promise<Hugo> {
       activation: async (websiteId) => (await agent.settings(websiteId)).activation,
       startWorkflow: (websiteId, workflowId, input) =>
         workflows.trigger(websiteId, workflowId, input, "widget"),
+      // A field block's question id is `<run_id>:<block_id>:<step>`: its type is in the run's graph.
+      fieldTypeOf: async (websiteId, fieldId) => {
+        const [runId, blockId] = fieldId.split(":");
+        if (!runId?.startsWith("run_")) return undefined;
+        try {
+          const run = await workflows.getRun(websiteId, runId);
+          const graph =
+            run.version === null
+              ? (await workflows.get(websiteId, run.workflow_id)).draft
+              : (await workflows.getVersion(websiteId, run.workflow_id, run.version)).graph;
+          const block = graph.blocks.find((b) => b.id === blockId && b.kind === "action.field");
+          return block ? ((block.options.type as FieldType | undefined) ?? "text") : undefined;
+        } catch {
+          return undefined; // the run or its workflow is gone: only the value's length is checked
+        }
+      },
+      validateField: validateFieldValue,
     }),
   };
   const seed = config.seedDemo

@@ -84,3 +84,19 @@ export type WidgetVisitorUpdate = z.infer<typeof WidgetVisitorUpdate>;
 /** `POST /api/widget/{website_id}/scenario/{workflow_id}/run`: `do bot:scenario:run [id, variables?]`. */
 export const WidgetScenarioRun = z.strictObject({ variables: Variables.optional() });
 export type WidgetScenarioRun = z.infer<typeof WidgetScenarioRun>;
+
+/**
+ * `POST /api/widget/{website_id}/message/{fingerprint}/answer`: the visitor answers a picker (the
+ * `value` of one of its choices) or fills a field (its value) sent by an operator, the bot or the
+ * agent in the visitor's own conversation. Only the selection or the value changes.
+ */
+export const WidgetAnswer = z.strictObject({ value: z.string().trim().min(1).max(10_000) });
+export type WidgetAnswer = z.infer<typeof WidgetAnswer>;
+
+export const WidgetAnswered = z.object({
+  fingerprint: z.number().int(),
+  type: z.enum(["picker", "field"]),
+  /** The message's content after the answer (a picker with its choice `selected`, a field with its `value`). */
+  content: z.unknown(),
+});
+export type WidgetAnswered = z.infer<typeof WidgetAnswered>;

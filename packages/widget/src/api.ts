@@ -1,4 +1,5 @@
 import type {
+  WidgetAnswered,
   WidgetMessageSend,
   WidgetMessageSent,
   WidgetSession,
@@ -33,6 +34,11 @@ export class VisitorApi {
 
   sendMessage(input: WidgetMessageSend): Promise<WidgetMessageSent> {
     return this.#call("POST", "/message", input);
+  }
+
+  /** Answers a picker (a choice's value) or fills a field (its value). */
+  answer(fingerprint: number, value: string): Promise<WidgetAnswered> {
+    return this.#call("POST", `/message/${fingerprint}/answer`, { value });
   }
 
   updateVisitor(input: WidgetVisitorUpdate): Promise<unknown> {

@@ -9,8 +9,10 @@ export interface WidgetMessage {
   fingerprint: number;
   author: Author;
   type: string;
-  /** The text shown (always rendered as text, never HTML). */
+  /** A plain-text excerpt (for the `message:*` events and unknown types). */
   text: string;
+  /** The message's content as Hugo sent it (a string, or the picker/field/file/… object); rendered by ui. */
+  content: unknown;
   nickname: string;
   /** Not yet accepted by Hugo (typed offline, waiting to be sent). */
   pending: boolean;
@@ -118,6 +120,8 @@ export class CrispRuntime {
   messages: WidgetMessage[] = [];
   readonly config = new Map<string, unknown>();
   notice = "";
+  /** Set by the UI: a live message from an operator, the bot or the agent arrived (sound). */
+  onIncoming: (() => void) | undefined;
   // -------------------------------------------------------------------------------------------------
   readonly #user: Record<string, unknown> = {
     email: null,
@@ -336,6 +340,7 @@ export class CrispRuntime {
           author: "operator",
           type: type as string,
           text: excerpt(type as string, content),
+          content,
           nickname: "",
           pending: false,
         });
@@ -504,6 +509,7 @@ export class CrispRuntime {
       author: "visitor",
       type,
       text: excerpt(type, content),
+      content,
       nickname: "",
       pending: true,
     });
@@ -562,6 +568,17 @@ export class CrispRuntime {
       }
     } finally {
       this.#flushing = false;
+    }
+  }
+
+  /** The visitor clicks a picker's choice or submits a field; refusals reach the caller (the UI shows them). */
+  async answer(fingerprint: number, value: string): Promise<void> {
+    await this.#session.promise;
+    const answered = await this.api.answer(fingerprint, value);
+    const message = this.messages.find((m) => m.fingerprint === fingerprint);
+    if (message) {
+      message.content = answered.content;
+      this.changed();
     }
   }
 
@@ -658,6 +675,7 @@ export class CrispRuntime {
         author,
         type: String(data.type),
         text: excerpt(String(data.type), data.content),
+        content: data.content,
         nickname: user.nickname ?? "",
         pending: false,
       });
@@ -666,6 +684,7 @@ export class CrispRuntime {
         this.operatorTyping = false;
         if (live) {
           if (!this.opened) this.unread++;
+          this.onIncoming?.();
           this.emit("message:received", data);
         }
       }
@@ -673,7 +692,9 @@ export class CrispRuntime {
     } else if (frame.name === "message:updated") {
       const message = this.messages.find((m) => m.fingerprint === Number(data.fingerprint));
       if (message && data.content !== undefined) {
+        // The agent's answer grows in place; a picker gets its choice, a field its value.
         message.text = excerpt(message.type, data.content);
+        message.content = data.content;
         this.changed();
       }
     }

@@ -1,5 +1,7 @@
 import { h, render } from "preact";
-import type { CrispRuntime, WidgetMessage } from "./runtime.ts";
+import { type AnswerState, messageView } from "./messages.ts";
+import type { CrispRuntime } from "./runtime.ts";
+import { beep } from "./sound.ts";
 
 const THEMES: Record<string, string> = {
   default: "#1972f5",
@@ -23,13 +25,6 @@ const THEMES: Record<string, string> = {
   teal: "#0d9488",
 };
 
-const LABELS: Record<WidgetMessage["author"], string> = {
-  visitor: "You",
-  operator: "Operator",
-  bot: "Bot",
-  agent: "AI agent",
-};
-
 // Everything the host page could push into the widget is reset at the shadow root: `:host` with
 // !important wins over the page's !important rules (the inner context wins for important ones).
 const CSS = `
@@ -42,6 +37,7 @@ const CSS = `
 .launcher svg { width: 26px; height: 26px; fill: currentColor; }
 .badge { position: absolute; top: -4px; right: -4px; min-width: 20px; height: 20px; border-radius: 10px; background: #ef4444; color: #fff; font-size: 12px; line-height: 20px; text-align: center; padding: 0 5px; }
 .panel { width: 360px; max-width: calc(100vw - 40px); height: 520px; max-height: calc(100vh - 110px); background: #fff; border-radius: 14px; box-shadow: 0 10px 40px rgba(0,0,0,.25); display: flex; flex-direction: column; overflow: hidden; margin-bottom: 14px; }
+.root.large.open .launcher { display: none; }
 .root.large .panel { position: fixed; inset: 0; width: 100vw; height: 100vh; max-width: none; max-height: none; border-radius: 0; margin: 0; }
 .header { color: #fff; padding: 14px 16px; display: flex; align-items: center; justify-content: space-between; }
 .title { font-weight: 600; font-size: 15px; }
@@ -54,7 +50,33 @@ const CSS = `
 .bubble { padding: 8px 12px; border-radius: 14px; background: #e5e7eb; white-space: pre-wrap; overflow-wrap: anywhere; }
 .msg.visitor .bubble { color: #fff; }
 .msg.pending .bubble { opacity: .6; }
-.typing { font-size: 12px; color: #6b7280; padding: 0 14px 6px; background: #f9fafb; }
+.bubble a { color: inherit; text-decoration: underline; }
+.bubble strong { font-weight: 700; } .bubble em { font-style: italic; }
+.msg.t-carousel { max-width: 100%; align-self: stretch; }
+.choices { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 6px; }
+.choice { border: 1px solid currentColor; background: #fff; border-radius: 16px; padding: 5px 12px; cursor: pointer; font-weight: 500; }
+.choice:disabled { cursor: default; }
+.choice:disabled:not(.chosen) { opacity: .45; }
+.field { display: flex; gap: 6px; margin-top: 6px; }
+.field input { flex: 1; min-width: 0; border: 1px solid #d1d5db; border-radius: 8px; padding: 7px 9px; background: #fff; }
+.field input[aria-invalid="true"] { border-color: #dc2626; }
+.field button { border: 0; border-radius: 8px; padding: 0 12px; color: #fff; cursor: pointer; font-weight: 700; }
+.error { color: #b91c1c; font-size: 12px; margin: 4px 4px 0; }
+.clip { width: 14px; height: 14px; vertical-align: -2px; margin-right: 4px; fill: none; stroke: currentColor; stroke-width: 2; }
+.media img { display: block; max-width: 100%; max-height: 220px; border-radius: 8px; margin-bottom: 4px; }
+audio { max-width: 100%; height: 36px; }
+.carousel { display: flex; gap: 8px; overflow-x: auto; scroll-snap-type: x mandatory; padding: 6px 2px 4px; }
+.card { flex: 0 0 200px; scroll-snap-align: start; background: #fff; border: 1px solid #e5e7eb; border-radius: 10px; padding: 8px; display: flex; flex-direction: column; gap: 4px; }
+.card img { width: 100%; height: 100px; object-fit: cover; border-radius: 6px; }
+.card-title { font-weight: 600; }
+.card-text { font-size: 12px; color: #4b5563; }
+.card a { font-size: 13px; font-weight: 600; text-decoration: none; color: #1d4ed8; }
+a:focus-visible, button:focus-visible, input:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
+.typing { padding: 0 14px 8px; background: #f9fafb; display: flex; gap: 4px; align-items: center; height: 22px; }
+.typing i { width: 7px; height: 7px; border-radius: 50%; background: #9ca3af; animation: hugo-dot 1.2s infinite ease-in-out; }
+.typing i:nth-child(2) { animation-delay: .15s; } .typing i:nth-child(3) { animation-delay: .3s; }
+@keyframes hugo-dot { 0%, 80%, 100% { transform: translateY(0); opacity: .5; } 40% { transform: translateY(-4px); opacity: 1; } }
+@media (prefers-reduced-motion: reduce) { .typing i { animation: none; } }
 .compose { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #e5e7eb; background: #fff; }
 .compose input { flex: 1; border: 1px solid #d1d5db; border-radius: 8px; padding: 9px 10px; outline: none; background: #fff; }
 .compose input:focus { border-color: #9ca3af; }
@@ -68,53 +90,73 @@ const chatIcon = () =>
     h("path", { d: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z" }),
   );
 
-function messageView(m: WidgetMessage, color: string) {
-  const label = m.author === "visitor" ? "" : m.nickname || LABELS[m.author];
-  return h(
-    "div",
-    {
-      class: `msg ${m.author}${m.pending ? " pending" : ""}`,
-      key: m.fingerprint,
-      "data-from": m.author,
-      "data-fingerprint": String(m.fingerprint),
-    },
-    label ? h("span", { class: "who" }, label) : null,
-    // A text child: Preact sets it as a text node, so markup in a message is never parsed.
-    h("div", { class: "bubble", style: m.author === "visitor" ? { background: color } : undefined }, m.text),
-  );
+/** The visitor's compose state: "start" at most every few seconds while typing, "stop" when idle. */
+const COMPOSE_REPEAT_MS = 4_000;
+const COMPOSE_IDLE_MS = 5_000;
+interface UiState extends AnswerState {
+  typing: boolean;
+  lastStart: number;
+  idle: ReturnType<typeof setTimeout> | undefined;
 }
 
-function app(rt: CrispRuntime, typingState: { typing: boolean }) {
-  if (!rt.visible) return null;
+function stopTyping(rt: CrispRuntime, ui: UiState) {
+  clearTimeout(ui.idle);
+  if (!ui.typing) return;
+  ui.typing = false;
+  rt.typing("stop");
+}
+
+function themeColor(rt: CrispRuntime): string {
   const theme = rt.config.get("color:theme");
-  const color = THEMES[typeof theme === "string" ? theme : "default"] ?? THEMES.default!;
+  return THEMES[typeof theme === "string" ? theme : "default"] ?? THEMES.default!;
+}
+
+function app(rt: CrispRuntime, ui: UiState) {
+  if (!rt.visible) return null;
+  const color = themeColor(rt);
   const index = rt.config.get("container:index");
   const classes = ["root"];
   if (rt.config.get("position:reverse") === true) classes.push("reverse");
   if (rt.large) classes.push("large");
+  if (rt.opened) classes.push("open");
+  const close = () => rt.push(["do", "chat:close"]);
   const submit = (event: Event) => {
     event.preventDefault();
     const text = rt.composerText.trim();
     if (!text) return;
     rt.composerText = "";
-    if (typingState.typing) {
-      typingState.typing = false;
-      rt.typing("stop");
-    }
+    stopTyping(rt, ui);
     rt.sendMessage("text", text);
   };
   const input = (event: Event) => {
     rt.composerText = (event.currentTarget as HTMLInputElement).value;
-    const typing = rt.composerText.length > 0;
-    if (typing !== typingState.typing) {
-      typingState.typing = typing;
-      rt.typing(typing ? "start" : "stop");
+    if (rt.composerText.length === 0) {
+      stopTyping(rt, ui);
+      return;
     }
+    const now = Date.now();
+    if (!ui.typing || now - ui.lastStart > COMPOSE_REPEAT_MS) {
+      ui.typing = true;
+      ui.lastStart = now;
+      rt.typing("start");
+    }
+    clearTimeout(ui.idle);
+    ui.idle = setTimeout(() => stopTyping(rt, ui), COMPOSE_IDLE_MS);
   };
   const panel = rt.opened
     ? h(
         "div",
-        { class: "panel", role: "dialog", "aria-label": "Chat" },
+        {
+          class: "panel",
+          role: "dialog",
+          "aria-label": "Chat with us",
+          onKeyDown: (event: KeyboardEvent) => {
+            if (event.key === "Escape") {
+              event.stopPropagation();
+              close();
+            }
+          },
+        },
         h(
           "div",
           { class: "header", style: { background: color } },
@@ -124,23 +166,22 @@ function app(rt: CrispRuntime, typingState: { typing: boolean }) {
             h("div", { class: "title" }, "Chat with us"),
             h("div", { class: "status" }, rt.online ? "We reply in a few minutes" : "Connecting…"),
           ),
-          h(
-            "button",
-            {
-              class: "close",
-              type: "button",
-              "aria-label": "Close chat",
-              onClick: () => rt.push(["do", "chat:close"]),
-            },
-            "×",
-          ),
+          h("button", { class: "close", type: "button", "aria-label": "Close chat", onClick: close }, "×"),
         ),
         h(
           "div",
           { class: "log", role: "log", "aria-live": "polite" },
-          rt.messages.map((m) => messageView(m, color)),
+          rt.messages.map((m) => messageView(rt, ui, m, color)),
         ),
-        rt.operatorTyping ? h("div", { class: "typing" }, "Typing…") : null,
+        rt.operatorTyping
+          ? h(
+              "div",
+              { class: "typing", role: "status", "aria-label": "Typing" },
+              h("i", null),
+              h("i", null),
+              h("i", null),
+            )
+          : null,
         h(
           "form",
           { class: "compose", onSubmit: submit },
@@ -156,6 +197,7 @@ function app(rt: CrispRuntime, typingState: { typing: boolean }) {
         ),
       )
     : null;
+  const unread = rt.unread > 0 ? ` (${rt.unread} unread)` : "";
   return h(
     "div",
     { class: classes.join(" "), style: { zIndex: typeof index === "number" ? index : 1000000 } },
@@ -166,18 +208,21 @@ function app(rt: CrispRuntime, typingState: { typing: boolean }) {
         class: "launcher",
         type: "button",
         style: { background: color },
-        "aria-label": rt.opened ? "Close chat" : "Open chat",
+        "aria-label": (rt.opened ? "Close chat" : "Open chat") + unread,
+        "aria-expanded": rt.opened ? "true" : "false",
         onClick: () => rt.push(["do", "chat:toggle"]),
       },
       chatIcon(),
-      rt.unread > 0 ? h("span", { class: "badge" }, String(rt.unread)) : null,
+      rt.unread > 0 ? h("span", { class: "badge", "aria-hidden": "true" }, String(rt.unread)) : null,
     ),
   );
 }
 
 /**
  * Mounts the widget in a Shadow DOM root under `<html>` (not `<body>`, which pages restyle and
- * replace), and re-renders it whenever the runtime's state changes.
+ * replace), and re-renders it whenever the runtime's state changes. Opening moves the focus into
+ * the message input, closing brings it back to the launcher (not on the first render: a page that
+ * opens the chat at load keeps its own focus).
  */
 export function mountUi(rt: CrispRuntime): HTMLElement {
   const host = document.createElement("div");
@@ -190,11 +235,30 @@ export function mountUi(rt: CrispRuntime): HTMLElement {
   const container = document.createElement("div");
   shadow.appendChild(container);
   document.documentElement.appendChild(host);
-  const typingState = { typing: false };
+  const ui: UiState = {
+    typing: false,
+    lastStart: 0,
+    idle: undefined,
+    drafts: new Map(),
+    busy: new Set(),
+    errors: new Map(),
+  };
+  let wasOpened = rt.opened;
+  let count = -1;
   const draw = () => {
-    render(app(rt, typingState), container);
+    render(app(rt, ui), container);
     const log = shadow.querySelector(".log");
-    if (log) log.scrollTop = log.scrollHeight;
+    // Follow the conversation when it grows (not when the visitor types in a field).
+    if (log && count !== rt.messages.length) log.scrollTop = log.scrollHeight;
+    count = rt.messages.length;
+    if (rt.opened !== wasOpened) {
+      wasOpened = rt.opened;
+      const target = shadow.querySelector<HTMLElement>(rt.opened ? ".compose input" : ".launcher");
+      target?.focus();
+    }
+  };
+  rt.onIncoming = () => {
+    if ((!rt.opened || document.hidden) && rt.config.get("sound:mute") !== true) beep();
   };
   rt.subscribe(draw);
   window.addEventListener("resize", () => rt.changed());

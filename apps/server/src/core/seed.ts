@@ -12,6 +12,9 @@ import type { Stores } from "./ports.ts";
 import type { TokenService } from "./tokens.ts";
 import type { WebsiteService } from "./websites.ts";
 
+/** The key-value row naming the demo website (the demo page and its backend route look it up). */
+export const DEMO_WEBSITE_KEY = "demo_website_id";
+
 export interface DemoSeed {
   websiteId: string;
   ownerEmail: string;
@@ -43,6 +46,8 @@ export async function seedDemo(deps: {
   if ((await deps.stores.kv.setIfAbsent("demo_seeded", marker)) !== marker) return undefined;
   if ((await deps.stores.websites.list()).length > 0) return undefined;
   const website = await deps.websites.create({ name: "Demo website", domain: "localhost" });
+  // The demo page (`GET /demo`) and its backend route find the demo website by this key.
+  await deps.stores.kv.setIfAbsent(DEMO_WEBSITE_KEY, website.id);
   const ownerEmail = "owner@hugo.local";
   const ownerPassword = randomBytes(12).toString("base64url");
   await deps.operators.create(website.id, {

@@ -1,7 +1,9 @@
 import {
   AUTOMATED_INBOX,
+  type FieldType,
   type TriggerResult,
   type Variables,
+  type WidgetAnswered,
   type WidgetMessageSend,
   type WidgetMessageSent,
   type WidgetSession,
@@ -21,12 +23,30 @@ import {
 /** The one thing the visitor API needs from the agent: where a new visitor conversation goes. */
 export type ActivationOf = (websiteId: string) => Promise<"answer" | "route">;
 
+/**
+ * The type of a field a workflow sent (email, phone, number…), from its question id; undefined when
+ * the field was not sent by a workflow's field block (then only its length and emptiness are checked).
+ */
+export type FieldTypeOf = (websiteId: string, fieldId: string) => Promise<FieldType | undefined>;
+
+/** Checks a field answer against its type (the workflow engine's own check). */
+export type ValidateField = (
+  type: FieldType,
+  raw: string,
+) => { ok: true; value: string | number } | { ok: false; reason: string };
+
 /** Starts a browser-startable workflow (WorkflowService.trigger with source "widget"). */
 export type StartWorkflow = (
   websiteId: string,
   workflowId: string,
   input: { session_id: string; variables?: Variables | undefined },
 ) => Promise<TriggerResult>;
+
+type PickerContentShape = {
+  id: string;
+  choices: { value: string; label: string; selected: boolean }[];
+} & Record<string, unknown>;
+type FieldContentShape = { id: string; value?: string } & Record<string, unknown>;
 
 // A bound conversation that was removed frees its token id for the next generation of the key (the
 // key-value store only sets keys once); past this many removals the token id stops resuming.
@@ -43,6 +63,8 @@ export class VisitorSessionService {
   readonly #secret: string;
   readonly #activation: ActivationOf;
   readonly #startWorkflow: StartWorkflow;
+  readonly #fieldTypeOf: FieldTypeOf | undefined;
+  readonly #validateField: ValidateField | undefined;
 
   constructor(deps: {
     stores: Stores;
@@ -50,7 +72,11 @@ export class VisitorSessionService {
     secret: string;
     activation: ActivationOf;
     startWorkflow: StartWorkflow;
+    fieldTypeOf?: FieldTypeOf;
+    validateField?: ValidateField;
   }) {
+    this.#fieldTypeOf = deps.fieldTypeOf;
+    this.#validateField = deps.validateField;
     this.#stores = deps.stores;
     this.#conversations = deps.conversations;
     this.#secret = deps.secret;
@@ -146,6 +172,70 @@ export class VisitorSessionService {
         ...(event.color ? { color: event.color } : {}),
       });
     }
+  }
+
+  /**
+   * The visitor answers a picker (one choice's value) or fills a field, in a message an operator, the
+   * bot or the agent sent to this conversation. Only the selection or the value changes (never the
+   * text or the choices), through `ConversationService.updateMessage` — the `message:updated` event
+   * resumes a workflow waiting for this answer exactly as a REST update does. A picker is answered
+   * once (the same choice again is a no-op); a field may be filled again (a workflow that found the
+   * value invalid asks again on the same field).
+   */
+  async answer(visitor: VisitorPrincipal, fingerprint: number, value: string): Promise<WidgetAnswered> {
+    const { websiteId, sessionId } = visitor;
+    const message = await this.#conversations.getMessage(websiteId, sessionId, fingerprint);
+    // A stealth message is invisible to the visitor: it does not exist for them.
+    if (message.stealth === true) {
+      throw new AppError("message_not_found", `No message ${fingerprint} in this conversation.`);
+    }
+    if (message.from !== "operator" || (message.type !== "picker" && message.type !== "field")) {
+      throw new AppError("invalid_body", "Only a picker or a field sent to the visitor can be answered.", {
+        field: "fingerprint",
+      });
+    }
+    const answered = (content: unknown): WidgetAnswered => ({
+      fingerprint: message.fingerprint,
+      type: message.type as "picker" | "field",
+      content,
+    });
+    if (message.type === "picker") {
+      const content = message.content as PickerContentShape;
+      const choice = content.choices.find((c) => c.value === value);
+      if (!choice) {
+        throw new AppError(
+          "invalid_body",
+          `value: "${value.slice(0, 100)}" is not one of the picker's choices.`,
+          {
+            field: "value",
+          },
+        );
+      }
+      const current = content.choices.find((c) => c.selected);
+      if (current?.value === value) return answered(content);
+      if (current) {
+        throw new AppError("invalid_body", "value: this picker is already answered.", { field: "value" });
+      }
+      const next = {
+        ...content,
+        choices: content.choices.map((c) => ({ ...c, selected: c.value === value })),
+      };
+      return answered(
+        (await this.#conversations.updateMessage(websiteId, sessionId, fingerprint, next)).content,
+      );
+    }
+    const content = message.content as FieldContentShape;
+    const type = this.#fieldTypeOf ? await this.#fieldTypeOf(websiteId, content.id) : undefined;
+    if (type && this.#validateField) {
+      // The engine's own check, so the visitor learns at once; what is stored is what they typed.
+      const checked = this.#validateField(type, value);
+      if (!checked.ok) throw new AppError("invalid_body", `value: ${checked.reason}.`, { field: "value" });
+    }
+    if (content.value === value) return answered(content);
+    const next = { ...content, value };
+    return answered(
+      (await this.#conversations.updateMessage(websiteId, sessionId, fingerprint, next)).content,
+    );
   }
 
   /** `bot:scenario:run`: the REST trigger's engine path, with source "widget" (the browser switch applies). */

@@ -22,7 +22,7 @@ import { agentRoutes } from "./routes/agent.ts";
 import { conversationSignalRoutes } from "./routes/api-conversations.ts";
 import { managementRoutes } from "./routes/api-management.ts";
 import { crispConversationRoutes } from "./routes/crisp-conversations.ts";
-import { demoRoutes } from "./routes/demo.ts";
+import { demoPageRoutes, demoRoutes } from "./routes/demo.ts";
 import { knowledgeRoutes } from "./routes/knowledge.ts";
 import { type WidgetRateLimits, widgetApiRoutes, widgetAssetRoutes } from "./routes/widget.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
@@ -117,7 +117,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(knowledgeRoutes(deps.knowledge), { prefix: "/api" });
   await app.register(agentRoutes(deps.agent), { prefix: "/api" });
   await app.register(conversationSignalRoutes(deps.conversations), { prefix: "/api" });
-  await app.register(demoRoutes, { prefix: "/api" });
+  await app.register(demoRoutes(deps), { prefix: "/api" });
+  await app.register(demoPageRoutes(deps));
   await app.register(widgetApiRoutes(deps.visitors, deps.widgetRateLimits), { prefix: "/api/widget" });
   // Built on first request (~100 ms, once): processes that never serve a page pay nothing.
   let assets: Promise<WidgetAssets> | undefined;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pickerFieldGraph } from "../../test/graphs.ts";
 import { type RunningHugo, startHugo } from "../../test/hugo.ts";
 import { Client } from "../../test/ws-client.ts";
 
@@ -196,6 +197,110 @@ describe.each(["sqlite", "postgres"] as const)("the widget's visitor API on %s",
       headers,
     );
     expect(missing).toMatchObject({ status: 404, body: { reason: "workflow_not_found" } });
+  });
+
+  it("answers a picker by a click and fills a field, resuming the waiting workflow; refuses the rest", async () => {
+    const bearer = { authorization: `Bearer ${server.seed.token.token}` };
+    const created = await call(
+      "POST",
+      "/api/workflows",
+      {
+        name: "Widget answers",
+        browser_startable: true,
+        graph: pickerFieldGraph({
+          question: "Refund?",
+          yes: "Yes",
+          thanks: "Thanks {{ email }} ({{ choice }})",
+        }),
+      },
+      bearer,
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.data.workflow_id as string;
+    expect((await call("POST", `/api/workflows/${id}/deploy`, {}, bearer)).body.error).toBe(false);
+
+    const visitor = await open();
+    const headers = { "x-hugo-visitor": visitor.token };
+    const messages = async () =>
+      (await api(`/v1/website/${site}/conversation/${visitor.session_id}/messages`)).data as {
+        fingerprint: number;
+        type: string;
+        from: string;
+        content: unknown;
+      }[];
+    const waitFor = async (what: (m: Awaited<ReturnType<typeof messages>>) => boolean) => {
+      for (let i = 0; i < 100; i++) {
+        if (what(await messages())) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error("timed out");
+    };
+    expect((await call("POST", `/api/widget/${site}/scenario/${id}/run`, {}, headers)).status).toBe(202);
+    await waitFor((ms) => ms.some((m) => m.type === "picker"));
+    const picker = (await messages()).find((m) => m.type === "picker")!;
+    const answer = (fingerprint: number, value: unknown, as: Record<string, string> = headers) =>
+      call("POST", `/api/widget/${site}/message/${fingerprint}/answer`, { value }, as);
+
+    // Validated: a value that is not a choice names the field; another visitor cannot answer.
+    expect(await answer(picker.fingerprint, "maybe")).toMatchObject({
+      status: 400,
+      body: { reason: "invalid_body", data: { field: "value" } },
+    });
+    const stranger = await open();
+    expect(await answer(picker.fingerprint, "yes", { "x-hugo-visitor": stranger.token })).toMatchObject({
+      status: 404,
+      body: { reason: "message_not_found" },
+    });
+    expect((await answer(picker.fingerprint, "yes", {})).status).toBe(401);
+
+    const clicked = await answer(picker.fingerprint, "yes");
+    expect(clicked.status).toBe(200);
+    expect(clicked.headers.get("access-control-allow-origin")).toBe("*");
+    expect(clicked.body.data).toMatchObject({
+      fingerprint: picker.fingerprint,
+      type: "picker",
+      content: {
+        text: "Refund?",
+        choices: [
+          { value: "yes", selected: true },
+          { value: "no", selected: false },
+        ],
+      },
+    });
+    // The same click again is a no-op; another choice once answered is refused.
+    expect((await answer(picker.fingerprint, "yes")).status).toBe(200);
+    expect(await answer(picker.fingerprint, "no")).toMatchObject({
+      status: 400,
+      body: { data: { field: "value" } },
+    });
+
+    await waitFor((ms) => ms.some((m) => m.type === "field"));
+    const field = (await messages()).find((m) => m.type === "field")!;
+    // The field block's type (email) is checked at once; the workflow keeps waiting.
+    expect(await answer(field.fingerprint, "not an email")).toMatchObject({
+      status: 400,
+      body: { reason: "invalid_body", data: { field: "value", message: "value: not an email address." } },
+    });
+    expect(await answer(field.fingerprint, "   ")).toMatchObject({
+      status: 400,
+      body: { data: { field: "value" } },
+    });
+    const filled = await answer(field.fingerprint, "Ada@Example.com");
+    expect(filled.body.data).toMatchObject({
+      type: "field",
+      content: { text: "Your email?", value: "Ada@Example.com" },
+    });
+    await waitFor((ms) => ms.some((m) => m.type === "text" && m.content === "Thanks ada@example.com (yes)"));
+
+    // Only pickers and fields sent to the visitor: not the visitor's own text, not a text message.
+    const mine = await call("POST", `/api/widget/${site}/message`, { type: "text", content: "hi" }, headers);
+    expect(await answer(mine.body.data.fingerprint, "x")).toMatchObject({
+      status: 400,
+      body: { data: { field: "fingerprint" } },
+    });
+    expect((await answer(999_999, "x")).body.reason).toBe("message_not_found");
+    const stored = (await messages()).find((m) => m.type === "picker")!.content as { text: string };
+    expect(stored.text).toBe("Refund?");
   });
 
   it("rate-limits scenario runs per visitor with a Retry-After", async () => {

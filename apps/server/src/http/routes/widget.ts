@@ -1,10 +1,13 @@
 import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import {
+  Fingerprint,
   ScenarioId,
   TriggerResult,
   VISITOR_HEADER,
   WebsiteId,
+  WidgetAnswer,
+  WidgetAnswered,
   WidgetMessageSend,
   WidgetMessageSent,
   WidgetScenarioRun,
@@ -84,6 +87,7 @@ export const widgetApiRoutes =
       limiter(limits.scenarioRunsPerVisitorPerMinute, byVisitor("run")),
     ];
     const messageLimit = limiter(limits.messagesPerVisitorPerMinute, byVisitor("message"));
+    const answerLimit = limiter(limits.messagesPerVisitorPerMinute, byVisitor("answer"));
     const visitor = (req: FastifyRequest) =>
       visitors.authenticate((req.params as { website_id: string }).website_id, visitorOf(req));
 
@@ -119,6 +123,24 @@ export const widgetApiRoutes =
         },
       },
       async (req) => ok(await visitors.sendMessage(visitor(req), req.body), "added"),
+    );
+
+    app.post(
+      "/:website_id/message/:fingerprint/answer",
+      {
+        onRequest: answerLimit,
+        schema: {
+          tags,
+          summary: "Answer a picker or fill a field",
+          description:
+            "The visitor clicks a picker's choice (`value` is the choice's value) or submits a field (`value` is the text), in a picker or field message sent to them. Only the selection or the value changes; a workflow waiting for this answer resumes. A picker is answered once; a field from a workflow is checked against its type (email, phone, number, date, url).",
+          params: SiteParams.extend({ fingerprint: Fingerprint }),
+          body: WidgetAnswer,
+          response: { 200: Envelope(WidgetAnswered), ...errorResponses },
+        },
+      },
+      async (req) =>
+        ok(await visitors.answer(visitor(req), req.params.fingerprint, req.body.value), "updated"),
     );
 
     app.patch(
