@@ -143,11 +143,12 @@ function demoPage(websiteId: string, workflow: { id: string; name: string } | un
   const button = workflow
     ? `<button id="run-workflow" onclick="$crisp.push(['do','chat:open']);$crisp.push(['do','bot:scenario:run',['${workflow.id}']])">Run “${escapeHtml(workflow.name)}”</button>`
     : `<p>No browser-startable workflow is deployed on the demo website.</p>`;
-  const backend = `// Your backend (Node), with the token kept on the server:
+  const backend = `// Your backend (Node). HUGO_URL and HUGO_TOKEN come from your server's own configuration:
+// the token never reaches the page.
 app.post("/support/agent", async (req, res) => {
   await fetch(\`\${HUGO_URL}/api/agent/trigger/\`, {
     method: "POST",
-    headers: { authorization: \`Bearer \${process.env.HUGO_TOKEN}\`, "content-type": "application/json" },
+    headers: { authorization: \`Bearer \${HUGO_TOKEN}\`, "content-type": "application/json" },
     body: JSON.stringify({ session_id: req.body.session_id, instruction: "VIP customer, premium support" }),
   });
   res.sendStatus(202);
