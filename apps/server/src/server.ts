@@ -236,6 +236,7 @@ export async function createHugo(config: Config): Promise<Hugo> {
       activation: async (websiteId) => (await agent.settings(websiteId)).activation,
       startWorkflow: (websiteId, workflowId, input) =>
         workflows.trigger(websiteId, workflowId, input, "widget"),
+      searchKnowledge: (websiteId, query) => knowledge.search(websiteId, query),
       // A field block's question id is `<run_id>:<block_id>:<step>`: its type is in the run's graph.
       fieldTypeOf: async (websiteId, fieldId) => {
         const [runId, blockId] = fieldId.split(":");

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AnimationContent, AudioContent, FileContent, MetaPatch } from "./conversation.ts";
-import { Fingerprint, SessionId } from "./ids.ts";
+import { Fingerprint, SessionId, SourceId } from "./ids.ts";
+import { Locale } from "./knowledge.ts";
 import { Variables } from "./workflow.ts";
 
 /**
@@ -100,3 +101,36 @@ export const WidgetAnswered = z.object({
   content: z.unknown(),
 });
 export type WidgetAnswered = z.infer<typeof WidgetAnswered>;
+
+/**
+ * `GET /api/widget/{website_id}/helpdesk/search?q=…&locale=…`: the widget's help-desk search
+ * (`do helpdesk:search`, `do helpdesk:query [query]`) over the website's help articles and answers.
+ */
+export const WidgetHelpdeskQuery = z.strictObject({
+  q: z.string().trim().min(1).max(500),
+  /** Only sources in this locale (or a regional variant of it); sources without a locale always match. */
+  locale: Locale.optional(),
+});
+export type WidgetHelpdeskQuery = z.infer<typeof WidgetHelpdeskQuery>;
+
+/** The best passage of one source: the source's title, the passage's headings and a text excerpt. */
+export const WidgetHelpdeskResult = z.object({
+  source_id: SourceId,
+  kind: z.enum(["helpdesk", "answer"]),
+  /** The article's title, or the answer's question. */
+  title: z.string(),
+  /** Headings above the passage in its article ("Billing › Refunds"), or "". */
+  heading: z.string(),
+  /** Plain text, at most 240 characters (cut at a word, with "…"). Never HTML. */
+  snippet: z.string(),
+  /** The article's public URL, when the source has one. */
+  url: z.string().nullable(),
+});
+export type WidgetHelpdeskResult = z.infer<typeof WidgetHelpdeskResult>;
+
+export const WidgetHelpdeskResults = z.object({
+  query: z.string(),
+  /** At most 8, best first, one per source. */
+  results: z.array(WidgetHelpdeskResult),
+});
+export type WidgetHelpdeskResults = z.infer<typeof WidgetHelpdeskResults>;

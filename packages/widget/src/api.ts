@@ -1,5 +1,6 @@
 import type {
   WidgetAnswered,
+  WidgetHelpdeskResults,
   WidgetMessageSend,
   WidgetMessageSent,
   WidgetSession,
@@ -53,13 +54,21 @@ export class VisitorApi {
     );
   }
 
+  /** The help-desk search: the website's help articles and answers, best first. */
+  searchHelpdesk(q: string, locale?: string): Promise<WidgetHelpdeskResults> {
+    const query = new URLSearchParams({ q });
+    if (locale) query.set("locale", locale);
+    return this.#call("GET", `/helpdesk/search?${query}`, undefined);
+  }
+
   async #call<T>(method: string, path: string, body: unknown): Promise<T> {
-    const headers: Record<string, string> = { "content-type": "application/json" };
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers["content-type"] = "application/json";
     if (this.token) headers["x-hugo-visitor"] = this.token;
     const response = await fetch(this.#base + path, {
       method,
       headers,
-      body: JSON.stringify(body),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       credentials: "omit",
       mode: "cors",
     });

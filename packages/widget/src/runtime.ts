@@ -1,4 +1,10 @@
-import type { ComposeFrame, EventFrame, WidgetSession, WidgetVisitorUpdate } from "@hugo/protocol";
+import type {
+  ComposeFrame,
+  EventFrame,
+  WidgetHelpdeskResult,
+  WidgetSession,
+  WidgetVisitorUpdate,
+} from "@hugo/protocol";
 import { VisitorApi, WidgetApiError } from "./api.ts";
 import { Realtime } from "./realtime.ts";
 
@@ -31,6 +37,20 @@ export interface RuntimeOptions {
 
 type Callback = (...args: unknown[]) => unknown;
 
+/** The panel's help-desk search view (`helpdesk:search`, `helpdesk:query`). */
+export interface HelpdeskState {
+  query: string;
+  /** The last answer, null before any search (or after the field was emptied). */
+  results: WidgetHelpdeskResult[] | null;
+  busy: boolean;
+  error: string;
+  /** The source of the URL-less result shown in full. */
+  expanded: string | null;
+}
+
+/** Only http(s) URLs become links (a `javascript:` URL in a source stays text). */
+export const safeUrl = (url: string | null): string | null => (url && /^https?:\/\//i.test(url) ? url : null);
+
 const EVENTS = new Set([
   "session:loaded",
   "chat:initiated",
@@ -59,7 +79,7 @@ const CONFIGS = new Set([
   "show:operator:count",
 ]);
 /** Rows of the contract that this increment accepts but does not implement yet (one warning each). */
-const NOT_YET = new Set(["trigger:run", "helpdesk:search", "helpdesk:query", "helpdesk:article:open"]);
+const NOT_YET = new Set(["trigger:run"]);
 const DEFAULT_COOKIE_EXPIRE_S = 60 * 60 * 24 * 183;
 
 class CommandError extends Error {}
@@ -120,6 +140,12 @@ export class CrispRuntime {
   messages: WidgetMessage[] = [];
   readonly config = new Map<string, unknown>();
   notice = "";
+  /** What the open panel shows: the conversation or the help-desk search. */
+  view: "chat" | "helpdesk" = "chat";
+  readonly helpdesk: HelpdeskState = { query: "", results: null, busy: false, error: "", expanded: null };
+  #searches = 0;
+  /** Every result seen, for `helpdesk:article:open` (by URL slug or title). */
+  readonly #articles = new Map<string, WidgetHelpdeskResult>();
   /** Set by the UI: a live message from an operator, the bot or the agent arrived (sound). */
   onIncoming: (() => void) | undefined;
   // -------------------------------------------------------------------------------------------------
@@ -354,6 +380,23 @@ export class CrispRuntime {
       case "session:reset":
         this.#reset(args[0] === true);
         return;
+      case "helpdesk:search":
+        this.showHelpdesk();
+        return;
+      case "helpdesk:query": {
+        const [query] = args;
+        if (!isString(query)) fail('"helpdesk:query" takes [query].');
+        this.showHelpdesk();
+        void this.searchHelpdesk(query as string);
+        return;
+      }
+      case "helpdesk:article:open": {
+        const [locale, slug, title] = args;
+        if (!isString(locale) || !isString(slug) || (title !== undefined && !isString(title)))
+          fail('"helpdesk:article:open" takes [locale, slug, title?, category?].');
+        void this.#openArticle(locale as string, slug as string, title as string | undefined);
+        return;
+      }
       case "bot:scenario:run": {
         const [id, variables] = args;
         if (!isString(id)) fail('"bot:scenario:run" takes [scenario_id, variables?].');
@@ -476,6 +519,8 @@ export class CrispRuntime {
     if (open && !this.visible) this.visible = true;
     if (this.opened === open) return;
     this.opened = open;
+    // The launcher reopens the conversation; `helpdesk:search` asks for the search view again.
+    if (!open) this.view = "chat";
     if (open) this.unread = 0;
     this.changed();
     this.emit(open ? "chat:opened" : "chat:closed");
@@ -485,6 +530,96 @@ export class CrispRuntime {
     if (this.#user[field] === value) return;
     this.#user[field] = value;
     this.emit(`user:${field}:changed`, value);
+  }
+
+  // --- help desk ----------------------------------------------------------------------------------
+
+  /** Opens the panel on the help-desk search. */
+  showHelpdesk(): void {
+    this.#open(true);
+    if (this.view === "helpdesk") return;
+    this.view = "helpdesk";
+    this.changed();
+  }
+
+  showChat(): void {
+    this.view = "chat";
+    this.changed();
+  }
+
+  /** Searches the help desk; only the latest search's answer is shown, and fires `helpdesk:queried`. */
+  async searchHelpdesk(query: string): Promise<WidgetHelpdeskResult[] | undefined> {
+    const state = this.helpdesk;
+    const id = ++this.#searches;
+    state.query = query;
+    state.error = "";
+    state.expanded = null;
+    const q = query.trim().slice(0, 500);
+    if (!q) {
+      state.results = null;
+      state.busy = false;
+      this.changed();
+      return undefined;
+    }
+    state.busy = true;
+    this.changed();
+    try {
+      await this.#session.promise;
+      const locale = this.options.runtimeConfig.locale;
+      const answer = await this.api.searchHelpdesk(q, isString(locale) ? locale : undefined);
+      for (const r of answer.results) this.#articles.set(r.source_id, r);
+      if (id !== this.#searches) return answer.results;
+      state.results = answer.results;
+      state.busy = false;
+      this.changed();
+      this.emit("helpdesk:queried", { query: q, results: answer.results.map((r) => ({ ...r })) });
+      return answer.results;
+    } catch (error) {
+      if (id === this.#searches) {
+        state.busy = false;
+        state.error =
+          error instanceof WidgetApiError && error.status === 429
+            ? "Too many searches; try again in a minute."
+            : "The search is unavailable right now.";
+        this.changed();
+      }
+      console.warn(`[Hugo] helpdesk search failed (${String(error)}).`);
+      return undefined;
+    }
+  }
+
+  /**
+   * `helpdesk:article:open [locale, slug, title?]`: Hugo has no article slugs, so the article is the
+   * result whose URL ends with the slug, or whose title is `title`, among the results seen or found by
+   * searching for the title (or the slug's words). Without one, it warns once.
+   */
+  async #openArticle(locale: string, slug: string, title: string | undefined): Promise<void> {
+    const matches = (r: WidgetHelpdeskResult) => {
+      const url = safeUrl(r.url);
+      if (!url) return false;
+      const last = new URL(url).pathname.replace(/\/+$/, "").split("/").pop() ?? "";
+      return last === slug || (title !== undefined && r.title.toLowerCase() === title.toLowerCase());
+    };
+    let found = [...this.#articles.values()].find(matches);
+    if (!found) {
+      try {
+        await this.#session.promise;
+        const answer = await this.api.searchHelpdesk(
+          (title ?? slug.replace(/[-_]+/g, " ")).slice(0, 500),
+          locale,
+        );
+        for (const r of answer.results) this.#articles.set(r.source_id, r);
+        found = answer.results.find(matches);
+      } catch {
+        found = undefined;
+      }
+    }
+    if (found) window.open(safeUrl(found.url)!, "_blank", "noopener,noreferrer");
+    else
+      this.#warnOnce(
+        "helpdesk:article:open",
+        `"helpdesk:article:open": no help article with a URL matches "${slug}"; ignored.`,
+      );
   }
 
   // --- server work ---------------------------------------------------------------------------------

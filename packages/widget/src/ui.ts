@@ -1,6 +1,6 @@
 import { h, render } from "preact";
 import { type AnswerState, messageView } from "./messages.ts";
-import type { CrispRuntime } from "./runtime.ts";
+import { type CrispRuntime, safeUrl } from "./runtime.ts";
 import { beep } from "./sound.ts";
 
 const THEMES: Record<string, string> = {
@@ -80,6 +80,21 @@ a:focus-visible, button:focus-visible, input:focus-visible { outline: 2px solid 
 .compose { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #e5e7eb; background: #fff; }
 .compose input { flex: 1; border: 1px solid #d1d5db; border-radius: 8px; padding: 9px 10px; outline: none; background: #fff; }
 .compose input:focus { border-color: #9ca3af; }
+.hbtn { background: transparent; border: 0; color: #fff; cursor: pointer; padding: 4px; display: flex; border-radius: 6px; }
+.hbtn svg { width: 18px; height: 18px; fill: none; stroke: currentColor; stroke-width: 2.2; }
+.tools { display: flex; align-items: center; gap: 2px; }
+.help { flex: 1; display: flex; flex-direction: column; min-height: 0; background: #f9fafb; }
+.hsearch { padding: 10px; border-bottom: 1px solid #e5e7eb; background: #fff; }
+.hsearch input { width: 100%; border: 1px solid #d1d5db; border-radius: 8px; padding: 9px 10px; background: #fff; }
+.hstatus { font-size: 12px; color: #6b7280; padding: 8px 14px 0; min-height: 24px; }
+.hstatus.err { color: #b91c1c; }
+.hresults { list-style: none; overflow-y: auto; padding: 4px 10px 10px; display: flex; flex-direction: column; gap: 6px; }
+.hresult { display: block; width: 100%; text-align: left; background: #fff; border: 1px solid #e5e7eb; border-radius: 10px; padding: 9px 11px; cursor: pointer; text-decoration: none; color: #111827; }
+.hresult:hover { border-color: #9ca3af; }
+.htitle { display: block; font-weight: 600; }
+.hhead { display: block; font-size: 11px; color: #6b7280; }
+.hsnip { display: block; font-size: 13px; color: #4b5563; margin-top: 2px; overflow: hidden; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow-wrap: anywhere; }
+.hresult[aria-expanded="true"] .hsnip { display: block; }
 .compose button { border: 0; border-radius: 8px; padding: 0 14px; color: #fff; cursor: pointer; font-weight: 600; }
 `;
 
@@ -90,6 +105,99 @@ const chatIcon = () =>
     h("path", { d: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z" }),
   );
 
+const searchIcon = () =>
+  h(
+    "svg",
+    { viewBox: "0 0 24 24", "aria-hidden": "true" },
+    h("circle", { cx: 11, cy: 11, r: 7 }),
+    h("path", { d: "M20 20l-4-4" }),
+  );
+
+/** Milliseconds after the last keystroke before the help-desk search runs (Enter runs it at once). */
+const SEARCH_DEBOUNCE_MS = 300;
+
+/** The help-desk search view: a search field, a live status line and the results, text only. */
+function helpView(rt: CrispRuntime, ui: UiState) {
+  const state = rt.helpdesk;
+  const run = (query: string) => {
+    clearTimeout(ui.search);
+    void rt.searchHelpdesk(query);
+  };
+  const count = state.results?.length ?? 0;
+  const status = state.error
+    ? state.error
+    : state.busy
+      ? "Searching…"
+      : state.results === null
+        ? "Search our help articles."
+        : count === 0
+          ? "No articles match your search."
+          : `${count} article${count === 1 ? "" : "s"}`;
+  return h(
+    "div",
+    { class: "help" },
+    h(
+      "form",
+      {
+        class: "hsearch",
+        role: "search",
+        onSubmit: (event: Event) => {
+          event.preventDefault();
+          run(state.query);
+        },
+      },
+      h("input", {
+        type: "search",
+        placeholder: "Search help articles…",
+        "aria-label": "Search help articles",
+        maxLength: 500,
+        value: state.query,
+        onInput: (event: Event) => {
+          const query = (event.currentTarget as HTMLInputElement).value;
+          state.query = query;
+          clearTimeout(ui.search);
+          ui.search = setTimeout(() => run(query), SEARCH_DEBOUNCE_MS);
+        },
+      }),
+    ),
+    h("div", { class: `hstatus${state.error ? " err" : ""}`, role: "status", "aria-live": "polite" }, status),
+    count > 0
+      ? h(
+          "ul",
+          { class: "hresults", "aria-label": "Help articles" },
+          state.results!.map((r) => {
+            const url = safeUrl(r.url);
+            const body = [
+              h("span", { class: "htitle" }, r.title),
+              r.heading ? h("span", { class: "hhead" }, r.heading) : null,
+              h("span", { class: "hsnip" }, r.snippet),
+            ];
+            const expanded = state.expanded === r.source_id;
+            return h(
+              "li",
+              { key: r.source_id },
+              url
+                ? h("a", { class: "hresult", href: url, target: "_blank", rel: "noopener noreferrer" }, body)
+                : h(
+                    "button",
+                    {
+                      class: "hresult",
+                      type: "button",
+                      "aria-expanded": expanded ? "true" : "false",
+                      onClick: () => {
+                        state.expanded = expanded ? null : r.source_id;
+                        rt.changed();
+                      },
+                    },
+                    body,
+                  ),
+            );
+          }),
+        )
+      : null,
+  );
+}
+
 /** The visitor's compose state: "start" at most every few seconds while typing, "stop" when idle. */
 const COMPOSE_REPEAT_MS = 4_000;
 const COMPOSE_IDLE_MS = 5_000;
@@ -97,6 +205,7 @@ interface UiState extends AnswerState {
   typing: boolean;
   lastStart: number;
   idle: ReturnType<typeof setTimeout> | undefined;
+  search: ReturnType<typeof setTimeout> | undefined;
 }
 
 function stopTyping(rt: CrispRuntime, ui: UiState) {
@@ -143,13 +252,14 @@ function app(rt: CrispRuntime, ui: UiState) {
     clearTimeout(ui.idle);
     ui.idle = setTimeout(() => stopTyping(rt, ui), COMPOSE_IDLE_MS);
   };
+  const help = rt.view === "helpdesk";
   const panel = rt.opened
     ? h(
         "div",
         {
           class: "panel",
           role: "dialog",
-          "aria-label": "Chat with us",
+          "aria-label": help ? "Help center" : "Chat with us",
           onKeyDown: (event: KeyboardEvent) => {
             if (event.key === "Escape") {
               event.stopPropagation();
@@ -163,17 +273,53 @@ function app(rt: CrispRuntime, ui: UiState) {
           h(
             "div",
             null,
-            h("div", { class: "title" }, "Chat with us"),
-            h("div", { class: "status" }, rt.online ? "We reply in a few minutes" : "Connecting…"),
+            h("div", { class: "title" }, help ? "Help center" : "Chat with us"),
+            h(
+              "div",
+              { class: "status" },
+              help
+                ? "Answers from our help articles"
+                : rt.online
+                  ? "We reply in a few minutes"
+                  : "Connecting…",
+            ),
           ),
-          h("button", { class: "close", type: "button", "aria-label": "Close chat", onClick: close }, "×"),
+          h(
+            "div",
+            { class: "tools" },
+            help
+              ? h(
+                  "button",
+                  {
+                    class: "hbtn",
+                    type: "button",
+                    "aria-label": "Back to chat",
+                    onClick: () => rt.showChat(),
+                  },
+                  "‹ Chat",
+                )
+              : h(
+                  "button",
+                  {
+                    class: "hbtn",
+                    type: "button",
+                    "aria-label": "Search help articles",
+                    title: "Search help articles",
+                    onClick: () => rt.showHelpdesk(),
+                  },
+                  searchIcon(),
+                ),
+            h("button", { class: "close", type: "button", "aria-label": "Close chat", onClick: close }, "×"),
+          ),
         ),
-        h(
-          "div",
-          { class: "log", role: "log", "aria-live": "polite" },
-          rt.messages.map((m) => messageView(rt, ui, m, color)),
-        ),
-        rt.operatorTyping
+        help
+          ? helpView(rt, ui)
+          : h(
+              "div",
+              { class: "log", role: "log", "aria-live": "polite" },
+              rt.messages.map((m) => messageView(rt, ui, m, color)),
+            ),
+        !help && rt.operatorTyping
           ? h(
               "div",
               { class: "typing", role: "status", "aria-label": "Typing" },
@@ -182,19 +328,21 @@ function app(rt: CrispRuntime, ui: UiState) {
               h("i", null),
             )
           : null,
-        h(
-          "form",
-          { class: "compose", onSubmit: submit },
-          h("input", {
-            type: "text",
-            placeholder: "Type your message…",
-            "aria-label": "Message",
-            maxLength: 10000,
-            value: rt.composerText,
-            onInput: input,
-          }),
-          h("button", { type: "submit", style: { background: color } }, "Send"),
-        ),
+        help
+          ? null
+          : h(
+              "form",
+              { class: "compose", onSubmit: submit },
+              h("input", {
+                type: "text",
+                placeholder: "Type your message…",
+                "aria-label": "Message",
+                maxLength: 10000,
+                value: rt.composerText,
+                onInput: input,
+              }),
+              h("button", { type: "submit", style: { background: color } }, "Send"),
+            ),
       )
     : null;
   const unread = rt.unread > 0 ? ` (${rt.unread} unread)` : "";
@@ -239,11 +387,13 @@ export function mountUi(rt: CrispRuntime): HTMLElement {
     typing: false,
     lastStart: 0,
     idle: undefined,
+    search: undefined,
     drafts: new Map(),
     busy: new Set(),
     errors: new Map(),
   };
   let wasOpened = rt.opened;
+  let wasView = rt.view;
   let count = -1;
   const draw = () => {
     render(app(rt, ui), container);
@@ -251,9 +401,12 @@ export function mountUi(rt: CrispRuntime): HTMLElement {
     // Follow the conversation when it grows (not when the visitor types in a field).
     if (log && count !== rt.messages.length) log.scrollTop = log.scrollHeight;
     count = rt.messages.length;
-    if (rt.opened !== wasOpened) {
+    if (rt.opened !== wasOpened || rt.view !== wasView) {
       wasOpened = rt.opened;
-      const target = shadow.querySelector<HTMLElement>(rt.opened ? ".compose input" : ".launcher");
+      wasView = rt.view;
+      const target = shadow.querySelector<HTMLElement>(
+        !rt.opened ? ".launcher" : rt.view === "helpdesk" ? ".hsearch input" : ".compose input",
+      );
       target?.focus();
     }
   };

@@ -4,6 +4,8 @@ import {
   type TriggerResult,
   type Variables,
   type WidgetAnswered,
+  type WidgetHelpdeskQuery,
+  type WidgetHelpdeskResults,
   type WidgetMessageSend,
   type WidgetMessageSent,
   type WidgetSession,
@@ -13,6 +15,7 @@ import {
 import type { ConversationService } from "./conversations.ts";
 import { hmacHex } from "./crypto.ts";
 import { AppError } from "./errors.ts";
+import { type KnowledgeSearch, searchHelpdesk } from "./helpdesk-search.ts";
 import type { Stores } from "./ports.ts";
 import {
   mintVisitorCredential,
@@ -65,6 +68,7 @@ export class VisitorSessionService {
   readonly #startWorkflow: StartWorkflow;
   readonly #fieldTypeOf: FieldTypeOf | undefined;
   readonly #validateField: ValidateField | undefined;
+  readonly #searchKnowledge: KnowledgeSearch | undefined;
 
   constructor(deps: {
     stores: Stores;
@@ -74,7 +78,10 @@ export class VisitorSessionService {
     startWorkflow: StartWorkflow;
     fieldTypeOf?: FieldTypeOf;
     validateField?: ValidateField;
+    /** The knowledge base's search, for the help-desk search; without it the search finds nothing. */
+    searchKnowledge?: KnowledgeSearch;
   }) {
+    this.#searchKnowledge = deps.searchKnowledge;
     this.#fieldTypeOf = deps.fieldTypeOf;
     this.#validateField = deps.validateField;
     this.#stores = deps.stores;
@@ -241,6 +248,15 @@ export class VisitorSessionService {
   /** `bot:scenario:run`: the REST trigger's engine path, with source "widget" (the browser switch applies). */
   runScenario(visitor: VisitorPrincipal, workflowId: string, variables: Variables | undefined) {
     return this.#startWorkflow(visitor.websiteId, workflowId, { session_id: visitor.sessionId, variables });
+  }
+
+  /** `helpdesk:query`: the visitor's website's help articles and answers (see searchHelpdesk). */
+  async searchHelpdesk(
+    visitor: VisitorPrincipal,
+    query: WidgetHelpdeskQuery,
+  ): Promise<WidgetHelpdeskResults> {
+    if (!this.#searchKnowledge) return { query: query.q, results: [] };
+    return searchHelpdesk(this.#searchKnowledge, visitor.websiteId, query);
   }
 
   async #openBound(

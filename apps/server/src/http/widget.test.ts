@@ -319,6 +319,124 @@ describe.each(["sqlite", "postgres"] as const)("the widget's visitor API on %s",
     expect(own.status).toBe(403);
   });
 
+  describe("help-desk search", () => {
+    let shop: { id: string };
+    let headers: Record<string, string>;
+    const search = (query: string, h: Record<string, string> = headers, id = shop.id) =>
+      call("GET", `/api/widget/${id}/helpdesk/search?${query}`, undefined, h);
+    const titles = (r: { body: { data: { results: { title: string }[] } } }) =>
+      r.body.data.results.map((x) => x.title);
+
+    beforeAll(async () => {
+      // A website of its own, so the demo's knowledge does not take part.
+      shop = await server.hugo.services.websites.create({ name: "Parcel shop" });
+      const knowledge = server.hugo.services.knowledge;
+      const long = "Pack the parcel in its original box. ".repeat(20);
+      const add = (source: Parameters<typeof knowledge.create>[1]) => knowledge.create(shop.id, source);
+      await add({
+        kind: "helpdesk",
+        title: "Return a parcel",
+        url: "https://help.parcel.example/returns",
+        locale: "en",
+        format: "markdown",
+        body: `# Return a parcel\n\nReturn any parcel within 30 days.\n\n## Packing the parcel\n\n${long}\n\n## Parcel labels\n\nPrint the parcel label from your account.`,
+      });
+      await add({
+        kind: "answer",
+        question: "Can I track my parcel?",
+        answer: "Yes, the parcel tracking link is in your email.",
+        locale: "en",
+      });
+      await add({
+        kind: "helpdesk",
+        title: "Retourner un colis",
+        locale: "fr",
+        format: "markdown",
+        body: "Retournez le colis sous 30 jours.",
+      });
+      await add({
+        kind: "helpdesk",
+        title: "Parcel insurance (draft)",
+        enabled: false,
+        format: "markdown",
+        body: "Parcel insurance is internal for now.",
+      });
+      await add({
+        kind: "webpage",
+        url: "https://parcel.example/parcel",
+        html: "<html><head><title>Parcel page</title></head><body><main><p>Parcel parcel parcel on our home page.</p></main></body></html>",
+      });
+      await add({
+        kind: "document",
+        filename: "parcel-internal.md",
+        content_base64: Buffer.from("# Parcel procedures\n\nInternal parcel handling procedure.").toString(
+          "base64",
+        ),
+      });
+      const visitor = (await call("POST", `/api/widget/${shop.id}/session`, {})).body.data;
+      headers = { "x-hugo-visitor": visitor.token };
+    });
+
+    it("answers help articles and answers, one result per source, never documents, web pages or disabled sources", async () => {
+      const r = await search("q=parcel");
+      expect(r.status).toBe(200);
+      expect(r.headers.get("access-control-allow-origin")).toBe("*");
+      expect(r.body.data.query).toBe("parcel");
+      expect(titles(r).sort()).toEqual(["Can I track my parcel?", "Return a parcel"]);
+      const article = r.body.data.results.find((x: { title: string }) => x.title === "Return a parcel");
+      expect(article).toMatchObject({
+        kind: "helpdesk",
+        url: "https://help.parcel.example/returns",
+        source_id: expect.stringMatching(/^source_/),
+      });
+      expect(article.snippet.length).toBeLessThanOrEqual(240);
+      const answer = r.body.data.results.find((x: { kind: string }) => x.kind === "answer");
+      expect(answer).toMatchObject({ url: null, snippet: expect.stringContaining("tracking link") });
+      // The best passage wins: the search for a heading's words names that heading.
+      const labels = await search("q=print%20label");
+      expect(labels.body.data.results[0]).toMatchObject({
+        title: "Return a parcel",
+        heading: expect.stringContaining("Parcel labels"),
+      });
+      expect((await search("q=zebra%20xylophone")).body.data.results).toEqual([]);
+    });
+
+    it("keeps to the locale asked for", async () => {
+      expect(titles(await search("q=colis&locale=fr"))).toEqual(["Retourner un colis"]);
+      expect(titles(await search("q=colis&locale=en"))).toEqual([]);
+      expect(titles(await search("q=parcel&locale=fr"))).toEqual([]);
+      const bad = await search("q=parcel&locale=not%20a%20locale");
+      expect(bad).toMatchObject({ status: 400, body: { data: { field: "locale" } } });
+    });
+
+    it("refuses an empty query naming q, a missing credential, and another website's credential", async () => {
+      for (const q of ["q=", "q=%20%20", ""]) {
+        const r = await search(q);
+        expect(r.status).toBe(400);
+        expect(r.body.data.field).toBe("q");
+      }
+      expect((await search("q=parcel", {})).body).toMatchObject({ reason: "unauthorized" });
+      expect((await search("q=parcel", {}, site)).status).toBe(401);
+      // The demo website's visitor cannot search this website's help desk.
+      const demoVisitor = await open();
+      const r = await search("q=parcel", { "x-hugo-visitor": demoVisitor.token });
+      expect(r).toMatchObject({ status: 404, body: { reason: "session_not_found" } });
+    });
+
+    it("rate-limits searches per visitor with a Retry-After", async () => {
+      const own = (await call("POST", `/api/widget/${shop.id}/session`, {})).body.data;
+      const h = { "x-hugo-visitor": own.token };
+      const statuses = await Promise.all(
+        Array.from({ length: 60 }, () => search("q=parcel", h).then((r) => r.status)),
+      );
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      const limited = await search("q=parcel", h);
+      expect(limited).toMatchObject({ status: 429, body: { reason: "rate_limited" } });
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect((await search("q=parcel")).status).toBe(200);
+    });
+  });
+
   it("serves l.js, the per-website loader and the widget bundle with ETags", async () => {
     const loader = await fetch(`${server.url}/l.js`);
     expect(loader.status).toBe(200);

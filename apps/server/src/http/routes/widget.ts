@@ -8,6 +8,8 @@ import {
   WebsiteId,
   WidgetAnswer,
   WidgetAnswered,
+  WidgetHelpdeskQuery,
+  WidgetHelpdeskResults,
   WidgetMessageSend,
   WidgetMessageSent,
   WidgetScenarioRun,
@@ -32,6 +34,9 @@ export interface WidgetRateLimits {
   scenarioRunsPerIpPerMinute: number;
   scenarioRunsPerVisitorPerMinute: number;
   messagesPerVisitorPerMinute: number;
+  /** Help-desk searches; the widget searches as the visitor types (debounced). */
+  helpdeskSearchesPerIpPerMinute?: number;
+  helpdeskSearchesPerVisitorPerMinute?: number;
 }
 
 export const DEFAULT_WIDGET_RATE_LIMITS: WidgetRateLimits = {
@@ -39,6 +44,8 @@ export const DEFAULT_WIDGET_RATE_LIMITS: WidgetRateLimits = {
   scenarioRunsPerIpPerMinute: 60,
   scenarioRunsPerVisitorPerMinute: 10,
   messagesPerVisitorPerMinute: 60,
+  helpdeskSearchesPerIpPerMinute: 300,
+  helpdeskSearchesPerVisitorPerMinute: 60,
 };
 
 const visitorOf = (req: FastifyRequest) => {
@@ -88,6 +95,10 @@ export const widgetApiRoutes =
     ];
     const messageLimit = limiter(limits.messagesPerVisitorPerMinute, byVisitor("message"));
     const answerLimit = limiter(limits.messagesPerVisitorPerMinute, byVisitor("answer"));
+    const searchLimits = [
+      limiter(limits.helpdeskSearchesPerIpPerMinute ?? 300, byIp("helpdesk")),
+      limiter(limits.helpdeskSearchesPerVisitorPerMinute ?? 60, byVisitor("helpdesk")),
+    ];
     const visitor = (req: FastifyRequest) =>
       visitors.authenticate((req.params as { website_id: string }).website_id, visitorOf(req));
 
@@ -141,6 +152,23 @@ export const widgetApiRoutes =
       },
       async (req) =>
         ok(await visitors.answer(visitor(req), req.params.fingerprint, req.body.value), "updated"),
+    );
+
+    app.get(
+      "/:website_id/helpdesk/search",
+      {
+        onRequest: searchLimits,
+        schema: {
+          tags,
+          summary: "Search the help desk",
+          description:
+            "`do helpdesk:search` / `do helpdesk:query [query]`: the knowledge base's search (the agent's own ranking) over the website's help articles and answers only — never web pages, uploaded documents or disabled sources. Up to 8 results, best first, one per source (its best passage), with a plain-text snippet of at most 240 characters. `locale` keeps passages in that locale.",
+          params: SiteParams,
+          querystring: WidgetHelpdeskQuery,
+          response: { 200: Envelope(WidgetHelpdeskResults), ...errorResponses },
+        },
+      },
+      async (req) => ok(await visitors.searchHelpdesk(visitor(req), req.query)),
     );
 
     app.patch(
