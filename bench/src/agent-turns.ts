@@ -237,3 +237,42 @@ async function readTurn(api: Api, turnId: string, waitMs: number): Promise<TurnV
     await sleep(5);
   }
 }
+
+/**
+ * What every phase counts of a run: triggers refused, the measured turns (warm-up left out) with
+ * their trigger and trace latencies, and the agent messages delivered once, or more than once.
+ */
+export function tallyTurns(run: AgentTurnsRun) {
+  const measured: AgentTurn[] = [];
+  const triggerMs: number[] = [];
+  const traceMs: number[] = [];
+  let triggerErrors = 0;
+  for (const t of run.turns) {
+    if (!t.turnId) {
+      triggerErrors++;
+      continue;
+    }
+    if (!t.measured) continue;
+    measured.push(t);
+    triggerMs.push(t.triggerMs);
+    if (typeof t.turn?.trace?.latency_ms === "number") traceMs.push(t.turn.trace.latency_ms);
+  }
+  let delivered = 0;
+  let duplicates = 0;
+  for (const session of run.sessions) {
+    const count = run.seen.get(session)?.count ?? 0;
+    if (count > 0) delivered++;
+    duplicates += Math.max(0, count - 1);
+  }
+  const triggered = run.turns.length;
+  return {
+    measured,
+    triggerMs,
+    traceMs,
+    triggered,
+    triggerErrors,
+    delivered,
+    duplicates,
+    missing: triggered - triggerErrors - delivered,
+  };
+}

@@ -13,7 +13,7 @@ import { performance } from "node:perf_hooks";
 import pg from "pg";
 // The evaluation harness's seeded PRNG: every run (and both databases) gets the same corpus and queries.
 import { mulberry32 } from "../../eval/src/metrics.ts";
-import { Api, failure, runAgentTurns } from "./agent-turns.ts";
+import { Api, failure, runAgentTurns, tallyTurns } from "./agent-turns.ts";
 import type { Skipped } from "./bench.ts";
 import { type RunningHugo, withHugoOn } from "./hugo.ts";
 import type { BenchOptions, Dialect } from "./options.ts";
@@ -436,51 +436,34 @@ async function answerTurns(hugo: RunningHugo, corpus: Corpus, turns: number): Pr
     question: () => visitorQuestion(corpus, rng),
     timeoutMs: TURN_TIMEOUT_MS,
   });
+  const tally = tallyTurns(run);
   const latencies: number[] = [];
-  const triggerMs: number[] = [];
-  const traceMs: number[] = [];
   const finishMs: number[] = [];
-  let triggerErrors = 0;
   let answered = 0;
   let escalated = 0;
   let other = 0;
-  for (const t of run.turns) {
-    if (!t.turnId) {
-      triggerErrors++;
-      continue;
-    }
-    if (!t.measured) continue;
-    triggerMs.push(t.triggerMs);
+  for (const t of tally.measured) {
     if (t.arrived) latencies.push(run.seen.get(t.session)!.at - t.started);
     const data = t.turn;
     if (data?.status === "answered") answered++;
     else if (data?.status === "escalated") escalated++;
     else other++;
-    if (typeof data?.trace?.latency_ms === "number") traceMs.push(data.trace.latency_ms);
     if (typeof data?.finished_at === "number" && typeof data.created_at === "number")
       finishMs.push(data.finished_at - data.created_at);
   }
-  let delivered = 0;
-  let duplicates = 0;
-  for (const session of run.sessions) {
-    const count = run.seen.get(session)?.count ?? 0;
-    if (count > 0) delivered++;
-    duplicates += Math.max(0, count - 1);
-  }
-  const triggered = run.turns.length;
   return {
     turns,
-    triggered,
-    delivered,
-    missing: triggered - triggerErrors - delivered,
-    duplicates,
-    triggerErrors,
+    triggered: tally.triggered,
+    delivered: tally.delivered,
+    missing: tally.missing,
+    duplicates: tally.duplicates,
+    triggerErrors: tally.triggerErrors,
     answered,
     escalated,
     other,
     latency: summarize(latencies),
-    trigger: summarize(triggerMs),
-    traceLatency: summarize(traceMs),
+    trigger: summarize(tally.triggerMs),
+    traceLatency: summarize(tally.traceMs),
     queuedToFinished: summarize(finishMs),
   };
 }

@@ -16,7 +16,7 @@ import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { jsonSchema, streamText, tool } from "ai";
 import { type FakeLlm, startFakeLlm } from "../../apps/server/test/fake-llm.ts";
 import { mulberry32 } from "../../eval/src/metrics.ts";
-import { type AgentMessageSeen, Api, failure, runAgentTurns } from "./agent-turns.ts";
+import { type AgentMessageSeen, Api, failure, runAgentTurns, tallyTurns } from "./agent-turns.ts";
 import type { Skipped } from "./bench.ts";
 import { type RunningHugo, withHugoOn } from "./hugo.ts";
 import { Corpus, visitorQuestion } from "./knowledge.ts";
@@ -307,28 +307,19 @@ async function hugoTurns(hugo: RunningHugo, fake: FakeLlm, turns: number): Promi
   const { peak } = stop();
   const memAfter = await hugo.proc.mem(true);
 
+  const tally = tallyTurns(run);
   const firstWords: number[] = [];
   const complete: number[] = [];
   const final: number[] = [];
-  const triggerMs: number[] = [];
-  const traceMs: number[] = [];
   const updates: number[] = [];
   let earlyUpdates = 0;
-  let triggerErrors = 0;
   let incomplete = 0;
   let llmAnswered = 0;
   let fellBack = 0;
-  for (const t of run.turns) {
-    if (!t.turnId) {
-      triggerErrors++;
-      continue;
-    }
-    if (!t.measured) continue;
-    triggerMs.push(t.triggerMs);
+  for (const t of tally.measured) {
     const provider = t.turn?.trace?.provider;
     if (t.turn?.status === "answered" && provider === "openai-compatible") llmAnswered++;
     else if (provider === "offline") fellBack++;
-    if (typeof t.turn?.trace?.latency_ms === "number") traceMs.push(t.turn.trace.latency_ms);
     const seen = run.seen.get(t.session);
     const whole = seen ? wholeReplyAt(seen) : [];
     if (!seen || whole.length === 0) {
@@ -345,35 +336,27 @@ async function hugoTurns(hugo: RunningHugo, fake: FakeLlm, turns: number): Promi
       if (seen.updates[u]!.at - previous < EARLY_MS) earlyUpdates++;
     }
   }
-  let delivered = 0;
-  let duplicates = 0;
-  for (const session of run.sessions) {
-    const count = run.seen.get(session)?.count ?? 0;
-    if (count > 0) delivered++;
-    duplicates += Math.max(0, count - 1);
-  }
   const systemChars = fake.requests.map((r) => {
     const system = (r.body?.messages as { role?: string; content?: unknown }[] | undefined)?.find(
       (m) => m.role === "system",
     );
     return typeof system?.content === "string" ? system.content.length : 0;
   });
-  const triggered = run.turns.length;
   return {
     turns,
-    triggered,
-    delivered,
-    missing: triggered - triggerErrors - delivered,
-    duplicates,
-    triggerErrors,
+    triggered: tally.triggered,
+    delivered: tally.delivered,
+    missing: tally.missing,
+    duplicates: tally.duplicates,
+    triggerErrors: tally.triggerErrors,
     incomplete,
     llmAnswered,
     fellBack,
     firstWords: summarize(firstWords),
     complete: summarize(complete),
     final: summarize(final),
-    trigger: summarize(triggerMs),
-    traceLatency: summarize(traceMs),
+    trigger: summarize(tally.triggerMs),
+    traceLatency: summarize(tally.traceMs),
     updates: {
       mean: updates.reduce((a, b) => a + b, 0) / Math.max(1, updates.length),
       min: updates.length ? Math.min(...updates) : Number.NaN,
@@ -381,7 +364,7 @@ async function hugoTurns(hugo: RunningHugo, fake: FakeLlm, turns: number): Promi
     },
     earlyUpdates,
     promptChars: systemChars.reduce((a, b) => a + b, 0) / Math.max(1, systemChars.length),
-    requestsPerTurn: fake.requests.length / Math.max(1, triggered - triggerErrors),
+    requestsPerTurn: fake.requests.length / Math.max(1, tally.triggered - tally.triggerErrors),
     rss: { before: memBefore.rss, peak, afterGc: memAfter.rss },
     mem: { before: memBefore, after: memAfter },
   };
