@@ -56,6 +56,17 @@ export interface Answerer {
   answer(input: AnswerInput, stream?: AnswerStream): Promise<AnswerResult>;
 }
 
+/** A trace before anything was searched or decided. */
+export const emptyTrace = (provider: string, model: string | null = null): AnswerResult["trace"] => ({
+  queries: [],
+  passages: [],
+  confidence: null,
+  tools: [],
+  provider,
+  model,
+  tokens: null,
+});
+
 /** A passage as the trace records it (without its text). */
 export const tracePassage = ({ source_id, kind, title, heading, url, score }: PassageHit) => ({
   source_id,

@@ -25,6 +25,7 @@ import {
   type AnswerInput,
   type AnswerResult,
   type AnswerStream,
+  emptyTrace,
   type TurnAction,
   tracePassage,
 } from "./answerer.ts";
@@ -154,13 +155,9 @@ export class LlmAnswerer implements Answerer {
     stream: AnswerStream | undefined,
   ): Promise<AnswerResult> {
     const trace: AnswerResult["trace"] = {
+      ...emptyTrace(this.#config.kind, model),
       queries: query ? [query] : [],
       passages: hits.map(tracePassage),
-      confidence: null,
-      tools: [],
-      provider: this.#config.kind,
-      model,
-      tokens: null,
     };
     const acts: Acts = { contact: {} };
     const workflows = await input.workflows();

@@ -45,11 +45,6 @@ export class MessageStream implements AnswerStream {
     return this.#sent;
   }
 
-  /** What the visitor last saw (the text of the last write). */
-  get written(): string {
-    return this.#written;
-  }
-
   start(): void {
     this.#typing = true;
     this.#enqueue(() => this.#conversations.compose(this.#websiteId, this.#sessionId, "operator", "start"));

@@ -1,6 +1,6 @@
 import type { AnswerGuidance } from "@hugo/protocol";
 import type { PassageHit } from "../core/ports.ts";
-import { type Answerer, type AnswerInput, type AnswerResult, tracePassage } from "./answerer.ts";
+import { type Answerer, type AnswerInput, type AnswerResult, emptyTrace, tracePassage } from "./answerer.ts";
 import { everydayTerms, loadAnalyzer } from "./knowledge/analyze.ts";
 
 /**
@@ -146,15 +146,7 @@ export class OfflineAnswerer implements Answerer {
   readonly name = "offline";
 
   async answer(input: AnswerInput): Promise<AnswerResult> {
-    const base = {
-      queries: [] as string[],
-      passages: [],
-      confidence: null,
-      tools: [],
-      provider: "offline",
-      model: null,
-      tokens: null,
-    };
+    const base = emptyTrace(this.name);
     if (asksForHuman(input.question)) {
       return {
         decision: "escalate",

@@ -23,7 +23,13 @@ import type { JobQueue } from "../core/jobs.ts";
 import type { StoredAgentSettings, StoredProvider, Stores, TurnRecord } from "../core/ports.ts";
 import type { OutboundPolicy } from "../outbound/guarded-request.ts";
 import { sessionLane } from "../workflow/engine.ts";
-import type { Answerer, AnswerInput, AnswerResult, AnswerStream } from "./answerer.ts";
+import {
+  type Answerer,
+  type AnswerInput,
+  type AnswerResult,
+  type AnswerStream,
+  emptyTrace,
+} from "./answerer.ts";
 import { loadAnalyzer } from "./knowledge/analyze.ts";
 import { bindApiKey } from "./knowledge/api-key.ts";
 import type { KnowledgeService } from "./knowledge/service.ts";
@@ -259,15 +265,7 @@ export class AgentService {
       rule: matched.rule,
       text: input.settings.escalation_message,
       reason: `routing rule "${matched.rule.name}" matched (${matched.similarity.toFixed(2)})`,
-      trace: {
-        queries: [],
-        passages: [],
-        confidence: null,
-        tools: [],
-        provider: this.#offline.name,
-        model: null,
-        tokens: null,
-      },
+      trace: emptyTrace(this.#offline.name),
     };
   }
 
