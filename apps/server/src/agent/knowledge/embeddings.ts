@@ -97,6 +97,13 @@ export function normalise(values: ArrayLike<number>): Float32Array {
   return v;
 }
 
+/** A website's embedding settings and the state of its vectors for them, as `active` found them. */
+export interface ActiveVectors {
+  settings: StoredEmbeddings;
+  key: string;
+  version: string;
+}
+
 /** A website's vectors as one matrix, row i being passage ids[i]. */
 interface Matrix {
   model: string;
@@ -248,28 +255,29 @@ export class Embeddings {
     }
   }
 
-  /** Whether the website's searches can be hybrid: a provider is set and some passages have vectors. */
-  async active(websiteId: string): Promise<boolean> {
-    const settings = await this.#store.getSettings(websiteId);
-    if (!settings) return false;
-    return !(await this.#store.version(websiteId, modelKey(settings))).startsWith("0:");
-  }
-
   /**
-   * The website's passages closest to the query, best first (at most `limit`, similarity above 0);
-   * undefined when the website has no provider or no vectors yet, or the query cannot be embedded
-   * in time (the caller searches with BM25 alone).
+   * The website's vectors when its searches can be hybrid (a provider is set and some passages have
+   * vectors), else undefined; `rank` takes them, so a search reads the settings once.
    */
-  async rank(
-    websiteId: string,
-    query: string,
-    options: { limit: number; kind?: SourceKind | undefined; locale?: string | undefined },
-  ): Promise<VectorPassage[] | undefined> {
+  async active(websiteId: string): Promise<ActiveVectors | undefined> {
     const settings = await this.#store.getSettings(websiteId);
     if (!settings) return undefined;
     const key = modelKey(settings);
     const version = await this.#store.version(websiteId, key);
-    if (version.startsWith("0:")) return undefined;
+    return version.startsWith("0:") ? undefined : { settings, key, version };
+  }
+
+  /**
+   * The website's passages closest to the query among the `active` vectors, best first (at most
+   * `limit`, similarity above 0); undefined when the query cannot be embedded in time (the caller
+   * searches with BM25 alone).
+   */
+  async rank(
+    websiteId: string,
+    { settings, key, version }: ActiveVectors,
+    query: string,
+    options: { limit: number; kind?: SourceKind | undefined; locale?: string | undefined },
+  ): Promise<VectorPassage[] | undefined> {
     let q: Float32Array;
     try {
       const [matrix, { embedding }] = await Promise.all([

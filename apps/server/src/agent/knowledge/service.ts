@@ -290,12 +290,12 @@ export class KnowledgeService {
       this.#stores.knowledge.search(websiteId, analyzer.terms(query.q), { limit, ...filters });
     if (!this.#embeddings) return { hits: await bm25(query.limit), mode: "bm25" };
     // Most websites have no embeddings: their search stays one BM25 query of the size asked for.
-    const [active, plain] = await Promise.all([this.#embeddings.active(websiteId), bm25(query.limit)]);
-    if (!active) return { hits: plain, mode: "bm25" };
+    const [vectors, plain] = await Promise.all([this.#embeddings.active(websiteId), bm25(query.limit)]);
+    if (!vectors) return { hits: plain, mode: "bm25" };
     const depth = Math.max(FUSED_DEPTH, query.limit);
     const [lexical, semantic] = await Promise.all([
       bm25(depth),
-      this.#embeddings.rank(websiteId, query.q, { limit: depth, ...filters }),
+      this.#embeddings.rank(websiteId, vectors, query.q, { limit: depth, ...filters }),
     ]);
     if (!semantic) return { hits: lexical.slice(0, query.limit), mode: "bm25" };
     return { hits: fuse([lexical, semantic]).slice(0, query.limit), mode: "hybrid" };
