@@ -1,9 +1,11 @@
+import fs from "node:fs";
+import { type Command, runCommand, UsageError, usage } from "./cli/command.ts";
 import { kbImport } from "./cli/kb-import.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { tokenCreate, tokenList, tokenRevoke } from "./cli/token.ts";
+import { loadConfig } from "./config.ts";
 import { DEMO_WEBSITE_KEY } from "./core/seed.ts";
 import { openDatabase } from "./db/database.ts";
 import { migrateToLatest } from "./db/migrations.ts";
-import { createHugo } from "./server.ts";
 
 const [major] = process.versions.node.split(".").map(Number);
 if ((major ?? 0) < 22) {
@@ -13,8 +15,10 @@ if ((major ?? 0) < 22) {
   process.exit(1);
 }
 
-async function serve() {
+async function startServer() {
   const config = loadConfig(process.env);
+  // Loaded here: the server's dependencies are most of the CLI's start-up time.
+  const { createHugo } = await import("./server.ts");
   const hugo = await createHugo(config);
   let stopping = false;
   const stop = async (signal: string) => {
@@ -73,38 +77,109 @@ async function serve() {
   console.log(lines.join("\n"));
 }
 
-async function migrate() {
-  const config = loadConfig(process.env);
-  const database = openDatabase({
-    databaseUrl: config.databaseUrl,
-    sqliteFile: config.sqliteFile,
-  });
-  const applied = await migrateToLatest(database.db, database.dialect);
-  console.log(applied.length ? `Applied: ${applied.join(", ")}` : "Schema is up to date.");
-  await database.close();
+const serve: Command = {
+  name: "serve",
+  summary: "Start Hugo: the API, the widget, realtime and the job worker (the default command).",
+  synopsis: "[options]",
+  help: `  Configured by environment variables (PORT, DATABASE_URL, DATA_DIR, PUBLIC_URL, …): see
+  docs/CONFIGURATION.md. Stops gracefully on SIGTERM and SIGINT.
+`,
+  options: {},
+  async run(ctx) {
+    if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
+    await startServer();
+    // Keeps running until a signal stops it.
+    return new Promise<number>(() => {});
+  },
+};
+
+const migrate: Command = {
+  name: "migrate",
+  summary: "Apply the database migrations and exit.",
+  synopsis: "[options]",
+  help: "  Uses the same configuration as `hugo serve` (DATABASE_URL, else DATA_DIR's SQLite file).\n",
+  options: {},
+  async run(ctx) {
+    if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
+    const config = loadConfig(ctx.env);
+    const database = openDatabase({ databaseUrl: config.databaseUrl, sqliteFile: config.sqliteFile });
+    try {
+      const applied = await migrateToLatest(database.db, database.dialect);
+      ctx.print({ applied }, ({ applied }) =>
+        applied.length ? `Applied: ${applied.join(", ")}` : "Schema is up to date.",
+      );
+    } finally {
+      await database.close();
+    }
+    return 0;
+  },
+};
+
+const COMMANDS: Command[] = [serve, migrate, tokenCreate, tokenList, tokenRevoke, kbImport];
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    "Usage: hugo <command> [options]",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    "",
+    "Every command takes --help, and --json for machine-readable output. Exit codes: 0 done,",
+    "1 failed, 2 wrong command line. Commands that talk to a running Hugo read --url/--token, else",
+    "$HUGO_URL/$HUGO_TOKEN.",
+    "",
+  ].join("\n");
 }
 
-/** `hugo kb import …`: the knowledge base's commands. */
-async function kb() {
-  const [sub, ...rest] = process.argv.slice(3);
-  if (sub !== "import") {
-    console.error(`Usage: hugo kb import <folder|file.jsonl> [options]   (hugo kb import --help)`);
-    process.exit(sub === undefined || sub === "--help" || sub === "-h" ? 0 : 2);
+/** The command named by the longest prefix of `words`, and the rest of the arguments. */
+function lookup(words: string[]): { command: Command; rest: string[] } | undefined {
+  for (let n = Math.min(words.length, 3); n > 0; n--) {
+    const name = words.slice(0, n).join(" ");
+    const command = COMMANDS.find((c) => c.name === name);
+    if (command) return { command, rest: words.slice(n) };
   }
-  process.exit(await kbImport(rest, process.env));
+  return undefined;
 }
 
-const commands: Record<string, () => Promise<void>> = { serve, migrate, kb };
-const name = process.argv[2] ?? "serve";
-const command = commands[name];
-if (!command || name === "--help" || name === "-h") {
-  console.log(
-    "Usage: hugo <command>\n\n  serve      start the server (default)\n  migrate    apply database migrations and exit\n  kb import  add a folder's documents or a JSON Lines file to a running Hugo's knowledge base",
-  );
-  process.exit(command || name === "--help" || name === "-h" ? 0 : 1);
+async function main(argv: string[]): Promise<number> {
+  const [first] = argv;
+  if (first === undefined) return runCommand(serve, [], process.env);
+  if (first === "--help" || first === "-h" || first === "help") {
+    const target = argv.length > 1 ? lookup(argv.slice(1)) : undefined;
+    process.stdout.write(target ? usage(target.command) : overview());
+    return target || argv.length === 1 ? 0 : 2;
+  }
+  if (first === "--version" || first === "-v") {
+    const pkg = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    process.stdout.write(`hugo ${pkg.version} (Node ${process.version})\n`);
+    return 0;
+  }
+  const found = lookup(argv);
+  if (!found) {
+    // A group name alone (`hugo token`) lists its commands.
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `));
+    const known = group.length > 0 && argv.length === 1;
+    const stream = known ? process.stdout : process.stderr;
+    if (!known) stream.write(`hugo: unknown command '${argv.join(" ")}'\n\n`);
+    stream.write(
+      group.length > 0
+        ? `${group.map((c) => `  hugo ${c.name.padEnd(16)}${c.summary}`).join("\n")}\n`
+        : overview(),
+    );
+    return known ? 0 : 2;
+  }
+  return runCommand(found.command, found.rest, process.env);
 }
-command().catch((error) => {
-  if (error instanceof ConfigError) console.error(error.message);
-  else console.error(error);
-  process.exit(1);
-});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

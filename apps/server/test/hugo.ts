@@ -11,6 +11,8 @@ export interface RunningHugo {
   url: string;
   seed: DemoSeed;
   dataDir: string;
+  /** The server's DATABASE_URL (PostgreSQL), for another process to reach the same database. */
+  databaseUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startHugo(
     url: address.replace("0.0.0.0", "127.0.0.1"),
     seed: hugo.seed,
     dataDir,
+    databaseUrl: pgdb?.url,
     async stop() {
       await hugo.close();
       if (pgdb) await pgdb.drop();

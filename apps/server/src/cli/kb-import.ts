@@ -1,6 +1,14 @@
 import fs from "node:fs";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import {
+  CONNECTION_HELP,
+  CONNECTION_OPTIONS,
+  type Command,
+  type Context,
+  connection,
+  optionList,
+  UsageError,
+} from "./command.ts";
 
 /**
  * `hugo kb import <folder|file.jsonl>`: sends a folder's documents (.md, .txt, .html, .pdf) and
@@ -9,25 +17,10 @@ import { parseArgs } from "node:util";
  * a remote Hugo as well as a local one; the token needs the `knowledge:write` scope.
  */
 
-export const KB_IMPORT_USAGE = `Usage: hugo kb import <folder|file.jsonl> [options]
-
-  A folder: every .md, .markdown, .txt, .html, .htm and .pdf file becomes a document source (its
-  path inside the folder is its name); every .jsonl or .ndjson file adds one source per line.
-
-  --url <url>      Hugo's base URL (default $HUGO_URL, else http://127.0.0.1:$PORT or :8080)
-  --token <token>  an API token with the knowledge:write scope (default $HUGO_TOKEN)
-  --batch <n>      sources per request, 1–500 (default 50)
-  --locale <tag>   the documents' language (e.g. fr), when not English
-  --json           print the result as JSON
-  -h, --help
-`;
-
 const DOCUMENT_TYPES = new Set([".md", ".markdown", ".txt", ".html", ".htm", ".pdf"]);
 const LINE_TYPES = new Set([".jsonl", ".ndjson"]);
 /** The server's per-file limit (10 MB of file travels as ~14 MB of base64). */
 const MAX_FILE_BYTES = 10 * 1024 * 1024;
-
-class UsageError extends Error {}
 
 /** One source to send, and where it came from (for the report). */
 interface Item {
@@ -41,127 +34,96 @@ interface Outcome {
   skipped: { origin: string; message: string }[];
 }
 
-/** Runs the command; resolves to the process's exit code (0 all imported, 1 some failed, 2 usage). */
-export async function kbImport(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  let options: ReturnType<typeof parse>;
-  try {
-    options = parse(argv, env);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`${error.message}\n\n${KB_IMPORT_USAGE}`);
-    return 2;
-  }
-  if (options === "help") {
-    console.log(KB_IMPORT_USAGE);
-    return 0;
-  }
-  const outcome: Outcome = { created: [], failed: [], skipped: [] };
-  const items = collect(options.target, options.locale, outcome);
-  const progress = process.stderr.isTTY && !options.json;
-  const started = performance.now();
-  for (let i = 0; i < items.length; i += options.batch) {
-    let batch = items.slice(i, i + options.batch);
-    for (;;) {
-      if (batch.length === 0) break;
-      const answer = await send(options, batch);
-      if ("error" in answer) {
-        // One malformed source refuses the whole batch, naming it (`sources.N…`): report it, send the rest.
-        const at = answer.error.field && /^sources\.(\d+)/.exec(answer.error.field);
-        const index = at ? Number(at[1]) : -1;
-        if (batch[index]) {
-          outcome.failed.push({
-            origin: batch[index].origin,
-            reason: answer.error.reason,
-            message: answer.error.message,
-          });
-          batch = batch.filter((_, k) => k !== index);
-          continue;
+/** `hugo kb import`: see the module comment. */
+export const kbImport: Command = {
+  name: "kb import",
+  summary: "Add a folder's documents or a JSON Lines file to a running Hugo's knowledge base.",
+  synopsis: "<folder|file.jsonl> [options]",
+  help: `  A folder: every .md, .markdown, .txt, .html, .htm and .pdf file becomes a document source (its
+  path inside the folder is its name); every .jsonl or .ndjson file adds one source per line.
+  The token needs the knowledge:write scope. Exit code 1 when any source failed (listed by file
+  and line); the others are imported.
+
+${optionList([
+  ...CONNECTION_HELP,
+  ["--batch <n>", "sources per request, 1–500 (default 50)"],
+  ["--locale <tag>", "the documents' language (e.g. fr), when not English"],
+])}`,
+  options: {
+    ...CONNECTION_OPTIONS,
+    batch: { type: "string" },
+    locale: { type: "string" },
+  },
+  async run(ctx) {
+    const options = parse(ctx);
+    const outcome: Outcome = { created: [], failed: [], skipped: [] };
+    const items = collect(options.target, options.locale, outcome);
+    const progress = ctx.progress(items.length, "sources");
+    for (let i = 0; i < items.length; i += options.batch) {
+      let batch = items.slice(i, i + options.batch);
+      for (;;) {
+        if (batch.length === 0) break;
+        const answer = await send(options, batch);
+        if ("error" in answer) {
+          // One malformed source refuses the whole batch, naming it (`sources.N…`): report it, send the rest.
+          const at = answer.error.field && /^sources\.(\d+)/.exec(answer.error.field);
+          const index = at ? Number(at[1]) : -1;
+          if (batch[index]) {
+            outcome.failed.push({
+              origin: batch[index].origin,
+              reason: answer.error.reason,
+              message: answer.error.message,
+            });
+            batch = batch.filter((_, k) => k !== index);
+            continue;
+          }
+          for (const item of batch) outcome.failed.push({ origin: item.origin, ...answer.error });
+          break;
         }
-        for (const item of batch) outcome.failed.push({ origin: item.origin, ...answer.error });
+        // `created` is the batch in order, less the sources listed in `failed` (by their index).
+        const failedAt = new Set(answer.failed.map((f) => f.index));
+        const kept = batch.filter((_, k) => !failedAt.has(k));
+        for (const [k, source] of answer.created.entries()) {
+          outcome.created.push({
+            origin: kept[k]?.origin ?? "",
+            source_id: source.source_id,
+            passages: source.passages,
+          });
+        }
+        for (const f of answer.failed)
+          outcome.failed.push({
+            origin: batch[f.index]?.origin ?? `#${f.index}`,
+            reason: f.reason,
+            message: f.message,
+          });
         break;
       }
-      // `created` is the batch in order, less the sources listed in `failed` (by their index).
-      const failedAt = new Set(answer.failed.map((f) => f.index));
-      const kept = batch.filter((_, k) => !failedAt.has(k));
-      for (const [k, source] of answer.created.entries()) {
-        outcome.created.push({
-          origin: kept[k]?.origin ?? "",
-          source_id: source.source_id,
-          passages: source.passages,
-        });
-      }
-      for (const f of answer.failed)
-        outcome.failed.push({
-          origin: batch[f.index]?.origin ?? `#${f.index}`,
-          reason: f.reason,
-          message: f.message,
-        });
-      break;
+      progress.advance(Math.min(options.batch, items.length - i));
     }
-    if (progress) {
-      const done = Math.min(i + options.batch, items.length);
-      const rate = done / ((performance.now() - started) / 1000);
-      process.stderr.write(
-        `\r${bar(done / items.length)} ${done}/${items.length} sources, ${rate.toFixed(1)}/s`,
-      );
-    }
-  }
-  if (progress) process.stderr.write("\n");
-  if (options.json) {
-    console.log(JSON.stringify(outcome, null, 2));
-  } else {
-    const passages = outcome.created.reduce((n, c) => n + c.passages, 0);
-    console.log(`Imported ${outcome.created.length} sources (${passages} passages).`);
-    for (const s of outcome.skipped) console.log(`  skipped ${s.origin}: ${s.message}`);
-    for (const f of outcome.failed) console.log(`  failed  ${f.origin}: ${f.reason} — ${f.message}`);
-    if (outcome.failed.length > 0) console.log(`${outcome.failed.length} failed.`);
-  }
-  return outcome.failed.length > 0 ? 1 : 0;
-}
-
-function parse(argv: string[], env: NodeJS.ProcessEnv) {
-  let parsed: ReturnType<
-    typeof parseArgs<{
-      allowPositionals: true;
-      options: {
-        url: { type: "string" };
-        token: { type: "string" };
-        batch: { type: "string" };
-        locale: { type: "string" };
-        json: { type: "boolean" };
-        help: { type: "boolean"; short: "h" };
-      };
-    }>
-  >;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        url: { type: "string" },
-        token: { type: "string" },
-        batch: { type: "string" },
-        locale: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
+    progress.done();
+    ctx.print(outcome, (o) => {
+      const passages = o.created.reduce((n, c) => n + c.passages, 0);
+      return [
+        `Imported ${o.created.length} sources (${passages} passages).`,
+        ...o.skipped.map((s) => `  skipped ${s.origin}: ${s.message}`),
+        ...o.failed.map((f) => `  failed  ${f.origin}: ${f.reason} — ${f.message}`),
+        ...(o.failed.length > 0 ? [`${o.failed.length} failed.`] : []),
+      ];
     });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return "help" as const;
-  if (positionals.length !== 1) throw new UsageError("name one folder or .jsonl file to import");
-  const target = path.resolve(positionals[0]!);
-  if (!fs.existsSync(target)) throw new UsageError(`${positionals[0]} does not exist`);
-  const token = values.token ?? env.HUGO_TOKEN;
-  if (!token) throw new UsageError("an API token is needed: --token, or $HUGO_TOKEN");
-  const url = (values.url ?? env.HUGO_URL ?? `http://127.0.0.1:${env.PORT ?? "8080"}`).replace(/\/+$/, "");
-  if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must be an http(s) URL (got ${url})`);
-  const batch = Number(values.batch ?? 50);
+    return outcome.failed.length > 0 ? 1 : 0;
+  },
+};
+
+function parse(ctx: Context) {
+  if (ctx.positionals.length !== 1) throw new UsageError("name one folder or .jsonl file to import");
+  const target = path.resolve(ctx.positionals[0]!);
+  if (!fs.existsSync(target)) throw new UsageError(`${ctx.positionals[0]} does not exist`);
+  const { url, token } = connection(ctx);
+  const raw = ctx.string("batch");
+  const batch = Number(raw ?? 50);
   if (!Number.isInteger(batch) || batch < 1 || batch > 500)
-    throw new UsageError(`--batch must be a whole number from 1 to 500 (got ${values.batch})`);
-  return { target, token, url, batch, locale: values.locale, json: values.json ?? false };
+    throw new UsageError(`--batch must be a whole number from 1 to 500 (got ${raw})`);
+  return { target, token, url, batch, locale: ctx.string("locale") };
 }
 
 /** The sources a folder or a file holds, in a stable order; unreadable lines and files are skipped with a reason. */
@@ -255,10 +217,4 @@ async function send(options: { url: string; token: string }, batch: Item[]): Pro
     };
   }
   return { created: body.data?.created ?? [], failed: body.data?.failed ?? [] };
-}
-
-function bar(fraction: number): string {
-  const width = 24;
-  const full = Math.round(fraction * width);
-  return `[${"#".repeat(full)}${"-".repeat(width - full)}]`;
 }
