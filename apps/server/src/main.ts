@@ -1,7 +1,10 @@
 import fs from "node:fs";
 import { type Command, runCommand, UsageError, usage } from "./cli/command.ts";
 import { kbImport } from "./cli/kb-import.ts";
+import { kbReindex } from "./cli/kb-reindex.ts";
 import { tokenCreate, tokenList, tokenRevoke } from "./cli/token.ts";
+import { triggerAgent, triggerWorkflow } from "./cli/trigger.ts";
+import { workflowDeploy, workflowExport, workflowImport, workflowList } from "./cli/workflow.ts";
 import { loadConfig } from "./config.ts";
 import { DEMO_WEBSITE_KEY } from "./core/seed.ts";
 import { openDatabase } from "./db/database.ts";
@@ -115,7 +118,21 @@ const migrate: Command = {
   },
 };
 
-const COMMANDS: Command[] = [serve, migrate, tokenCreate, tokenList, tokenRevoke, kbImport];
+const COMMANDS: Command[] = [
+  serve,
+  migrate,
+  tokenCreate,
+  tokenList,
+  tokenRevoke,
+  kbImport,
+  kbReindex,
+  workflowList,
+  workflowExport,
+  workflowImport,
+  workflowDeploy,
+  triggerAgent,
+  triggerWorkflow,
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

@@ -154,23 +154,46 @@ function fail(err: NodeJS.WritableStream, json: boolean, error: unknown, command
   if (json) err.write(`${JSON.stringify({ error: described })}\n`);
   else {
     const where = described.field ? ` (${described.field})` : "";
-    err.write(`hugo ${command.name}: ${described.message}${where}\n`);
+    const code = described.code === "usage" || described.code === "failed" ? "" : ` [${described.code}]`;
+    err.write(`hugo ${command.name}: ${described.message}${where}${code}\n`);
+    for (const issue of described.issues ?? []) err.write(`  - ${issueLine(issue)}\n`);
     if (exitCode === 2) err.write(`Run 'hugo ${command.name} --help' for its usage.\n`);
   }
   return exitCode;
 }
 
-/** An error as `{code, message, field?}`; undefined for a bug (which is rethrown with its stack). */
-function describe(error: unknown): { code: string; message: string; field?: string } | undefined {
+interface Described {
+  code: string;
+  message: string;
+  field?: string;
+  /** The server's list of problems (a body's fields, a workflow's blocks). */
+  issues?: unknown[];
+}
+
+/** One problem from a server's list: `{path, message}` or a workflow's `{block_id, field, message}`. */
+function issueLine(issue: unknown): string {
+  if (typeof issue !== "object" || issue === null) return String(issue);
+  const i = issue as { path?: string; block_id?: string | null; field?: string | null; message?: string };
+  const where = [i.path, i.block_id && `block ${i.block_id}`, i.field].filter(Boolean).join(", ");
+  return where ? `${where}: ${i.message ?? ""}` : (i.message ?? JSON.stringify(issue));
+}
+
+/** An error as `{code, message, field?, issues?}`; undefined for a bug (rethrown with its stack). */
+function describe(error: unknown): Described | undefined {
   if (error instanceof UsageError) return { code: "usage", message: error.message };
-  if (error instanceof CliError)
-    return { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) };
+  const withField = (code: string, message: string, field: string | undefined, issues?: unknown) => ({
+    code,
+    message,
+    ...(field ? { field } : {}),
+    ...(Array.isArray(issues) && issues.length > 0 ? { issues } : {}),
+  });
+  if (error instanceof CliError) return withField(error.code, error.message, error.field);
   if (error instanceof AppError)
-    return { code: error.reason, message: error.message, ...(error.field ? { field: error.field } : {}) };
-  // The typed client's errors (HugoError and subclasses) carry the server's code and field.
+    return withField(error.reason, error.message, error.field, error.extra?.issues);
+  // The typed client's errors (HugoError and subclasses) carry the server's code, field and issues.
   if (error instanceof Error && "code" in error && "status" in error) {
-    const e = error as Error & { code: string; field?: string };
-    return { code: String(e.code), message: e.message, ...(e.field ? { field: e.field } : {}) };
+    const e = error as Error & { code: string; field?: string; issues?: unknown };
+    return withField(String(e.code), e.message, e.field, e.issues);
   }
   if (error instanceof ConfigError) return { code: "config", message: error.message };
   return undefined;
