@@ -3,13 +3,17 @@ import path from "node:path";
 import { ERROR_REASONS } from "@hugo/protocol";
 import { describe, expect, it } from "vitest";
 import { ENV_VARS } from "../config.ts";
-import { errorsMarkdown, ROOT, readmeWithConfig } from "./generate.ts";
+import { cliMarkdown, errorsMarkdown, ROOT, readmeWithConfig } from "./generate.ts";
 
 describe("generated documentation", () => {
   it("docs/ERRORS.md lists exactly the error catalog (run `npm run docs` after changing it)", () => {
     const onDisk = fs.readFileSync(path.join(ROOT, "docs/ERRORS.md"), "utf8");
     expect(onDisk).toBe(errorsMarkdown());
     for (const reason of ERROR_REASONS) expect(onDisk).toContain(`\`${reason}\``);
+  });
+
+  it("docs/CLI.md is every command's --help (run `npm run docs` after changing a command)", () => {
+    expect(fs.readFileSync(path.join(ROOT, "docs/CLI.md"), "utf8")).toBe(cliMarkdown());
   });
 
   it("README's configuration table lists every environment variable Hugo reads", () => {
