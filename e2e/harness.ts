@@ -1,6 +1,8 @@
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { type RunningHugo, startHugo } from "../apps/server/test/hugo.ts";
@@ -116,3 +118,104 @@ export async function demoApi(hugo: RunningHugo, method: string, p: string, body
 /** A demo conversation's REST path. */
 export const conversationPath = (hugo: RunningHugo, sessionId: string) =>
   `/v1/website/${hugo.seed.websiteId}/conversation/${sessionId}`;
+
+/**
+ * A TCP proxy in front of Hugo on loopback, so a test can break the widget's WebSockets as networks
+ * do: `drop` closes them (the browser sees the close), `blackhole` keeps them open but forwards
+ * nothing either way (a laptop woken from sleep behind a NAT that forgot the connection: no close,
+ * no error, silence). Other connections (plain HTTP) and new ones are not affected.
+ */
+export interface BreakableProxy {
+  url: string;
+  /** WebSocket connections currently open through the proxy (broken ones excluded). */
+  sockets(): number;
+  drop(): void;
+  blackhole(): void;
+  close(): Promise<void>;
+}
+
+export async function startProxy(targetUrl: string): Promise<BreakableProxy> {
+  const target = new URL(targetUrl);
+  type Pair = { client: net.Socket; upstream: net.Socket; websocket: boolean; dead: boolean };
+  const pairs = new Set<Pair>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port), target.hostname);
+    const pair: Pair = { client, upstream, websocket: false, dead: false };
+    pairs.add(pair);
+    client.on("data", (chunk) => {
+      if (!pair.websocket && /^upgrade: *websocket/im.test(chunk.toString("latin1"))) pair.websocket = true;
+      if (!pair.dead) upstream.write(chunk);
+    });
+    upstream.on("data", (chunk) => {
+      if (!pair.dead) client.write(chunk);
+    });
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("close", end).on("error", end);
+    // Hugo ending a blackholed socket (no pong) is not heard by the browser either.
+    upstream.on("close", () => pair.dead || end()).on("error", () => pair.dead || end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const live = () => [...pairs].filter((p) => p.websocket && !p.dead);
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sockets: () => live().length,
+    drop() {
+      for (const p of live()) {
+        p.client.destroy();
+        p.upstream.destroy();
+      }
+    },
+    blackhole() {
+      for (const p of live()) p.dead = true;
+    },
+    close() {
+      for (const p of pairs) {
+        p.client.destroy();
+        p.upstream.destroy();
+      }
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * Chromium as a person runs it: Playwright attached over CDP with `noDefaults`, so its focus
+ * emulation (which keeps every page "visible") is off and a page can be hidden and frozen with
+ * `Page.setWebLifecycleState`, as Chrome freezes background tabs. Pages open in `context`.
+ */
+export async function launchFreezableChromium(): Promise<{
+  browser: Browser;
+  context: BrowserContext;
+  close(): Promise<void>;
+}> {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "hugo-chromium-"));
+  const proc = spawn(
+    CHROMIUM,
+    ["--headless", "--no-sandbox", "--remote-debugging-port=0", `--user-data-dir=${profile}`, "about:blank"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let seen = "";
+    proc.stderr.on("data", (chunk) => {
+      seen += String(chunk);
+      const found = /DevTools listening on (ws:\/\/\S+)/.exec(seen);
+      if (found) resolve(found[1]!);
+    });
+    proc.once("exit", (code) => reject(new Error(`chromium exited (${code}): ${seen.slice(-500)}`)));
+  });
+  const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true });
+  return {
+    browser,
+    context: browser.contexts()[0]!,
+    async close() {
+      await browser.close().catch(() => {});
+      proc.kill();
+      await new Promise((resolve) => (proc.exitCode === null ? proc.once("exit", resolve) : resolve(null)));
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

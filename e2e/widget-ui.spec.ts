@@ -246,4 +246,99 @@ describe.skipIf(!hasChromium)("the widget's UI in Chromium", () => {
     expect(box).toMatchObject({ x: 0, y: 0, width: 390, height: 740 });
     await p.screenshot({ path: path.join(SHOTS, "widget-ui-phone.png") });
   });
+
+  it("sends read receipts once the operator's messages are on screen, or on message:read", async () => {
+    const { page: p } = await visit(page("receipts", ""));
+    const sessionId = await sessionOf(p);
+    await expect
+      .poll(() =>
+        p.evaluate(() => (window as unknown as { __hugoWidget: { online: boolean } }).__hugoWidget.online),
+      )
+      .toBe(true);
+    const read = async () =>
+      (
+        (await api("GET", `${conversation(sessionId)}/messages`)).data as {
+          from: string;
+          read: boolean;
+          content: unknown;
+        }[]
+      )
+        .filter((m) => m.from === "operator")
+        .map((m) => [m.content, m.read]);
+    await operatorSays(sessionId, "text", "Seen?");
+    const badge = p.locator("#crisp-chatbox .badge");
+    await expect.poll(() => badge.textContent().catch(() => null)).toBe("1");
+    // The chat is closed: the visitor has not seen it.
+    expect(await read()).toEqual([["Seen?", false]]);
+    await p.locator("#crisp-chatbox .launcher").click();
+    await expect.poll(read).toEqual([["Seen?", true]]);
+    // While open, a new message is read as it arrives.
+    await operatorSays(sessionId, "text", "And this one?");
+    await expect.poll(read).toEqual([
+      ["Seen?", true],
+      ["And this one?", true],
+    ]);
+    // Closed again: the page itself says the visitor read them.
+    await p.locator("#crisp-chatbox .close").click();
+    await operatorSays(sessionId, "text", "Read by the page");
+    await expect.poll(() => badge.textContent().catch(() => null)).toBe("1");
+    expect((await read()).at(-1)).toEqual(["Read by the page", false]);
+    await p.evaluate(() =>
+      (window as unknown as { $crisp: { push(c: unknown): void } }).$crisp.push(["do", "message:read"]),
+    );
+    await expect.poll(read).toEqual([
+      ["Seen?", true],
+      ["And this one?", true],
+      ["Read by the page", true],
+    ]);
+    expect(await badge.count()).toBe(0);
+  });
+
+  it("sends files the visitor picks, showing an image inline and another file as a link", async () => {
+    const { page: p, errors } = await visit(page("files", '$crisp.push(["do","chat:open"]);'));
+    const sessionId = await sessionOf(p);
+    // A 40×40 PNG made by the browser itself.
+    const png = Buffer.from(
+      await p.evaluate(() => {
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 40;
+        const g = canvas.getContext("2d")!;
+        g.fillStyle = "#16a34a";
+        g.fillRect(0, 0, 40, 40);
+        return canvas.toDataURL("image/png").split(",")[1]!;
+      }),
+      "base64",
+    );
+    const choose = async (files: { name: string; mimeType: string; buffer: Buffer }[]) => {
+      const chooser = p.waitForEvent("filechooser");
+      await p.locator('#crisp-chatbox button[aria-label="Send a file"]').click();
+      await (await chooser).setFiles(files);
+    };
+    await choose([{ name: "parcel.png", mimeType: "image/png", buffer: png }]);
+    const image = p.locator('#crisp-chatbox .msg.visitor:not(.pending) img[alt="parcel.png"]');
+    await image.waitFor();
+    await expect.poll(() => image.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(40);
+    await choose([{ name: "invoice.txt", mimeType: "text/plain", buffer: Buffer.from("Invoice 42") }]);
+    const link = p.locator("#crisp-chatbox .msg.visitor:not(.pending) a", { hasText: "invoice.txt" });
+    await link.waitFor();
+    expect(await p.locator("#crisp-chatbox .msg.visitor img").count()).toBe(1);
+    const files = (
+      (await api("GET", `${conversation(sessionId)}/messages`)).data as {
+        type: string;
+        from: string;
+        content: { name: string; url: string; type: string };
+      }[]
+    ).filter((m) => m.type === "file");
+    expect(files.map((m) => [m.from, m.content.name, m.content.type])).toEqual([
+      ["user", "parcel.png", "image/png"],
+      ["user", "invoice.txt", "text/plain"],
+    ]);
+    // The operator downloads the text file; it is never shown as a page.
+    const download = await fetch(files[1]!.content.url);
+    expect(download.headers.get("content-disposition")).toMatch(/^attachment; filename="invoice.txt"/);
+    expect(await download.text()).toBe("Invoice 42");
+    expect(await link.getAttribute("href")).toBe(files[1]!.content.url);
+    expect(errors).toEqual([]);
+    await p.screenshot({ path: path.join(SHOTS, "widget-ui-files.png") });
+  });
 });

@@ -163,6 +163,90 @@ $crisp.push(["safe",true]);`,
     expect(await sessionOf(stranger.page)).not.toBe(first);
   });
 
+  it("follows CRISP_TOKEN_ID on session:reset: a logout unbinds the browser, a login restores the conversation", async () => {
+    const ada = `ada-${crypto.randomUUID()}`;
+    site.pages.set(
+      "/login",
+      snippetPage(hugo.url, hugo.seed.websiteId, {
+        before: `window.CRISP_TOKEN_ID=${JSON.stringify(ada)};window.__loaded=[];
+$crisp.push(["on","session:loaded",function(id){__loaded.push(id)}]);$crisp.push(["do","chat:open"]);`,
+      }),
+    );
+    const { page, errors } = await visit("/login");
+    const adas = await sessionOf(page);
+    type W = {
+      CRISP_TOKEN_ID: string | null;
+      __loaded: string[];
+      $crisp: { push(c: unknown): void; get(k: string): unknown };
+    };
+    /** Sets CRISP_TOKEN_ID as the site's login or logout code does, resets, waits for the next session. */
+    const resetWith = async (token: string | null) => {
+      const before = await page.evaluate(() => (window as unknown as W).__loaded.length);
+      await page.evaluate((t) => {
+        const w = window as unknown as W;
+        w.CRISP_TOKEN_ID = t;
+        w.$crisp.push(["do", "session:reset"]);
+      }, token);
+      await page.waitForFunction((n) => (window as unknown as W).__loaded.length > n, before);
+      return page.evaluate(() => (window as unknown as W).$crisp.get("session:identifier") as string);
+    };
+    const cookie = async () =>
+      (await page.context().cookies(site.url)).find(
+        (c) => c.name === encodeURIComponent(`crisp-client/session/${hugo.seed.websiteId}`),
+      )?.value;
+    await page.evaluate(() =>
+      (window as unknown as W).$crisp.push(["do", "message:send", ["text", "Ada's question"]]),
+    );
+    await page.locator(".msg:not(.pending)", { hasText: "Ada's question" }).waitFor();
+    const adaCookie = await cookie();
+
+    // Logout: CRISP_TOKEN_ID cleared, then reset → a new, empty conversation in this browser.
+    const anonymous = await resetWith(null);
+    expect(anonymous).not.toBe(adas);
+    expect(await page.locator("#crisp-chatbox .msg").count()).toBe(0);
+    expect(await cookie()).not.toBe(adaCookie);
+    // The remote conversation is not destroyed: Ada's token id still leads to it on any device.
+    const phone = await visit("/login");
+    expect(await sessionOf(phone.page)).toBe(adas);
+
+    // Login again (the token set after load, then reset): Ada's conversation comes back, with its history.
+    expect(await resetWith(ada)).toBe(adas);
+    await page.locator(".msg", { hasText: "Ada's question" }).waitFor();
+    // Another user logs in on the same browser: their own conversation, not Ada's nor the anonymous one.
+    const bob = await resetWith(`bob-${crypto.randomUUID()}`);
+    expect([adas, anonymous]).not.toContain(bob);
+    expect(await page.locator("#crisp-chatbox .msg").count()).toBe(0);
+    // A reset that leaves the token id set is recovered by it (Crisp: "it will take the token into account").
+    expect(await resetWith(await page.evaluate(() => (window as unknown as W).CRISP_TOKEN_ID))).toBe(bob);
+    expect(await page.evaluate(() => (window as unknown as W).__loaded)).toEqual([
+      adas,
+      anonymous,
+      adas,
+      bob,
+      bob,
+    ]);
+    expect(errors).toEqual([]);
+  });
+
+  it("tells Hugo the browser's language, or CRISP_RUNTIME_CONFIG.locale when the site sets one", async () => {
+    site.pages.set("/bonjour", snippetPage(hugo.url, hugo.seed.websiteId));
+    site.pages.set(
+      "/configured",
+      snippetPage(hugo.url, hugo.seed.websiteId, { before: 'window.CRISP_RUNTIME_CONFIG={locale:"de"};' }),
+    );
+    const localeOf = async (sessionId: string) =>
+      (await api("GET", `/v1/website/${hugo.seed.websiteId}/conversation/${sessionId}`)).data.meta.locale;
+    const french = await browser.newContext({ locale: "fr-CA" });
+    contexts.push(french);
+    const inFrench = await visit("/bonjour", french);
+    expect(await inFrench.page.evaluate(() => navigator.language)).toBe("fr-CA");
+    expect(await localeOf(await sessionOf(inFrench.page))).toBe("fr-CA");
+    const configured = await browser.newContext({ locale: "fr-CA" });
+    contexts.push(configured);
+    const inGerman = await visit("/configured", configured);
+    expect(await localeOf(await sessionOf(inGerman.page))).toBe("de");
+  });
+
   it("keeps working on a page with hostile CSS", async () => {
     site.pages.set(
       "/hostile",

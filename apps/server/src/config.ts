@@ -1,5 +1,8 @@
+import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { randomHex } from "./core/crypto.ts";
+import type { WidgetRateLimits } from "./http/routes/widget.ts";
 
 /**
  * Every environment variable Hugo reads, parsed once at boot. README's configuration table is
@@ -48,10 +51,48 @@ export const ENV_VARS = {
   },
   WEBHOOK_TIMEOUT_MS: { default: "10000", doc: "Timeout of one web hook delivery." },
   BOT_NAME: { default: "Hugo", doc: "The name workflow messages are sent under." },
+  WIDGET_SESSIONS_PER_IP_PER_MINUTE: {
+    default: "60",
+    doc: "Chat widget: new or resumed visitor sessions a minute from one IP address (one per page view). Widget limits are counted in each process; `0` turns a limit off.",
+  },
+  WIDGET_MESSAGES_PER_VISITOR_PER_MINUTE: {
+    default: "60",
+    doc: "Chat widget: messages a minute from one visitor, and as many picker and field answers.",
+  },
+  WIDGET_UPDATES_PER_VISITOR_PER_MINUTE: {
+    default: "120",
+    doc: "Chat widget: visitor data changes (`set user:*`, `session:data`, `session:segments`, `session:event`) a minute from one visitor.",
+  },
+  WIDGET_SCENARIO_RUNS_PER_IP_PER_MINUTE: {
+    default: "60",
+    doc: "Chat widget: `bot:scenario:run` calls a minute from one IP address.",
+  },
+  WIDGET_SCENARIO_RUNS_PER_VISITOR_PER_MINUTE: {
+    default: "10",
+    doc: "Chat widget: `bot:scenario:run` calls a minute from one visitor.",
+  },
+  WIDGET_SEARCHES_PER_IP_PER_MINUTE: {
+    default: "300",
+    doc: "Chat widget: help-desk searches a minute from one IP address (the widget searches as the visitor types).",
+  },
+  WIDGET_SEARCHES_PER_VISITOR_PER_MINUTE: {
+    default: "60",
+    doc: "Chat widget: help-desk searches a minute from one visitor.",
+  },
+  WIDGET_UPLOADS_PER_VISITOR_PER_MINUTE: {
+    default: "10",
+    doc: "Chat widget: files a minute one visitor may send.",
+  },
+  WIDGET_UPLOAD_MAX_BYTES: {
+    default: "10485760",
+    doc: "Chat widget: the largest file a visitor may send, in bytes (files are kept in the database).",
+  },
 } as const;
 
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A rate limit: requests a minute, 0 for none. */
+const perMinute = (fallback: number) => int(0, 1_000_000).default(fallback);
 
 const EnvSchema = z.object({
   PORT: int(0, 65_535).default(8080),
@@ -81,6 +122,15 @@ const EnvSchema = z.object({
     .default(""),
   WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
   BOT_NAME: z.string().trim().min(1).max(100).default("Hugo"),
+  WIDGET_SESSIONS_PER_IP_PER_MINUTE: perMinute(60),
+  WIDGET_MESSAGES_PER_VISITOR_PER_MINUTE: perMinute(60),
+  WIDGET_UPDATES_PER_VISITOR_PER_MINUTE: perMinute(120),
+  WIDGET_SCENARIO_RUNS_PER_IP_PER_MINUTE: perMinute(60),
+  WIDGET_SCENARIO_RUNS_PER_VISITOR_PER_MINUTE: perMinute(10),
+  WIDGET_SEARCHES_PER_IP_PER_MINUTE: perMinute(300),
+  WIDGET_SEARCHES_PER_VISITOR_PER_MINUTE: perMinute(60),
+  WIDGET_UPLOADS_PER_VISITOR_PER_MINUTE: perMinute(10),
+  WIDGET_UPLOAD_MAX_BYTES: int(1024, 100 * 1024 * 1024).default(10 * 1024 * 1024),
 });
 
 export interface Config {
@@ -105,6 +155,8 @@ export interface Config {
   outboundAllowHosts: string[];
   webhookTimeoutMs: number;
   botName: string;
+  /** The chat widget's visitor API limits (requests a minute; 0: none). */
+  widgetRateLimits: WidgetRateLimits;
 }
 
 export class ConfigError extends Error {}
@@ -145,6 +197,31 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
       .filter(Boolean),
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     botName: e.BOT_NAME,
+    widgetRateLimits: Object.freeze({
+      sessionsPerIpPerMinute: e.WIDGET_SESSIONS_PER_IP_PER_MINUTE,
+      messagesPerVisitorPerMinute: e.WIDGET_MESSAGES_PER_VISITOR_PER_MINUTE,
+      updatesPerVisitorPerMinute: e.WIDGET_UPDATES_PER_VISITOR_PER_MINUTE,
+      scenarioRunsPerIpPerMinute: e.WIDGET_SCENARIO_RUNS_PER_IP_PER_MINUTE,
+      scenarioRunsPerVisitorPerMinute: e.WIDGET_SCENARIO_RUNS_PER_VISITOR_PER_MINUTE,
+      helpdeskSearchesPerIpPerMinute: e.WIDGET_SEARCHES_PER_IP_PER_MINUTE,
+      helpdeskSearchesPerVisitorPerMinute: e.WIDGET_SEARCHES_PER_VISITOR_PER_MINUTE,
+      uploadsPerVisitorPerMinute: e.WIDGET_UPLOADS_PER_VISITOR_PER_MINUTE,
+      uploadMaxBytes: e.WIDGET_UPLOAD_MAX_BYTES,
+    }),
     ...overrides,
   });
+}
+
+/** The server secret: HUGO_SECRET, else a random one kept in DATA_DIR/secret (mode 0600). */
+export function loadSecret(config: Config): string {
+  if (config.secret) return config.secret;
+  const file = path.join(config.dataDir, "secret");
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch {
+    const secret = randomHex(32);
+    fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
+    return fs.readFileSync(file, "utf8").trim();
+  }
 }

@@ -1,5 +1,3 @@
-import fs from "node:fs";
-import path from "node:path";
 import type { FieldType } from "@hugo/protocol";
 import type { FastifyInstance } from "fastify";
 import { Embeddings } from "./agent/knowledge/embeddings.ts";
@@ -7,11 +5,12 @@ import { pageFetcher } from "./agent/knowledge/fetch-page.ts";
 import { KnowledgeService } from "./agent/knowledge/service.ts";
 import { OfflineAnswerer } from "./agent/offline-answerer.ts";
 import { AgentService } from "./agent/service.ts";
-import type { Config } from "./config.ts";
+import { type Config, loadSecret } from "./config.ts";
+import { AnalyticsService } from "./core/analytics.ts";
 import { ConversationService } from "./core/conversations.ts";
-import { randomHex } from "./core/crypto.ts";
 import { AppError } from "./core/errors.ts";
 import { type JobLogger, type JobQueue, silentJobLogger } from "./core/jobs.ts";
+import { OperatorSessionService } from "./core/operator-sessions.ts";
 import { OperatorService } from "./core/operators.ts";
 import type { EventSink, Stores } from "./core/ports.ts";
 import { type DemoSeed, seedDemo } from "./core/seed.ts";
@@ -55,6 +54,9 @@ export interface Hugo {
     tokens: TokenService;
     operators: OperatorService;
     websites: WebsiteService;
+    /** Operators' dashboard sessions (sign-in, cookie, CSRF). */
+    sessions: OperatorSessionService;
+    analytics: AnalyticsService;
     webhooks: WebhookService;
     workflows: WorkflowService;
     knowledge: KnowledgeService;
@@ -71,20 +73,6 @@ export interface Hugo {
   close(): Promise<void>;
   /** What close() is waiting for (for the shutdown-timeout message). */
   readonly closingStep: string;
-}
-
-/** The server secret: HUGO_SECRET, else a random one kept in DATA_DIR/secret (mode 0600). */
-function loadSecret(config: Config): string {
-  if (config.secret) return config.secret;
-  const file = path.join(config.dataDir, "secret");
-  fs.mkdirSync(config.dataDir, { recursive: true });
-  try {
-    return fs.readFileSync(file, "utf8").trim();
-  } catch {
-    const secret = randomHex(32);
-    fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
-    return fs.readFileSync(file, "utf8").trim();
-  }
 }
 
 /**
@@ -220,12 +208,16 @@ export async function createHugo(config: Config): Promise<Hugo> {
   });
   agent.useWorkflows(engine);
   const workflows = new WorkflowService({ stores, engine, follower, conversations });
+  const operators = new OperatorService(stores);
+  const websites = new WebsiteService(stores);
   const services = {
     webhooks,
     conversations,
-    tokens: new TokenService(stores),
-    operators: new OperatorService(stores),
-    websites: new WebsiteService(stores),
+    tokens: new TokenService(stores, secret),
+    operators,
+    websites,
+    sessions: new OperatorSessionService(stores, secret, operators, websites),
+    analytics: new AnalyticsService(stores),
     workflows,
     knowledge,
     agent,
@@ -264,6 +256,7 @@ export async function createHugo(config: Config): Promise<Hugo> {
     ...services,
     bodyLimit: config.bodyLimit,
     publicUrl: config.publicUrl,
+    widgetRateLimits: config.widgetRateLimits,
     logger: config.logLevel === "silent" ? false : { level: config.logLevel },
     realtime: {
       hub,

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../src/config.ts";
@@ -49,4 +50,19 @@ export async function startHugo(
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A free loopback port (closed again at once). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A Hugo whose PUBLIC_URL is its real address, for what it hands out to call it (snippets). */
+export async function startOnPublicUrl(dialect: "sqlite" | "postgres" = "sqlite"): Promise<RunningHugo> {
+  const port = await freePort();
+  return startHugo(dialect, { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Fingerprint, OperatorId, SessionId, WebsiteId } from "./ids.ts";
+import { Locale } from "./knowledge.ts";
 
 /** An absolute http(s) URL. */
 export const HttpUrl = z
@@ -168,6 +169,8 @@ export const ConversationMeta = z.object({
   origin: z.string(),
   segments: z.array(z.string()),
   data: MetaData,
+  /** Hugo: the visitor's language (BCP 47), from their browser or the widget's config; "" when unknown. */
+  locale: z.string(),
 });
 export type ConversationMeta = z.infer<typeof ConversationMeta>;
 
@@ -189,6 +192,8 @@ export const MetaPatch = z.strictObject({
     .record(z.string().min(1).max(100), z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()]))
     .refine((d) => Object.keys(d).length <= 200, "at most 200 keys")
     .optional(),
+  /** The visitor's language; the agent set to `auto` reads and searches in it. "" forgets it. */
+  locale: z.union([Locale.max(35), z.literal("")]).optional(),
 });
 export type MetaPatch = z.infer<typeof MetaPatch>;
 

@@ -27,11 +27,20 @@ export const ErrorCatalog = {
   token_expired: { status: 401, message: "This API token has expired." },
   invalid_credentials: { status: 401, message: "The email or password is wrong." },
   forbidden: { status: 403, message: "This credential may not perform this action." },
+  csrf_failed: {
+    status: 403,
+    message: "A signed-in request that changes something must carry the session's X-CSRF-Token header.",
+  },
   workflow_not_browser_startable: {
     status: 403,
     message: "This workflow may not be started from the browser; turn on its browser switch.",
   },
   insufficient_scope: { status: 403, message: "The API token lacks a scope this action needs." },
+  origin_not_allowed: {
+    status: 403,
+    message:
+      "This website's chat widget does not run on this page's origin; add it to the website's widget.allowed_origins.",
+  },
   route_not_found: { status: 404, message: "No such route." },
   website_not_found: { status: 404, message: "No such website." },
   session_not_found: { status: 404, message: "No such conversation." },
@@ -45,9 +54,11 @@ export const ErrorCatalog = {
   run_not_found: { status: 404, message: "No such workflow run." },
   source_not_found: { status: 404, message: "No such knowledge source." },
   turn_not_found: { status: 404, message: "No such agent turn." },
+  file_not_found: { status: 404, message: "No such file." },
   method_not_allowed: { status: 405, message: "This method is not allowed on this route." },
   fingerprint_conflict: { status: 409, message: "A message with this fingerprint already exists." },
   operator_exists: { status: 409, message: "An operator with this email already exists." },
+  setup_done: { status: 409, message: "This Hugo already has an owner; sign in instead." },
   last_owner: { status: 409, message: "A website must keep at least one owner." },
   workflow_not_deployed: {
     status: 409,
@@ -58,6 +69,11 @@ export const ErrorCatalog = {
     message: 'The workflow does not start with "Triggered from code", so it cannot be started by a trigger.',
   },
   run_not_active: { status: 409, message: "The run has already ended." },
+  token_not_revealable: {
+    status: 409,
+    message:
+      "This API token's secret cannot be shown: it is revoked or expired, or was created before Hugo kept a sealed copy of new tokens' secrets; create a new token.",
+  },
   provider_not_configured: {
     status: 409,
     message: "The agent has no LLM provider; set one with PATCH /api/agent/settings.",

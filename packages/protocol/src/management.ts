@@ -86,11 +86,50 @@ export const LoginRequest = z.strictObject({
   password: z.string().max(256),
 });
 
+/**
+ * An origin the widget may run on: `https://shop.example.com` (scheme, host, port — no path),
+ * normalised as browsers send it (lower case, default port dropped); `https://*.example.com`
+ * allows every subdomain of example.com (not example.com itself).
+ */
+export const WidgetOrigin = z
+  .string()
+  .trim()
+  .max(300)
+  .transform((raw, ctx) => {
+    const wildcard = /^https?:\/\/\*\./i.test(raw);
+    // A placeholder label lets URL check the rest of a wildcard pattern.
+    const text = wildcard ? raw.replace("*.", "wildcard---.") : raw;
+    const url = URL.canParse(text) ? new URL(text) : undefined;
+    if (
+      !url ||
+      !/^https?:$/.test(url.protocol) ||
+      url.username ||
+      url.password ||
+      !/^\w+:\/\/[^/?#]+\/?$/.test(text) ||
+      url.hostname.includes("*") ||
+      (wildcard && !url.hostname.startsWith("wildcard---."))
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        message: "must be an origin such as https://shop.example.com (no path), or https://*.example.com",
+      });
+      return z.NEVER;
+    }
+    return url.origin.replace("wildcard---.", "*.");
+  });
+
+/** The chat widget's settings. */
+export const WidgetSettings = z.object({
+  /** Origins whose pages may use the widget API; empty: any origin. */
+  allowed_origins: z.array(z.string()),
+});
+
 export const WebsiteSettings = z.object({
   id: WebsiteId,
   name: z.string(),
   domain: z.string(),
   created_at: z.number().int(),
+  widget: WidgetSettings,
 });
 export type WebsiteSettings = z.infer<typeof WebsiteSettings>;
 
@@ -102,6 +141,18 @@ export const WebsiteUpdate = z.strictObject({
     .toLowerCase()
     .max(253)
     .regex(/^([a-z0-9-]+\.)*[a-z0-9-]+$/, "must be a host name")
+    .optional(),
+  widget: z
+    .strictObject({
+      /**
+       * Pages of these origins only may call the visitor API (`/api/widget/{website_id}/…`): a
+       * request whose `Origin` is another is refused (403 `origin_not_allowed`). Empty: any origin.
+       */
+      allowed_origins: z
+        .array(WidgetOrigin)
+        .max(100)
+        .transform((list) => [...new Set(list)]),
+    })
     .optional(),
 });
 

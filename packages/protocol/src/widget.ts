@@ -19,6 +19,12 @@ export const WidgetSessionCreate = z.strictObject({
   token_id: z.string().trim().min(1).max(255).optional(),
   /** The page the widget loaded on (recorded as the conversation's origin on creation). */
   page_url: z.string().max(2048).optional(),
+  /**
+   * The visitor's language: `CRISP_RUNTIME_CONFIG.locale`, else the browser's (`navigator.language`).
+   * Stored on a new conversation (`meta.locale`), or on a resumed one that has none; the agent set
+   * to `locale: auto` analyses and searches the visitor's questions in it.
+   */
+  locale: Locale.max(35).optional(),
 });
 export type WidgetSessionCreate = z.infer<typeof WidgetSessionCreate>;
 
@@ -101,6 +107,40 @@ export const WidgetAnswered = z.object({
   content: z.unknown(),
 });
 export type WidgetAnswered = z.infer<typeof WidgetAnswered>;
+
+/**
+ * `POST /api/widget/{website_id}/file?name=…`: a file the visitor sends (the request's body is the
+ * file, its `Content-Type` the file's type), at most WIDGET_UPLOAD_MAX_BYTES. The widget then sends
+ * a `file` message with its URL. Served at `path` (`GET`, no credential: the id is unguessable).
+ */
+export const WidgetUploadQuery = z.strictObject({ name: z.string().trim().min(1).max(255) });
+export type WidgetUploadQuery = z.infer<typeof WidgetUploadQuery>;
+
+export const WidgetUploaded = z.object({
+  file_id: z.string(),
+  /** The name as stored (path separators and control characters removed). */
+  name: z.string(),
+  /** The type as stored: the request's, when it is a well-formed media type. */
+  type: z.string(),
+  size: z.number().int(),
+  /** `/api/widget/{website_id}/file/{file_id}/{name}`, on this Hugo. */
+  path: z.string(),
+});
+export type WidgetUploaded = z.infer<typeof WidgetUploaded>;
+
+/**
+ * `POST /api/widget/{website_id}/read`: read receipts (`do message:read`, or the visitor looking at
+ * the open chat). The operator's, bot's and agent's messages — these fingerprints, or all — become
+ * `read`; the conversation's `unread.visitor` drops and `message:acknowledge:read` tells operators.
+ */
+export const WidgetRead = z.strictObject({ fingerprints: z.array(Fingerprint).max(500).optional() });
+export type WidgetRead = z.infer<typeof WidgetRead>;
+
+export const WidgetReadDone = z.object({
+  /** The messages that became read (none when all were already). */
+  fingerprints: z.array(z.number().int()),
+});
+export type WidgetReadDone = z.infer<typeof WidgetReadDone>;
 
 /**
  * `GET /api/widget/{website_id}/helpdesk/search?q=…&locale=…`: the widget's help-desk search

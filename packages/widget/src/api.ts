@@ -3,8 +3,10 @@ import type {
   WidgetHelpdeskResults,
   WidgetMessageSend,
   WidgetMessageSent,
+  WidgetReadDone,
   WidgetSession,
   WidgetSessionCreate,
+  WidgetUploaded,
   WidgetVisitorUpdate,
 } from "@hugo/protocol";
 
@@ -42,6 +44,16 @@ export class VisitorApi {
     return this.#call("POST", `/message/${fingerprint}/answer`, { value });
   }
 
+  /** Stores a file the visitor sends; its URL then goes in a `file` message. */
+  upload(file: File): Promise<WidgetUploaded> {
+    return this.#call("POST", `/file?${new URLSearchParams({ name: file.name || "file" })}`, file);
+  }
+
+  /** Read receipts: every operator, bot and agent message of the conversation is read. */
+  markRead(): Promise<WidgetReadDone> {
+    return this.#call("POST", "/read", {});
+  }
+
   updateVisitor(input: WidgetVisitorUpdate): Promise<unknown> {
     return this.#call("PATCH", "/visitor", input);
   }
@@ -63,12 +75,15 @@ export class VisitorApi {
 
   async #call<T>(method: string, path: string, body: unknown): Promise<T> {
     const headers: Record<string, string> = {};
-    if (body !== undefined) headers["content-type"] = "application/json";
+    // A file goes as itself, with its own type; everything else as JSON.
+    const file = body instanceof Blob;
+    if (body !== undefined)
+      headers["content-type"] = file ? body.type || "application/octet-stream" : "application/json";
     if (this.token) headers["x-hugo-visitor"] = this.token;
     const response = await fetch(this.#base + path, {
       method,
       headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(body === undefined ? {} : { body: file ? body : JSON.stringify(body) }),
       credentials: "omit",
       mode: "cors",
     });

@@ -132,7 +132,7 @@ const errorLine = (state: AnswerState, m: WidgetMessage) => {
   return error ? h("div", { class: "error", role: "alert" }, error) : null;
 };
 
-const clip = h(
+export const clip = h(
   "svg",
   { class: "clip", viewBox: "0 0 24 24", "aria-hidden": "true" },
   h("path", { d: "M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7" }),

@@ -9,6 +9,10 @@ export interface RealtimeHandlers {
 }
 
 const PING_MS = 25_000;
+/** A socket that has not answered a ping within this is presumed dead (a NAT forgot it, the laptop slept). */
+const PONG_MS = 10_000;
+/** After the page wakes, the check is quicker: the visitor is looking. */
+const WAKE_PONG_MS = 3_000;
 const MAX_BACKOFF_MS = 15_000;
 
 /**
@@ -27,6 +31,9 @@ export class Realtime {
   #closed = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #ping: ReturnType<typeof setInterval> | undefined;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  /** A frame arrived since the last ping. */
+  #heard = true;
 
   constructor(origin: string, token: string, handlers: RealtimeHandlers) {
     this.#url = `${origin.replace(/^http/, "ws")}/api/realtime`;
@@ -39,16 +46,24 @@ export class Realtime {
     this.#send({ type: "compose", session_id: sessionId, state, ...(excerpt ? { excerpt } : {}) });
   }
 
-  /** Reconnects now (the browser came back online) instead of waiting out the backoff. */
-  nudge(): void {
-    if (this.#closed || this.#ws) return;
-    clearTimeout(this.#timer);
-    this.#connect();
+  /**
+   * The page woke up (resumed from frozen, became visible, came back online): reconnects now instead
+   * of waiting out the backoff, and does not trust an open socket that may have died silently while
+   * the page slept — it must answer a ping quickly or it is replaced (the new one replays the gap).
+   */
+  check(): void {
+    if (this.#closed) return;
+    if (!this.#ws) {
+      clearTimeout(this.#timer);
+      this.#attempt = 0;
+      this.#connect();
+    } else if (this.#ws.readyState === WebSocket.OPEN) this.#probe(WAKE_PONG_MS);
   }
 
   close(): void {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#deadline);
     clearInterval(this.#ping);
     this.#ws?.close(1000);
     this.#ws = undefined;
@@ -69,6 +84,7 @@ export class Realtime {
     this.#ws = ws;
     ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: this.#token }));
     ws.onmessage = (message) => {
+      this.#heard = true;
       let frame: ServerFrame;
       try {
         frame = JSON.parse(String(message.data)) as ServerFrame;
@@ -81,9 +97,30 @@ export class Realtime {
       if (this.#ws !== ws) return;
       this.#ws = undefined;
       clearInterval(this.#ping);
+      clearTimeout(this.#deadline);
       this.#on.status(false);
       this.#retry();
     };
+  }
+
+  /** Pings; no frame at all before the deadline and the socket is abandoned for a new one. */
+  #probe(ms: number): void {
+    const ws = this.#ws;
+    if (!ws) return;
+    clearTimeout(this.#deadline);
+    this.#heard = false;
+    this.#send({ type: "ping" });
+    this.#deadline = setTimeout(() => {
+      if (this.#heard || this.#ws !== ws) return;
+      // Its close handshake would wait on the dead connection: forget it and connect anew at once.
+      this.#ws = undefined;
+      ws.onclose = ws.onmessage = null;
+      ws.close();
+      clearInterval(this.#ping);
+      this.#on.status(false);
+      this.#attempt = 0;
+      this.#connect();
+    }, ms);
   }
 
   #frame(frame: ServerFrame): void {
@@ -91,7 +128,7 @@ export class Realtime {
       case "ready":
         this.#send({ type: "subscribe", after: this.#lastSeq });
         clearInterval(this.#ping);
-        this.#ping = setInterval(() => this.#send({ type: "ping" }), PING_MS);
+        this.#ping = setInterval(() => this.#probe(PONG_MS), PING_MS);
         return;
       case "subscribed":
         this.#attempt = 0;
@@ -111,6 +148,9 @@ export class Realtime {
         return;
       case "error":
         // A subscription refused (the conversation was removed): the socket stays up, nothing to follow.
+        return;
+      case "pong":
+        // Only proves the socket alive (any frame does).
         return;
     }
   }

@@ -27,7 +27,11 @@ export interface WidgetMessage {
 export interface RuntimeOptions {
   origin: string;
   websiteId: string;
-  tokenId: string | undefined;
+  /**
+   * `CRISP_TOKEN_ID` as the page holds it now: read at load and again at each `session:reset` (a
+   * site sets it at login or clears it at logout, then resets, as Crisp documents).
+   */
+  tokenId: () => string | undefined;
   runtimeConfig: Record<string, unknown>;
   cookieDomain: string | undefined;
   /** Seconds. */
@@ -122,6 +126,31 @@ function authorOf(message: Record<string, unknown>): Author {
 const newFingerprint = () => Date.now() * 1000 + Math.floor(Math.random() * 1000);
 
 /**
+ * A language tag Hugo accepts, from `CRISP_RUNTIME_CONFIG.locale` or `navigator.language`: the
+ * language and its region/script subtags ("fr-CA"), without extensions ("en-US-u-ca-…" → "en-US").
+ */
+export function languageTag(value: unknown): string | undefined {
+  if (!isString(value)) return undefined;
+  const [language, ...rest] = value.trim().replace(/_/g, "-").split("-");
+  if (!language || !/^[a-zA-Z]{2,3}$/.test(language)) return undefined;
+  let tag = language;
+  for (const subtag of rest) {
+    if (!/^[a-zA-Z0-9]{2,8}$/.test(subtag) || tag.length + subtag.length >= 35) break;
+    tag += `-${subtag}`;
+  }
+  return tag;
+}
+
+/** A visitor message not yet accepted by Hugo, as kept in localStorage across reloads. */
+interface Unsent {
+  fingerprint: number;
+  type: string;
+  content: unknown;
+  /** The conversation it was typed in; null when typed before the session was known. */
+  session: string | null;
+}
+
+/**
  * The `$crisp` command runtime (contract §2). `push` runs a command at once: local rows change the
  * widget synchronously (so `get`/`is` answer at once), rows that reach Hugo go through one ordered
  * queue that waits for the session. In safe mode a bad command is logged, never thrown.
@@ -168,6 +197,10 @@ export class CrispRuntime {
   #session: Deferred<WidgetSession>;
   readonly #outbox: { fingerprint: number; type: string; content: unknown; done: () => void }[] = [];
   #flushing = false;
+  /** An operator, bot or agent message arrived that Hugo has not been told the visitor saw. */
+  #unacknowledged = false;
+  #ackTimer: ReturnType<typeof setTimeout> | undefined;
+  #wake: (() => void) | undefined;
   #listeners: (() => void)[] = [];
   #renderScheduled = false;
 
@@ -376,6 +409,7 @@ export class CrispRuntime {
       case "message:read":
         this.unread = 0;
         this.changed();
+        this.acknowledge(true);
         return;
       case "session:reset":
         this.#reset(args[0] === true);
@@ -524,6 +558,7 @@ export class CrispRuntime {
     if (open) this.unread = 0;
     this.changed();
     this.emit(open ? "chat:opened" : "chat:closed");
+    if (open) this.acknowledge();
   }
 
   #setUser(field: "email" | "nickname" | "phone" | "avatar", value: string): void {
@@ -639,6 +674,7 @@ export class CrispRuntime {
   /** A visitor message: shown at once, sent exactly once (its fingerprint makes retries idempotent). */
   sendMessage(type: string, content: unknown): void {
     const fingerprint = newFingerprint();
+    this.#unsent((list) => [...list, { fingerprint, type, content, session: this.sessionId }]);
     this.messages.push({
       fingerprint,
       author: "visitor",
@@ -675,18 +711,30 @@ export class CrispRuntime {
         } catch (error) {
           if (!(error instanceof WidgetApiError) || error.status >= 500 || error.reason === "rate_limited") {
             attempt++;
-            await new Promise((r) => setTimeout(r, Math.min(15_000, 500 * 2 ** attempt)));
+            // Waking (retryNow) cuts the wait short.
+            await new Promise<void>((r) => {
+              const timer = setTimeout(r, Math.min(15_000, 500 * 2 ** attempt));
+              this.#wake = () => {
+                clearTimeout(timer);
+                r();
+              };
+            });
+            this.#wake = undefined;
             continue;
           }
           console.warn(`[Hugo] message:send refused (${error.reason}: ${error.message}).`);
+          if (this.#outbox[0] !== next) continue; // reset meanwhile
           this.#outbox.shift();
+          this.#forget(next.fingerprint);
           next.done();
           this.messages = this.messages.filter((m) => m.fingerprint !== next.fingerprint);
           this.changed();
           continue;
         }
         attempt = 0;
+        if (this.#outbox[0] !== next) continue; // reset meanwhile
         this.#outbox.shift();
+        this.#forget(next.fingerprint);
         next.done();
         this.#confirm(next.fingerprint);
         this.emit("message:sent", {
@@ -706,6 +754,35 @@ export class CrispRuntime {
     }
   }
 
+  /**
+   * The visitor picks a file: it is stored on Hugo, then sent as a `file` message with its URL
+   * (exactly once, as any message). Uploads need the network: a failure is shown, not retried.
+   */
+  async sendFile(file: File): Promise<void> {
+    this.notice = `Sending ${file.name}…`;
+    this.changed();
+    try {
+      await this.#session.promise;
+      const stored = await this.api.upload(file);
+      this.notice = "";
+      this.sendMessage("file", {
+        name: stored.name,
+        url: this.options.origin + stored.path,
+        type: stored.type,
+      });
+    } catch (error) {
+      const status = error instanceof WidgetApiError ? error.status : 0;
+      this.notice =
+        status === 413
+          ? `${file.name} is too large to send.`
+          : status === 429
+            ? "Too many files; try again in a minute."
+            : `${file.name} could not be sent.`;
+      console.warn(`[Hugo] the file could not be sent (${String(error)}).`);
+    }
+    this.changed();
+  }
+
   /** The visitor clicks a picker's choice or submits a field; refusals reach the caller (the UI shows them). */
   async answer(fingerprint: number, value: string): Promise<void> {
     await this.#session.promise;
@@ -717,17 +794,92 @@ export class CrispRuntime {
     }
   }
 
-  /** Called by the UI when the browser comes back online. */
+  /**
+   * Read receipts: tells Hugo the visitor saw the operator's messages — when they are on screen (the
+   * chat open in a visible tab), or when the page says so (`do message:read`, `force`).
+   */
+  acknowledge(force = false): void {
+    if (!this.#unacknowledged || (!force && (!this.opened || document.hidden))) return;
+    this.#unacknowledged = false;
+    this.#server("message:read", () => this.api.markRead());
+  }
+
+  /** The page woke (back online, resumed from frozen, shown again): reconnect and send now, not after the backoff. */
   retryNow(): void {
-    this.#realtime?.nudge();
+    this.acknowledge();
+    this.#realtime?.check();
+    this.#wake?.();
     void this.#flush();
   }
 
   #confirm(fingerprint: number): void {
     const message = this.messages.find((m) => m.fingerprint === fingerprint);
     if (message?.pending) {
+      this.messages = this.messages.filter((m) => m !== message);
       message.pending = false;
+      this.#place(message);
       this.changed();
+    }
+  }
+
+  /** Accepted messages in Hugo's order, those still waiting to be sent below them. */
+  #place(message: WidgetMessage): void {
+    const firstPending = this.messages.findIndex((m) => m.pending);
+    if (firstPending < 0) this.messages.push(message);
+    else this.messages.splice(firstPending, 0, message);
+  }
+
+  // --- the unsent messages, kept across reloads -----------------------------------------------------
+
+  get #unsentKey(): string {
+    return `hugo/unsent/${this.options.websiteId}`;
+  }
+
+  /** Reads and rewrites the stored list (other tabs of the site share it); storage may be refused. */
+  #unsent(change?: (list: Unsent[]) => Unsent[]): Unsent[] {
+    let list: Unsent[] = [];
+    try {
+      const parsed = JSON.parse(localStorage.getItem(this.#unsentKey) ?? "[]");
+      if (isArray(parsed)) list = parsed as Unsent[];
+      if (change) {
+        list = change(list);
+        if (list.length > 0) localStorage.setItem(this.#unsentKey, JSON.stringify(list));
+        else localStorage.removeItem(this.#unsentKey);
+      }
+    } catch {
+      // Private mode or a sandboxed frame: messages then survive only as long as the page.
+    }
+    return list;
+  }
+
+  #forget(fingerprint: number): void {
+    this.#unsent((list) => list.filter((u) => u.fingerprint !== fingerprint));
+  }
+
+  /**
+   * The messages typed in this conversation that an earlier page (a reload, a closed tab) could not
+   * send: shown as pending and sent first, with their fingerprints, so Hugo stores each once even
+   * when the earlier page's request did arrive. Those of another conversation (a reset) are dropped.
+   */
+  #restoreUnsent(sessionId: string): void {
+    const shown = new Set(this.messages.map((m) => m.fingerprint));
+    const kept = this.#unsent((list) =>
+      list
+        .filter((u) => u.session === sessionId || u.session === null)
+        .map((u) => ({ ...u, session: sessionId })),
+    );
+    for (const u of kept) {
+      if (shown.has(u.fingerprint)) continue;
+      this.messages.push({
+        fingerprint: u.fingerprint,
+        author: "visitor",
+        type: u.type,
+        text: excerpt(u.type, u.content),
+        content: u.content,
+        nickname: "",
+        pending: true,
+      });
+      this.#outbox.push({ ...u, done: () => {} });
     }
   }
 
@@ -760,11 +912,15 @@ export class CrispRuntime {
   /** Creates or resumes the session, then follows the conversation in realtime. */
   async load(): Promise<void> {
     let session: WidgetSession;
+    const tokenId = this.options.tokenId();
+    // The visitor's language: the site's CRISP_RUNTIME_CONFIG.locale, else the browser's.
+    const locale = languageTag(this.options.runtimeConfig.locale) ?? languageTag(navigator.language);
     for (let attempt = 0; ; attempt++) {
       try {
         session = await this.api.openSession({
           ...(this.#readCookie() ? { token: this.#readCookie() } : {}),
-          ...(this.options.tokenId ? { token_id: this.options.tokenId } : {}),
+          ...(tokenId ? { token_id: tokenId } : {}),
+          ...(locale ? { locale } : {}),
           page_url: location.href.slice(0, 2048),
         });
         break;
@@ -780,6 +936,8 @@ export class CrispRuntime {
     this.api.token = session.token;
     this.sessionId = session.session_id;
     this.#writeCookie(session.token);
+    this.#restoreUnsent(session.session_id);
+    if (this.#outbox.length > 0) void this.#flush();
     this.#realtime = new Realtime(this.options.origin, session.token, {
       event: (frame, live) => this.#event(frame, live),
       compose: (frame) => this.#compose(frame),
@@ -797,15 +955,13 @@ export class CrispRuntime {
     const data = (frame.data ?? {}) as Record<string, unknown>;
     if (frame.name === "message:send" || frame.name === "message:received") {
       const fingerprint = Number(data.fingerprint);
-      const existing = this.messages.find((m) => m.fingerprint === fingerprint);
-      if (existing) {
-        existing.pending = false;
-        this.changed();
+      if (this.messages.some((m) => m.fingerprint === fingerprint)) {
+        this.#confirm(fingerprint);
         return;
       }
       const author = authorOf(data);
       const user = (data.user ?? {}) as { nickname?: string };
-      this.messages.push({
+      this.#place({
         fingerprint,
         author,
         type: String(data.type),
@@ -816,6 +972,10 @@ export class CrispRuntime {
       });
       if (author === "visitor") this.#initiated = true;
       else {
+        this.#unacknowledged = true;
+        // One receipt for a burst (the history replayed on connect, a streamed answer).
+        clearTimeout(this.#ackTimer);
+        this.#ackTimer = setTimeout(() => this.acknowledge(), 250);
         this.operatorTyping = false;
         if (live) {
           if (!this.opened) this.unread++;
@@ -849,8 +1009,16 @@ export class CrispRuntime {
     this.emit("message:compose:sent", { type: state });
   }
 
+  /**
+   * `session:reset [reload?]`, as Crisp documents it: the browser forgets its conversation (cookie,
+   * messages, unsent messages, visitor data) and a session starts with the `CRISP_TOKEN_ID` the page
+   * holds now: none (a logout) → a new conversation, the token id's conversation staying bound to it
+   * on Hugo; a token id (a login) → its conversation, on any device.
+   */
   #reset(reload: boolean): void {
     this.#writeCookie(undefined);
+    // A reset is a logout: what the previous visitor did not send is not sent for the next one.
+    this.#unsent(() => []);
     if (reload) {
       location.reload();
       return;
@@ -862,6 +1030,7 @@ export class CrispRuntime {
     this.messages = [];
     this.unread = 0;
     this.#initiated = false;
+    this.#unacknowledged = false;
     for (const pending of this.#outbox.splice(0)) pending.done();
     this.#data.clear();
     this.#segments = [];

@@ -1,5 +1,5 @@
 import { h, render } from "preact";
-import { type AnswerState, messageView } from "./messages.ts";
+import { type AnswerState, clip, messageView } from "./messages.ts";
 import { type CrispRuntime, safeUrl } from "./runtime.ts";
 import { beep } from "./sound.ts";
 
@@ -48,7 +48,7 @@ const CSS = `
 .msg.visitor { align-self: flex-end; align-items: flex-end; }
 .who { font-size: 11px; color: #6b7280; margin: 0 4px 2px; }
 .bubble { padding: 8px 12px; border-radius: 14px; background: #e5e7eb; white-space: pre-wrap; overflow-wrap: anywhere; }
-.msg.visitor .bubble { color: #fff; }
+.msg.visitor .bubble { color: #fff; } .msg.visitor .bubble.media { color: #111827; }
 .msg.pending .bubble { opacity: .6; }
 .bubble a { color: inherit; text-decoration: underline; }
 .bubble strong { font-weight: 700; } .bubble em { font-style: italic; }
@@ -96,6 +96,9 @@ a:focus-visible, button:focus-visible, input:focus-visible { outline: 2px solid 
 .hsnip { display: block; font-size: 13px; color: #4b5563; margin-top: 2px; overflow: hidden; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow-wrap: anywhere; }
 .hresult[aria-expanded="true"] .hsnip { display: block; }
 .compose button { border: 0; border-radius: 8px; padding: 0 14px; color: #fff; cursor: pointer; font-weight: 600; }
+.compose .attach { background: transparent; color: #4b5563; padding: 0 4px; }
+.attach .clip { width: 20px; height: 20px; margin: 0; vertical-align: middle; }
+.notice { font-size: 12px; color: #4b5563; padding: 6px 12px 0; background: #fff; }
 `;
 
 const chatIcon = () =>
@@ -328,11 +331,32 @@ function app(rt: CrispRuntime, ui: UiState) {
               h("i", null),
             )
           : null,
+        !help && rt.notice ? h("div", { class: "notice", role: "status" }, rt.notice) : null,
         help
           ? null
           : h(
               "form",
               { class: "compose", onSubmit: submit },
+              h(
+                "button",
+                {
+                  class: "attach",
+                  type: "button",
+                  "aria-label": "Send a file",
+                  title: "Send a file",
+                  onClick: () => {
+                    // A detached picker: nothing in the panel a page's script or CSS would take for the field.
+                    const picker = document.createElement("input");
+                    picker.type = "file";
+                    picker.multiple = true;
+                    picker.onchange = () => {
+                      for (const file of Array.from(picker.files ?? [])) void rt.sendFile(file);
+                    };
+                    picker.click();
+                  },
+                },
+                clip,
+              ),
               h("input", {
                 type: "text",
                 placeholder: "Type your message…",
@@ -415,7 +439,12 @@ export function mountUi(rt: CrispRuntime): HTMLElement {
   };
   rt.subscribe(draw);
   window.addEventListener("resize", () => rt.changed());
-  window.addEventListener("online", () => rt.retryNow());
+  // Back online, resumed from a frozen (sleeping) tab, restored from the back/forward cache, shown again.
+  const wake = () => rt.retryNow();
+  window.addEventListener("online", wake);
+  window.addEventListener("pageshow", wake);
+  document.addEventListener("resume", wake);
+  document.addEventListener("visibilitychange", () => document.hidden || wake());
   draw();
   return host;
 }

@@ -27,12 +27,14 @@ function boot(): void {
   }
   const self = document.currentScript as HTMLScriptElement | null;
   const origin = self?.dataset.hugoOrigin ?? (self?.src ? new URL(self.src).origin : location.origin);
-  const tokenId = w.CRISP_TOKEN_ID;
   const expire = Number(w.CRISP_COOKIE_EXPIRE);
   const runtime = new CrispRuntime({
     origin,
     websiteId,
-    tokenId: typeof tokenId === "string" || typeof tokenId === "number" ? String(tokenId) : undefined,
+    tokenId: () => {
+      const id = w.CRISP_TOKEN_ID;
+      return (typeof id === "string" && id.trim() !== "") || typeof id === "number" ? String(id) : undefined;
+    },
     runtimeConfig:
       w.CRISP_RUNTIME_CONFIG && typeof w.CRISP_RUNTIME_CONFIG === "object"
         ? (w.CRISP_RUNTIME_CONFIG as Record<string, unknown>)

@@ -528,7 +528,12 @@ export class AgentService {
     const messages =
       options.messages ??
       (await this.#stores.conversations.listMessages(websiteId, sessionId, { limit: HISTORY }));
-    const locale = settings.locale === "auto" ? "en" : settings.locale;
+    // `auto`: the visitor's language (their browser's, from the widget), English when unknown.
+    const visitor =
+      settings.locale === "auto"
+        ? (await this.#stores.conversations.find(websiteId, sessionId))?.meta.locale || undefined
+        : settings.locale;
+    const locale = visitor ?? "en";
     const asked = splitQuestion(messages);
     const input: AnswerInput = {
       ...asked,
@@ -541,13 +546,12 @@ export class AgentService {
         (await this.#stores.workflows.list(websiteId))
           .filter((w) => w.deployed_version !== null)
           .map((w) => ({ id: w.id, name: w.name })),
-      termStats: (query) =>
-        this.#knowledge.termStats(websiteId, query, settings.locale === "auto" ? undefined : settings.locale),
+      termStats: (query) => this.#knowledge.termStats(websiteId, query, visitor),
       search: (query, limit) =>
         this.#knowledge.search(websiteId, {
           q: query.slice(0, 1000),
           limit,
-          ...(settings.locale === "auto" ? {} : { locale: settings.locale }),
+          ...(visitor ? { locale: visitor } : {}),
         }),
     };
     const result = await this.#answererFor(stored).answer(input, options.stream);

@@ -1,4 +1,4 @@
-import { loadConfig } from "../config.ts";
+import { loadConfig, loadSecret } from "../config.ts";
 import { TokenService } from "../core/tokens.ts";
 import { WebsiteService } from "../core/websites.ts";
 import { openDatabase } from "../db/database.ts";
@@ -27,7 +27,8 @@ export async function openAdmin(env: NodeJS.ProcessEnv) {
   const stores = createStores(database.db, database.sqlite);
   return {
     stores,
-    tokens: new TokenService(stores),
+    // With the server secret, a token made here is sealed like one made by the API (shown again in the dashboard).
+    tokens: new TokenService(stores, loadSecret(config)),
     websites: new WebsiteService(stores),
     /** The website a command acts on: `--website`, else the only one there is. */
     async website(id: string | undefined): Promise<string> {

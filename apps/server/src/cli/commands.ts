@@ -2,6 +2,7 @@ import type { Command } from "./command.ts";
 import { kbImport } from "./kb-import.ts";
 import { kbReindex } from "./kb-reindex.ts";
 import { migrate, serve } from "./serve.ts";
+import { snippetAgent, snippetWorkflow } from "./snippet.ts";
 import { tokenCreate, tokenList, tokenRevoke } from "./token.ts";
 import { triggerAgent, triggerWorkflow } from "./trigger.ts";
 import { workflowDeploy, workflowExport, workflowImport, workflowList } from "./workflow.ts";
@@ -21,6 +22,8 @@ export const COMMANDS: Command[] = [
   workflowDeploy,
   triggerAgent,
   triggerWorkflow,
+  snippetWorkflow,
+  snippetAgent,
 ];
 
 export function overview(): string {

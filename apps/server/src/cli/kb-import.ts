@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
+import { type HugoClient, HugoError } from "@hugo/client";
 import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
@@ -9,6 +10,7 @@ import {
   optionList,
   UsageError,
 } from "./command.ts";
+import { remote } from "./remote.ts";
 
 /**
  * `hugo kb import <folder|file.jsonl>`: sends a folder's documents (.md, .txt, .html, .pdf) and
@@ -59,11 +61,12 @@ ${optionList([
     const outcome: Outcome = { created: [], failed: [], skipped: [] };
     const items = collect(options.target, options.locale, outcome);
     const progress = ctx.progress(items.length, "sources");
+    const client = remote(ctx);
     for (let i = 0; i < items.length; i += options.batch) {
       let batch = items.slice(i, i + options.batch);
       for (;;) {
         if (batch.length === 0) break;
-        const answer = await send(options, batch);
+        const answer = await send(client, batch);
         if ("error" in answer) {
           // One malformed source refuses the whole batch, naming it (`sources.N…`): report it, send the rest.
           const at = answer.error.field && /^sources\.(\d+)/.exec(answer.error.field);
@@ -77,7 +80,11 @@ ${optionList([
             batch = batch.filter((_, k) => k !== index);
             continue;
           }
-          for (const item of batch) outcome.failed.push({ origin: item.origin, ...answer.error });
+          // Unreachable (after the client's retries): the rest would fail alike; list it all and stop.
+          const rest =
+            answer.error.reason === "unreachable" ? [...batch, ...items.slice(i + options.batch)] : batch;
+          for (const item of rest) outcome.failed.push({ origin: item.origin, ...answer.error });
+          if (answer.error.reason === "unreachable") i = items.length;
           break;
         }
         // `created` is the batch in order, less the sources listed in `failed` (by their index).
@@ -118,12 +125,12 @@ function parse(ctx: Context) {
   if (ctx.positionals.length !== 1) throw new UsageError("name one folder or .jsonl file to import");
   const target = path.resolve(ctx.positionals[0]!);
   if (!fs.existsSync(target)) throw new UsageError(`${ctx.positionals[0]} does not exist`);
-  const { url, token } = connection(ctx);
+  connection(ctx); // checked here: a missing token is a usage error before any file is read
   const raw = ctx.string("batch");
   const batch = Number(raw ?? 50);
   if (!Number.isInteger(batch) || batch < 1 || batch > 500)
     throw new UsageError(`--batch must be a whole number from 1 to 500 (got ${raw})`);
-  return { target, token, url, batch, locale: ctx.string("locale") };
+  return { target, batch, locale: ctx.string("locale") };
 }
 
 /** The sources a folder or a file holds, in a stable order; unreadable lines and files are skipped with a reason. */
@@ -186,35 +193,18 @@ type ImportAnswer =
     }
   | { error: { reason: string; message: string; field?: string } };
 
-async function send(options: { url: string; token: string }, batch: Item[]): Promise<ImportAnswer> {
-  let res: Response;
+/** One batch through the typed client; a refusal comes back as `error` (the whole batch refused). */
+async function send(client: HugoClient, batch: Item[]): Promise<ImportAnswer> {
   try {
-    res = await fetch(`${options.url}/api/knowledge/import`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${options.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ sources: batch.map((item) => item.source) }),
+    const answer = await client.knowledge.importSources({
+      sources: batch.map((item) => item.source) as Parameters<
+        HugoClient["knowledge"]["importSources"]
+      >[0]["sources"],
     });
+    return { created: answer.created, failed: answer.failed };
   } catch (error) {
-    return { error: { reason: "unreachable", message: `${options.url}: ${(error as Error).message}` } };
+    if (!(error instanceof HugoError)) throw error;
+    const reason = error.status === 0 ? "unreachable" : error.code;
+    return { error: { reason, message: error.message, ...(error.field ? { field: error.field } : {}) } };
   }
-  const body = (await res.json().catch(() => null)) as {
-    error?: boolean;
-    reason?: string;
-    data?: {
-      message?: string;
-      field?: string;
-      created?: { source_id: string; passages: number }[];
-      failed?: { index: number; reason: string; message: string }[];
-    };
-  } | null;
-  if (!res.ok || !body || body.error) {
-    return {
-      error: {
-        reason: body?.reason ?? `http_${res.status}`,
-        message: body?.data?.message ?? `HTTP ${res.status}`,
-        ...(body?.data?.field ? { field: body.data.field } : {}),
-      },
-    };
-  }
-  return { created: body.data?.created ?? [], failed: body.data?.failed ?? [] };
 }

@@ -1,6 +1,7 @@
+import { HugoError } from "@hugo/client";
 import { SOURCE_KINDS, type Source, type SourceKind } from "@hugo/protocol";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, type Command, optionList, UsageError } from "./command.ts";
-import { request } from "./remote.ts";
+import { remote } from "./remote.ts";
 
 /** Requests in flight at once: re-indexing a web page waits on its site, a document on the CPU. */
 const CONCURRENCY = 4;
@@ -19,12 +20,15 @@ ${optionList([["--kind <kind>", `only sources of this kind: ${SOURCE_KINDS.join(
     const kind = ctx.string("kind");
     if (kind !== undefined && !SOURCE_KINDS.includes(kind as SourceKind))
       throw new UsageError(`--kind must be one of ${SOURCE_KINDS.join(", ")} (got ${kind})`);
+    const client = remote(ctx);
     let ids = ctx.positionals;
     if (ids.length === 0) {
       const all: Source[] = [];
       for (let before: string | undefined; ; ) {
-        const page = await request<Source[]>(ctx, "GET", "/api/knowledge/sources", {
-          query: { limit: "200", before, kind },
+        const page = await client.knowledge.listSources({
+          limit: 200,
+          ...(before ? { before } : {}),
+          ...(kind ? { kind: kind as SourceKind } : {}),
         });
         all.push(...page);
         if (page.length < 200) break;
@@ -42,11 +46,7 @@ ${optionList([["--kind <kind>", `only sources of this kind: ${SOURCE_KINDS.join(
       for (let i = next++; i < ids.length; i = next++) {
         const id = ids[i]!;
         try {
-          const source = await request<Source>(
-            ctx,
-            "POST",
-            `/api/knowledge/sources/${encodeURIComponent(id)}/reindex`,
-          );
+          const source = await client.knowledge.reindexSource(id);
           if (source.status === "failed")
             outcome.failed.push({
               source_id: id,
@@ -55,10 +55,9 @@ ${optionList([["--kind <kind>", `only sources of this kind: ${SOURCE_KINDS.join(
             });
           else outcome.reindexed.push({ source_id: id, title: source.title, passages: source.passages });
         } catch (error) {
-          const e = error as Error & { code?: string };
           // An unreachable server fails every request alike: stop rather than list each.
-          if (e.code === "connection") throw error;
-          outcome.failed.push({ source_id: id, reason: e.code ?? "failed", message: e.message });
+          if (!(error instanceof HugoError) || error.status === 0) throw error;
+          outcome.failed.push({ source_id: id, reason: error.code, message: error.message });
         }
         progress.advance();
       }

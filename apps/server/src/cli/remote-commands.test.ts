@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningHugo, startHugo } from "../../test/hugo.ts";
+import { type RunningHugo, startOnPublicUrl } from "../../test/hugo.ts";
 import { runProcess } from "../../test/run-process.ts";
 
 const BIN = path.resolve(import.meta.dirname, "../../bin/hugo.js");
@@ -27,9 +27,10 @@ describe("hugo commands that talk to a running Hugo", () => {
   let token: string;
   let folder: string;
   /** The real CLI in a child process, pointed at the server by environment variables. */
-  const hugo = (args: string[], env: Record<string, string> = {}) =>
+  const hugo = (args: string[], env: Record<string, string> = {}, stdin?: string) =>
     runProcess(process.execPath, [BIN, ...args], {
       env: { HUGO_URL: server.url, HUGO_TOKEN: token, ...env },
+      ...(stdin !== undefined ? { stdin } : {}),
     });
   const api = async <T>(p: string) =>
     (
@@ -45,7 +46,7 @@ describe("hugo commands that talk to a running Hugo", () => {
     ).map((m) => m.content);
 
   beforeAll(async () => {
-    server = await startHugo("sqlite");
+    server = await startOnPublicUrl("sqlite");
     token = server.seed.token.token;
     folder = fs.mkdtempSync(path.join(os.tmpdir(), "hugo-cli-"));
   });
@@ -142,6 +143,70 @@ describe("hugo commands that talk to a running Hugo", () => {
     expect(JSON.parse(tooLong.stderr)).toMatchObject({
       error: { code: "instruction_too_long", field: "instruction" },
     });
+  });
+
+  it("prints one snippet's code that runs as is: cURL for a workflow, Node for the agent", async () => {
+    const imported = JSON.parse(
+      (
+        await hugo(
+          ["workflow", "import", "-", "--deploy", "--json"],
+          {},
+          JSON.stringify(greeting("Snippet for {{ name }}")),
+        )
+      ).stdout,
+    ) as { workflow: { workflow_id: string } };
+    const created = await fetch(`${server.url}/api/tokens`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "snippets", scopes: ["workflows:trigger", "agent:trigger"] }),
+    });
+    const tokenId = ((await created.json()) as { data: { id: string } }).data.id;
+    const sessionId = server.seed.sessionId;
+
+    const curl = await hugo([
+      "snippet",
+      "workflow",
+      imported.workflow.workflow_id,
+      "--lang",
+      "curl",
+      "--session",
+      sessionId,
+      "--token-id",
+      tokenId,
+      "--var",
+      "name=O'Brien $USER",
+    ]);
+    expect(curl.stderr).toBe("");
+    expect(curl.stdout).toMatch(/^(#.*\n)*curl /m);
+    const ran = await runProcess("sh", ["-c", curl.stdout]);
+    expect(ran.code).toBe(0);
+    expect(await texts(sessionId)).toContain("Snippet for O'Brien $USER");
+
+    const node = await hugo([
+      "snippet",
+      "agent",
+      "--lang",
+      "node",
+      "--session",
+      sessionId,
+      "--token-id",
+      tokenId,
+      "--instruction",
+      "Be brief ✨",
+    ]);
+    expect(node.code).toBe(0);
+    const file = path.join(folder, "agent.mjs");
+    fs.writeFileSync(file, node.stdout);
+    expect((await runProcess(process.execPath, [file])).code).toBe(0);
+    const turns = await api<{ instruction: string | null }[]>(`/api/agent/turns?session_id=${sessionId}`);
+    expect(turns[0]?.instruction).toBe("Be brief ✨");
+
+    const all = await hugo(["snippet", "agent"]);
+    expect(all.stdout).toContain("(curl)");
+    expect(all.stdout).toContain("YOUR_HUGO_API_TOKEN");
+    const browser = await hugo(["snippet", "agent", "--lang", "web-sdk"]);
+    expect(browser.code).toBe(2);
+    expect(browser.stderr).toContain("no web-sdk snippet");
   });
 
   it("re-indexes every knowledge source and reports the count", async () => {

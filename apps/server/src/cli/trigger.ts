@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import type { AgentTriggerResult, AgentTurn, RunDetail, TriggerResult, VariableValue } from "@hugo/protocol";
+import type { VariableValue } from "@hugo/protocol";
 import {
   CliError,
   CONNECTION_HELP,
@@ -9,7 +9,7 @@ import {
   optionList,
   UsageError,
 } from "./command.ts";
-import { request } from "./remote.ts";
+import { remote } from "./remote.ts";
 
 /**
  * `hugo trigger agent|workflow`: the seed's two calls (contract §1) from a terminal or a script.
@@ -90,15 +90,17 @@ export const triggerAgent: Command = {
       }
     }
     const wait = ctx.flag("wait") ? timeoutMs(ctx) : 0;
-    const result = await request<AgentTriggerResult>(ctx, "POST", "/api/agent/trigger/", {
-      body: { session_id: sessionId, ...(instruction !== undefined ? { instruction } : {}) },
+    const client = remote(ctx);
+    const result = await client.agent.trigger({
+      session_id: sessionId,
+      ...(instruction !== undefined ? { instruction } : {}),
     });
     if (!wait) {
       ctx.print(result, (r) => `Agent turn ${r.turn_id} ${r.status} in ${sessionId}.`);
       return 0;
     }
     const turn = await follow(
-      () => request<AgentTurn>(ctx, "GET", `/api/agent/turns/${result.turn_id}`),
+      () => client.agent.getTurn(result.turn_id),
       (t) => t.status !== "queued",
       wait,
       `agent turn ${result.turn_id}`,
@@ -115,8 +117,17 @@ export const triggerAgent: Command = {
   },
 };
 
+export const VARIABLE_HELP: [string, string][] = [
+  ["--var <name=value>", "a variable for the run (a string); repeat for several"],
+  ["--vars <json>", 'variables as a JSON object, for numbers and booleans: {"seats": 3}'],
+];
+export const VARIABLE_OPTIONS = {
+  var: { type: "string", multiple: true },
+  vars: { type: "string" },
+} as const;
+
 /** `--var name=value` (a string) and `--vars '{"n": 3}'` (JSON, for numbers and booleans). */
-function variables(ctx: Context): Record<string, VariableValue> | undefined {
+export function variables(ctx: Context): Record<string, VariableValue> | undefined {
   const out: Record<string, VariableValue> = {};
   const json = ctx.string("vars");
   if (json !== undefined) {
@@ -144,8 +155,7 @@ export const triggerWorkflow: Command = {
   synopsis: "<workflow_id> --session <session_id> [--var name=value]... [options]",
   help: optionList([
     ["--session <id>", "the conversation (session_<uuid>)"],
-    ["--var <name=value>", "a variable for the run (a string); repeat for several"],
-    ["--vars <json>", 'variables as a JSON object, for numbers and booleans: {"seats": 3}'],
+    ...VARIABLE_HELP,
     WAIT_HELP,
     ...CONNECTION_HELP,
   ]),
@@ -153,8 +163,7 @@ export const triggerWorkflow: Command = {
     ...CONNECTION_OPTIONS,
     ...WAIT_OPTIONS,
     session: { type: "string" },
-    var: { type: "string", multiple: true },
-    vars: { type: "string" },
+    ...VARIABLE_OPTIONS,
   },
   async run(ctx) {
     const [id, ...extra] = ctx.positionals;
@@ -163,14 +172,11 @@ export const triggerWorkflow: Command = {
     const sessionId = session(ctx);
     const vars = variables(ctx);
     const wait = ctx.flag("wait") ? timeoutMs(ctx) : 0;
-    const result = await request<TriggerResult>(
-      ctx,
-      "POST",
-      `/api/scenario/${encodeURIComponent(id)}/trigger/`,
-      {
-        body: { session_id: sessionId, ...(vars ? { variables: vars } : {}) },
-      },
-    );
+    const client = remote(ctx);
+    const result = await client.workflows.trigger(id, {
+      session_id: sessionId,
+      ...(vars ? { variables: vars } : {}),
+    });
     if (!wait) {
       ctx.print(
         result,
@@ -180,7 +186,7 @@ export const triggerWorkflow: Command = {
     }
     // A run waiting for the visitor has done all it can until they answer: that counts as settled.
     const run = await follow(
-      () => request<RunDetail>(ctx, "GET", `/api/runs/${result.run_id}`),
+      () => client.runs.get(result.run_id),
       (r) => r.status !== "running",
       wait,
       `run ${result.run_id}`,

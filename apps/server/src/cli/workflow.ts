@@ -1,5 +1,4 @@
 import fs from "node:fs";
-import type { Workflow, WorkflowExport, WorkflowSummary, WorkflowVersion } from "@hugo/protocol";
 import {
   CliError,
   CONNECTION_HELP,
@@ -8,7 +7,7 @@ import {
   optionList,
   UsageError,
 } from "./command.ts";
-import { request } from "./remote.ts";
+import { remote } from "./remote.ts";
 
 /** `hugo workflow list|export|import|deploy`: workflows as files, for version control and CI. */
 
@@ -27,7 +26,7 @@ export const workflowList: Command = {
   options: CONNECTION_OPTIONS,
   async run(ctx) {
     if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument ${ctx.positionals[0]}`);
-    const list = await request<WorkflowSummary[]>(ctx, "GET", "/api/workflows");
+    const list = await remote(ctx).workflows.list();
     ctx.print(list, (all) =>
       all.length === 0
         ? "No workflows."
@@ -52,7 +51,7 @@ export const workflowExport: Command = {
   options: { ...CONNECTION_OPTIONS, output: { type: "string", short: "o" } },
   async run(ctx) {
     const id = one(ctx.positionals, "workflow to export (its scenario_… id)");
-    const file = await request<WorkflowExport>(ctx, "GET", `/api/workflows/${encodeURIComponent(id)}/export`);
+    const file = await remote(ctx).workflows.export(id);
     const output = ctx.string("output");
     const text = `${JSON.stringify(file, null, 2)}\n`;
     if (!output) {
@@ -92,10 +91,10 @@ export const workflowImport: Command = {
     } catch (error) {
       throw new CliError(`${file} is not JSON: ${(error as Error).message}`, "invalid_json");
     }
-    const created = await request<Workflow>(ctx, "POST", "/api/workflows/import", { body });
-    const deployed = ctx.flag("deploy")
-      ? await request<WorkflowVersion>(ctx, "POST", `/api/workflows/${created.workflow_id}/deploy`)
-      : undefined;
+    const client = remote(ctx);
+    // The server validates the file (and names what is wrong in it).
+    const created = await client.workflows.import(body as Parameters<typeof client.workflows.import>[0]);
+    const deployed = ctx.flag("deploy") ? await client.workflows.deploy(created.workflow_id) : undefined;
     ctx.print({ workflow: created, deployed: deployed ?? null }, (r) => [
       `Imported ${r.workflow.name} as ${r.workflow.workflow_id}.`,
       ...(r.deployed ? [`Deployed version ${r.deployed.version}.`] : []),
@@ -112,11 +111,7 @@ export const workflowDeploy: Command = {
   options: CONNECTION_OPTIONS,
   async run(ctx) {
     const id = one(ctx.positionals, "workflow to deploy (its scenario_… id)");
-    const version = await request<WorkflowVersion>(
-      ctx,
-      "POST",
-      `/api/workflows/${encodeURIComponent(id)}/deploy`,
-    );
+    const version = await remote(ctx).workflows.deploy(id);
     ctx.print(version, (v) => `Deployed ${v.name} (${v.workflow_id}) as version ${v.version}.`);
     return 0;
   },

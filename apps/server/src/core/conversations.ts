@@ -23,6 +23,7 @@ export const EMPTY_META: ConversationMeta = {
   origin: "",
   segments: [],
   data: {},
+  locale: "",
 };
 
 /** The one-line text a conversation list shows for a message. */

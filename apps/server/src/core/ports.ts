@@ -47,12 +47,24 @@ export interface Membership {
   role: OperatorRole;
 }
 
+/** An operator's signed-in session (dashboard); `id` is the SHA-256 of the cookie's secret. */
+export interface OperatorSessionRecord {
+  id: string;
+  operator_id: string;
+  website_id: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+}
+
 export interface TokenRecord {
   id: string;
   website_id: string;
   name: string;
   scopes: TokenScope[];
   secret_hash: string;
+  /** The key sealed under the server secret, to show it again; null when it cannot be (older tokens). */
+  secret_sealed: string | null;
   hint: string;
   created_at: number;
   expires_at: number | null;
@@ -104,6 +116,27 @@ export interface WebsiteStore {
   find(id: string): Promise<Website | undefined>;
   list(): Promise<Website[]>;
   update(id: string, patch: Partial<Pick<Website, "name" | "domain">>): Promise<Website | undefined>;
+  /** The origins the widget API answers (normalised; empty: any); undefined when there is no such website. */
+  findWidgetOrigins(id: string): Promise<string[] | undefined>;
+  /** False when there is no such website. */
+  setWidgetOrigins(id: string, origins: string[]): Promise<boolean>;
+}
+
+/** A file a visitor sent from the chat widget (its bytes are in the database: every process serves it). */
+export interface WidgetFileRecord {
+  /** `file_<uuid>`: unguessable, it is the file's capability. */
+  id: string;
+  website_id: string;
+  session_id: string;
+  name: string;
+  type: string;
+  size: number;
+  created_at: number;
+}
+
+export interface WidgetFileStore {
+  create(file: WidgetFileRecord, data: Uint8Array): Promise<void>;
+  find(websiteId: string, id: string): Promise<(WidgetFileRecord & { data: Uint8Array }) | undefined>;
 }
 
 export interface OperatorStore {
@@ -117,6 +150,19 @@ export interface OperatorStore {
   removeMembership(websiteId: string, operatorId: string): Promise<boolean>;
   countOwners(websiteId: string): Promise<number>;
   update(id: string, patch: { name?: string; last_login_at?: number }): Promise<void>;
+  /** The websites an operator belongs to, oldest membership first. */
+  listMemberships(operatorId: string): Promise<(Membership & { website_name: string })[]>;
+  /** Whether any operator exists at all (first-run setup). */
+  anyOperator(): Promise<boolean>;
+  createSession(session: OperatorSessionRecord): Promise<void>;
+  findSession(id: string): Promise<OperatorSessionRecord | undefined>;
+  /** Slides a session: new expiry and last-seen time. */
+  touchSession(id: string, lastSeenAt: number, expiresAt: number): Promise<void>;
+  /** Opens another website in the same session. */
+  setSessionWebsite(id: string, websiteId: string): Promise<void>;
+  deleteSession(id: string): Promise<void>;
+  /** Drops expired sessions; returns how many. */
+  deleteExpiredSessions(now: number): Promise<number>;
 }
 
 export interface TokenStore {
@@ -393,13 +439,47 @@ export interface WorkflowStore {
  * Every store. Writes made while `transaction`/`atomically` runs — through any store, at any depth —
  * join one database transaction (the db layer carries it in AsyncLocalStorage).
  */
+/** Counts for the dashboard's analytics, per website over a window, cut into buckets from `from`. */
+export interface AnalyticsStore {
+  /** Conversations created per bucket (index = floor((created_at - from) / bucketMs)). */
+  conversationsPerBucket(
+    websiteId: string,
+    from: number,
+    to: number,
+    bucketMs: number,
+  ): Promise<{ bucket: number; n: number }[]>;
+  /** Agent turns per bucket and status (queued turns left out). */
+  turnsPerBucket(
+    websiteId: string,
+    from: number,
+    to: number,
+    bucketMs: number,
+  ): Promise<{ bucket: number; status: string; n: number }[]>;
+  /** Production (not test) workflow runs per bucket, workflow and status. */
+  runsPerBucket(
+    websiteId: string,
+    from: number,
+    to: number,
+    bucketMs: number,
+  ): Promise<{ bucket: number; workflow_id: string; status: string; n: number }[]>;
+  /** The newest escalated turns' traces (the questions the agent did not answer), up to `limit`. */
+  escalatedTurns(
+    websiteId: string,
+    from: number,
+    to: number,
+    limit: number,
+  ): Promise<{ session_id: string; created_at: number; trace: string | null }[]>;
+}
+
 export interface Stores {
+  analytics: AnalyticsStore;
   websites: WebsiteStore;
   operators: OperatorStore;
   tokens: TokenStore;
   conversations: ConversationStore;
   idempotency: IdempotencyStore;
   kv: KvStore;
+  files: WidgetFileStore;
   webhooks: WebhookStore;
   workflows: WorkflowStore;
   knowledge: KnowledgeStore;

@@ -5,10 +5,14 @@ import {
   type TokenCreate,
   type TokenScope,
 } from "@hugo/protocol";
-import { randomHex, safeEqual, sha256Hex } from "./crypto.ts";
+import { randomHex, safeEqual, seal, sha256Hex, unseal } from "./crypto.ts";
 import { AppError } from "./errors.ts";
 import { newUuid } from "./ids.ts";
+import type { OperatorPrincipal } from "./operator-sessions.ts";
 import type { Stores, TokenRecord } from "./ports.ts";
+
+/** Who a request acts as: an API token, or an operator signed in to the dashboard. */
+export type Principal = TokenPrincipal | OperatorPrincipal;
 
 /** What a request authenticated as: an API token, scoped to one website. */
 export interface TokenPrincipal {
@@ -29,9 +33,11 @@ export function parseBearer(token: string): { identifier: string; key: string } 
 }
 
 function publicToken(t: TokenRecord): Token {
-  const { secret_hash: _, ...rest } = t;
+  const { secret_hash: _, secret_sealed: __, ...rest } = t;
   return rest;
 }
+
+const SEAL_PURPOSE = "api-token";
 
 // `last_used_at` is written at most this often per token, so authentication stays a read on the hot path.
 const TOUCH_INTERVAL_MS = 60_000;
@@ -40,10 +46,16 @@ const CACHE_TTL_MS = 5_000;
 
 export class TokenService {
   readonly #stores: Stores;
+  readonly #secret: string | undefined;
   readonly #cache = new Map<string, { record: TokenRecord; keyHash: string; until: number }>();
 
-  constructor(stores: Stores) {
+  /**
+   * With the server secret, each new token's key is also kept sealed (AES-256-GCM), so `reveal` can
+   * show it again (snippets with the token filled in); without it, new tokens are hash-only.
+   */
+  constructor(stores: Stores, serverSecret?: string) {
     this.#stores = stores;
+    this.#secret = serverSecret;
   }
 
   async create(websiteId: string, input: TokenCreate): Promise<CreatedToken> {
@@ -56,6 +68,7 @@ export class TokenService {
       name: input.name,
       scopes: [...new Set(input.scopes ?? TOKEN_SCOPES)].sort() as TokenScope[],
       secret_hash: sha256Hex(key),
+      secret_sealed: this.#secret === undefined ? null : seal(this.#secret, SEAL_PURPOSE, key),
       hint: key.slice(0, 6),
       created_at: now,
       expires_at: input.expires_in ? now + input.expires_in * 1000 : null,
@@ -79,6 +92,31 @@ export class TokenService {
         throw new AppError("token_not_found", `No API token ${id}.`);
       // Already revoked: revoking is idempotent.
     }
+  }
+
+  /**
+   * A token's Bearer secret, shown again (for snippets). Throws `token_not_found` (also for another
+   * website's token) or `token_not_revealable`: revoked, expired, or without a sealed copy.
+   */
+  async reveal(websiteId: string, id: string): Promise<string> {
+    const record = await this.#stores.tokens.find(id);
+    if (!record || record.website_id !== websiteId)
+      throw new AppError("token_not_found", `No API token ${id}.`, { field: "token_id" });
+    const refuse = (why: string) =>
+      new AppError("token_not_revealable", `API token ${id} cannot be shown: ${why}.`, { field: "token_id" });
+    if (record.revoked_at !== null) throw refuse("it is revoked");
+    if (record.expires_at !== null && record.expires_at <= Date.now()) throw refuse("it has expired");
+    if (record.secret_sealed === null || this.#secret === undefined)
+      throw refuse(
+        "only its hash is stored (it was created before Hugo kept sealed secrets); create a new token",
+      );
+    let key: string;
+    try {
+      key = unseal(this.#secret, SEAL_PURPOSE, record.secret_sealed);
+    } catch {
+      throw refuse("it was sealed under another server secret (HUGO_SECRET changed); create a new token");
+    }
+    return formatBearer(record.id, key);
   }
 
   /** Verifies an identifier/key pair in constant time; throws `unauthorized`, `token_revoked` or `token_expired`. */
@@ -116,9 +154,10 @@ export class TokenService {
 }
 
 /** Throws `insufficient_scope` unless the principal holds `scope`. */
-export function requireScope(principal: TokenPrincipal, scope: TokenScope): void {
+export function requireScope(principal: Principal, scope: TokenScope): void {
   if (!principal.scopes.has(scope)) {
-    throw new AppError("insufficient_scope", `This API token lacks the "${scope}" scope.`, {
+    const who = principal.kind === "operator" ? "Your role does not grant" : "This API token lacks";
+    throw new AppError("insufficient_scope", `${who} the "${scope}" scope.`, {
       extra: { scope },
     });
   }

@@ -8,14 +8,18 @@ import {
   type WidgetHelpdeskResults,
   type WidgetMessageSend,
   type WidgetMessageSent,
+  type WidgetRead,
+  type WidgetReadDone,
   type WidgetSession,
   type WidgetSessionCreate,
+  type WidgetUploaded,
   type WidgetVisitorUpdate,
 } from "@hugo/protocol";
 import type { ConversationService } from "./conversations.ts";
 import { hmacHex } from "./crypto.ts";
 import { AppError } from "./errors.ts";
 import { type KnowledgeSearch, searchHelpdesk } from "./helpdesk-search.ts";
+import { newUuid } from "./ids.ts";
 import type { Stores } from "./ports.ts";
 import {
   mintVisitorCredential,
@@ -50,6 +54,54 @@ type PickerContentShape = {
   choices: { value: string; label: string; selected: boolean }[];
 } & Record<string, unknown>;
 type FieldContentShape = { id: string; value?: string } & Record<string, unknown>;
+
+/**
+ * Whether a page of `origin` (a request's `Origin` header) may use a website's widget API, given its
+ * allow-list (normalised origins, `https://*.example.com` for the subdomains; empty: any origin).
+ */
+export function originAllowed(allowed: readonly string[], origin: string): boolean {
+  if (allowed.length === 0) return true;
+  if (!URL.canParse(origin)) return false; // "null" (a sandboxed frame, a file) is no origin of the list
+  const url = new URL(origin);
+  const normalised = url.origin;
+  return allowed.some((entry) => {
+    if (entry === normalised) return true;
+    const wildcard = /^(https?:)\/\/\*(\.[^:/]+)(?::(\d+))?$/.exec(entry);
+    if (!wildcard) return false;
+    const [, scheme, suffix, port = ""] = wildcard;
+    return (
+      url.protocol === scheme &&
+      url.port === port &&
+      url.hostname.endsWith(suffix!) &&
+      url.hostname.length > suffix!.length
+    );
+  });
+}
+
+/** Raster images are shown where they are; every other file is only downloaded (never run as a page). */
+const INLINE_TYPES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp", "image/avif"]);
+
+/** A stored file, as the download route serves it. */
+export interface ServedFile {
+  name: string;
+  /** The type to serve: the stored one for inline images, `application/octet-stream` for the rest. */
+  type: string;
+  /** Shown in place (an image) rather than downloaded. */
+  inline: boolean;
+  data: Uint8Array;
+}
+
+/** A file name without paths or control characters; never empty. */
+export function cleanFileName(name: string): string {
+  const clean = name
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+    .replace(/[\u0000-\u001f\u007f/\\]+/g, " ")
+    .replace(/\s+/g, " ")
+    .replace(/^[.\s]+/, "")
+    .trim()
+    .slice(0, 255);
+  return clean || "file";
+}
 
 // A bound conversation that was removed frees its token id for the next generation of the key (the
 // key-value store only sets keys once); past this many removals the token id stops resuming.
@@ -104,9 +156,27 @@ export class VisitorSessionService {
       stored?.websiteId === websiteId && (await this.#exists(websiteId, stored.sessionId))
         ? stored.sessionId
         : undefined;
-    if (input.token_id !== undefined) return this.#openBound(websiteId, input.token_id, storedSession, input);
-    if (storedSession) return this.#session(websiteId, storedSession, true);
-    return this.#session(websiteId, await this.#create(websiteId, input), false);
+    const session =
+      input.token_id !== undefined
+        ? await this.#openBound(websiteId, input.token_id, storedSession, input)
+        : storedSession
+          ? this.#session(websiteId, storedSession, true)
+          : this.#session(websiteId, await this.#create(websiteId, input), false);
+    if (session.resumed && input.locale) await this.#learnLocale(websiteId, session.session_id, input.locale);
+    return session;
+  }
+
+  /** A resumed conversation without a language (older, or started by REST) takes the browser's. */
+  async #learnLocale(websiteId: string, sessionId: string, locale: string): Promise<void> {
+    const conversation = await this.#stores.conversations.find(websiteId, sessionId);
+    if (conversation && conversation.meta.locale === "") {
+      await this.#conversations.updateMeta(websiteId, sessionId, { locale });
+    }
+  }
+
+  /** The website's widget origin allow-list (empty: any origin); undefined when there is no such website. */
+  allowedOrigins(websiteId: string): Promise<string[] | undefined> {
+    return this.#stores.websites.findWidgetOrigins(websiteId);
   }
 
   /** Checks a visitor credential against the website in the path. */
@@ -245,6 +315,71 @@ export class VisitorSessionService {
     );
   }
 
+  /**
+   * Read receipts: the operator's, bot's and agent's messages the visitor has seen become read (the
+   * same change as Crisp's `PATCH …/read` from the user). Nothing unread: nothing changes, no event.
+   */
+  async markRead(visitor: VisitorPrincipal, input: WidgetRead): Promise<WidgetReadDone> {
+    const { websiteId, sessionId } = visitor;
+    const conversation = await this.#conversations.get(websiteId, sessionId);
+    if (conversation.unread.visitor === 0) return { fingerprints: [] };
+    return {
+      fingerprints: await this.#conversations.markRead(websiteId, sessionId, "user", input.fingerprints),
+    };
+  }
+
+  /**
+   * A file the visitor sends (the widget then sends a `file` message with its URL). Kept in the
+   * database with its conversation; its id is its capability (`file_<uuid>`), so operators and the
+   * visitor open it without a credential. The type is kept when it is a well-formed media type.
+   */
+  async upload(
+    visitor: VisitorPrincipal,
+    input: { name: string; type: string | undefined; data: Uint8Array | undefined },
+  ): Promise<WidgetUploaded> {
+    const { websiteId, sessionId } = visitor;
+    if (!input.data || input.data.byteLength === 0) {
+      throw new AppError("invalid_body", "Send the file as the request body (it is empty).", {
+        field: "body",
+      });
+    }
+    await this.#conversations.get(websiteId, sessionId);
+    const raw = (input.type ?? "").split(";")[0]!.trim().toLowerCase();
+    const type = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/.test(raw)
+      ? raw
+      : "application/octet-stream";
+    const file = {
+      id: `file_${newUuid()}`,
+      website_id: websiteId,
+      session_id: sessionId,
+      name: cleanFileName(input.name),
+      type,
+      size: input.data.byteLength,
+      created_at: Date.now(),
+    };
+    await this.#stores.files.create(file, input.data);
+    return {
+      file_id: file.id,
+      name: file.name,
+      type: file.type,
+      size: file.size,
+      path: `/api/widget/${websiteId}/file/${file.id}/${encodeURIComponent(file.name)}`,
+    };
+  }
+
+  /** A file sent from the widget, to serve: inline for raster images, as a download otherwise. */
+  async file(websiteId: string, fileId: string): Promise<ServedFile> {
+    const found = await this.#stores.files.find(websiteId, fileId);
+    if (!found) throw new AppError("file_not_found", `No file ${fileId} in this website.`);
+    const inline = INLINE_TYPES.has(found.type);
+    return {
+      name: found.name,
+      type: inline ? found.type : "application/octet-stream",
+      inline,
+      data: found.data,
+    };
+  }
+
   /** `bot:scenario:run`: the REST trigger's engine path, with source "widget" (the browser switch applies). */
   runScenario(visitor: VisitorPrincipal, workflowId: string, variables: Variables | undefined) {
     return this.#startWorkflow(visitor.websiteId, workflowId, { session_id: visitor.sessionId, variables });
@@ -286,7 +421,7 @@ export class VisitorSessionService {
     const activation = await this.#activation(websiteId);
     const conversation = await this.#conversations.create(websiteId, {
       inbox_id: activation === "answer" ? AUTOMATED_INBOX : null,
-      meta: { origin: "chat" },
+      meta: { origin: "chat", ...(input.locale ? { locale: input.locale } : {}) },
     });
     // The page the chat started on, as the widget's "URL changed" reports it (workflow conditions read it).
     const page = input.page_url;

@@ -179,7 +179,7 @@ export async function applyChange(
   if (change.unread_operator !== undefined) set.unread_operator = change.unread_operator;
   if (change.unread_visitor !== undefined) set.unread_visitor = change.unread_visitor;
   const meta = change.meta ?? {};
-  for (const key of ["nickname", "email", "phone", "avatar", "ip", "subject", "origin"] as const) {
+  for (const key of ["nickname", "email", "phone", "avatar", "ip", "subject", "origin", "locale"] as const) {
     if (meta[key] !== undefined) set[key] = meta[key];
   }
   if (meta.segments !== undefined) set.segments = JSON.stringify(meta.segments);

@@ -1,6 +1,8 @@
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { DIALECTS, type TestDatabase } from "../../test/databases.ts";
+import { sha256Hex } from "../core/crypto.ts";
+import { TokenService } from "../core/tokens.ts";
 import { SqlEmbeddingStore } from "./embedding-store.ts";
 import { migrateToLatest } from "./migrations.ts";
 import { createStores } from "./stores.ts";
@@ -81,5 +83,38 @@ describe.each(DIALECTS)("migrations on $dialect", ({ fresh }) => {
     expect(await store.progress("w1", "m")).toEqual({ embedded: 1, passages: 1 });
     await sql`delete from knowledge_passages`.execute(k);
     expect(await store.version("w1", "m")).toBe("0:0");
+  });
+
+  it("0009 keeps existing tokens working but hash-only, and seals the secrets of new ones", async () => {
+    db = await fresh("0008_knowledge_passages_site");
+    const k = db.database.db;
+    await sql`insert into websites (id, name, domain, created_at, last_seq) values ('w1', 'Site', '', 1, 0)`.execute(
+      k,
+    );
+    const id = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b";
+    const key = "ab".repeat(32);
+    await sql`insert into api_tokens (id, website_id, name, scopes, secret_hash, hint, created_at)
+      values (${id}, 'w1', 'old', '["workflows:trigger"]', ${sha256Hex(key)}, 'ababab', 1)`.execute(k);
+
+    expect(await migrateToLatest(k, db.database.dialect)).toContain("0009_token_sealed");
+    const tokens = new TokenService(
+      createStores(k, db.database.sqlite),
+      "a server secret of at least 32 chars!",
+    );
+    expect(await tokens.authenticate(id, key)).toMatchObject({ websiteId: "w1", tokenId: id });
+    await expect(tokens.reveal("w1", id)).rejects.toMatchObject({
+      reason: "token_not_revealable",
+      message: expect.stringContaining("only its hash is stored"),
+    });
+    const created = await tokens.create("w1", { name: "new" });
+    expect(await tokens.reveal("w1", created.id)).toBe(created.token);
+    const row = await k
+      .selectFrom("api_tokens")
+      .select("secret_sealed")
+      .where("id", "=", created.id)
+      .executeTakeFirstOrThrow();
+    expect(row.secret_sealed).toMatch(/^v1\./);
+    expect(row.secret_sealed).not.toContain(created.key);
+    await expect(tokens.reveal("w2", created.id)).rejects.toMatchObject({ reason: "token_not_found" });
   });
 });

@@ -479,6 +479,88 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // A sealed copy of each new API token's secret (AES-256-GCM under the server secret), so the
+    // dashboard can show snippets with the token filled in. Tokens created before stay hash-only.
+    "0009_token_sealed": {
+      async up(db) {
+        await db.schema.alterTable("api_tokens").addColumn("secret_sealed", "text").execute();
+      },
+    },
+    // Operators' dashboard sessions: the row's id is the SHA-256 of the cookie's secret, so a copy of
+    // the table signs no one in. Removing an operator or a website ends their sessions.
+    "0011_operator_sessions": {
+      async up(db) {
+        await db.schema
+          .createTable("operator_sessions")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("operator_id", "text", (c) => c.notNull().references("operators.id").onDelete("cascade"))
+          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
+          .addColumn("created_at", big, (c) => c.notNull())
+          .addColumn("expires_at", big, (c) => c.notNull())
+          .addColumn("last_seen_at", big, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex("operator_sessions_operator")
+          .on("operator_sessions")
+          .column("operator_id")
+          .execute();
+        await db.schema
+          .createIndex("operator_sessions_expiry")
+          .on("operator_sessions")
+          .column("expires_at")
+          .execute();
+      },
+    },
+    // The dashboard's analytics count a website's conversations, agent turns and runs over a window.
+    "0012_analytics_indexes": {
+      async up(db) {
+        await db.schema
+          .createIndex("conversations_website_created")
+          .on("conversations")
+          .columns(["website_id", "created_at"])
+          .execute();
+        await db.schema
+          .createIndex("agent_turns_website_created")
+          .on("agent_turns")
+          .columns(["website_id", "created_at", "status"])
+          .execute();
+        await db.schema
+          .createIndex("workflow_runs_website_started")
+          .on("workflow_runs")
+          .columns(["website_id", "started_at"])
+          .execute();
+      },
+    },
+    // The widget: a website's allowed origins (JSON array, empty = any origin) and the visitor's
+    // language on their conversation (the browser's, or CRISP_RUNTIME_CONFIG.locale; "" = unknown).
+    "0010_widget_origins_visitor_locale": {
+      async up(db) {
+        await db.schema
+          .alterTable("websites")
+          .addColumn("widget_allowed_origins", "text", (c) => c.notNull().defaultTo("[]"))
+          .execute();
+        await db.schema
+          .alterTable("conversations")
+          .addColumn("locale", "text", (c) => c.notNull().defaultTo(""))
+          .execute();
+        // Files visitors send from the widget: in the database, so every process serves them; they
+        // go with their conversation.
+        await db.schema
+          .createTable("widget_files")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
+          .addColumn("session_id", "text", (c) =>
+            c.notNull().references("conversations.session_id").onDelete("cascade"),
+          )
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("size", big, (c) => c.notNull())
+          .addColumn("data", dialect === "postgres" ? "bytea" : "blob", (c) => c.notNull())
+          .addColumn("created_at", big, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("widget_files_session").on("widget_files").column("session_id").execute();
+      },
+    },
   };
 }
 

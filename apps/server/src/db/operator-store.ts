@@ -1,5 +1,5 @@
 import type { OperatorRole } from "@hugo/protocol";
-import type { Membership, OperatorRecord, OperatorStore } from "../core/ports.ts";
+import type { Membership, OperatorRecord, OperatorSessionRecord, OperatorStore } from "../core/ports.ts";
 import { SqlStore } from "./sql-store.ts";
 
 const columns = ["id", "email", "name", "password_hash", "created_at", "last_login_at"] as const;
@@ -69,5 +69,49 @@ export class SqlOperatorStore extends SqlStore implements OperatorStore {
   async update(id: string, patch: { name?: string; last_login_at?: number }): Promise<void> {
     if (Object.keys(patch).length === 0) return;
     await this.db.updateTable("operators").set(patch).where("id", "=", id).execute();
+  }
+  async listMemberships(operatorId: string): Promise<(Membership & { website_name: string })[]> {
+    const rows = await this.db
+      .selectFrom("website_operators as m")
+      .innerJoin("websites as w", "w.id", "m.website_id")
+      .select(["m.website_id", "m.operator_id", "m.role", "w.name as website_name"])
+      .where("m.operator_id", "=", operatorId)
+      .orderBy("m.created_at")
+      .orderBy("m.website_id")
+      .execute();
+    return rows.map((r) => ({ ...r, role: r.role as OperatorRole }));
+  }
+  async anyOperator(): Promise<boolean> {
+    return (await this.db.selectFrom("operators").select("id").limit(1).executeTakeFirst()) !== undefined;
+  }
+  async createSession(session: OperatorSessionRecord): Promise<void> {
+    await this.db.insertInto("operator_sessions").values(session).execute();
+  }
+  findSession(id: string): Promise<OperatorSessionRecord | undefined> {
+    return this.db.selectFrom("operator_sessions").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+  async touchSession(id: string, lastSeenAt: number, expiresAt: number): Promise<void> {
+    await this.db
+      .updateTable("operator_sessions")
+      .set({ last_seen_at: lastSeenAt, expires_at: expiresAt })
+      .where("id", "=", id)
+      .execute();
+  }
+  async setSessionWebsite(id: string, websiteId: string): Promise<void> {
+    await this.db
+      .updateTable("operator_sessions")
+      .set({ website_id: websiteId })
+      .where("id", "=", id)
+      .execute();
+  }
+  async deleteSession(id: string): Promise<void> {
+    await this.db.deleteFrom("operator_sessions").where("id", "=", id).execute();
+  }
+  async deleteExpiredSessions(now: number): Promise<number> {
+    const res = await this.db
+      .deleteFrom("operator_sessions")
+      .where("expires_at", "<=", now)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
   }
 }

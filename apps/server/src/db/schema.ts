@@ -9,6 +9,7 @@ export interface DB {
   websites: WebsitesTable;
   operators: OperatorsTable;
   website_operators: WebsiteOperatorsTable;
+  operator_sessions: OperatorSessionsTable;
   api_tokens: ApiTokensTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
@@ -16,6 +17,7 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   jobs: JobsTable;
   kv: KvTable;
+  widget_files: WidgetFilesTable;
   webhooks: WebhooksTable;
   workflows: WorkflowsTable;
   workflow_versions: WorkflowVersionsTable;
@@ -35,6 +37,8 @@ export interface WebsitesTable {
   name: string;
   domain: string;
   created_at: number;
+  /** JSON array of origins the widget API answers (empty: any). */
+  widget_allowed_origins: string;
   /** Last per-website event sequence number handed out. */
   last_seq: number;
 }
@@ -48,11 +52,31 @@ export interface OperatorsTable {
   last_login_at: number | null;
 }
 
+export interface WidgetFilesTable {
+  id: string;
+  website_id: string;
+  session_id: string;
+  name: string;
+  type: string;
+  size: number;
+  data: Uint8Array;
+  created_at: number;
+}
+
 export interface WebsiteOperatorsTable {
   website_id: string;
   operator_id: string;
   role: string;
   created_at: number;
+}
+
+export interface OperatorSessionsTable {
+  id: string;
+  operator_id: string;
+  website_id: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
 }
 
 export interface ApiTokensTable {
@@ -61,6 +85,8 @@ export interface ApiTokensTable {
   name: string;
   scopes: string;
   secret_hash: string;
+  /** The key sealed under the server secret (purpose "api-token"); null for tokens older than 0009. */
+  secret_sealed: string | null;
   hint: string;
   created_at: number;
   expires_at: number | null;
@@ -84,6 +110,8 @@ export interface ConversationsTable {
   origin: string;
   segments: string;
   data: string;
+  /** The visitor's language tag, "" when unknown. */
+  locale: string;
   created_at: number;
   updated_at: number;
   last_message: string;

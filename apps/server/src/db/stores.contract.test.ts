@@ -143,6 +143,7 @@ describe.each(DIALECTS)("store contracts on $dialect", ({ fresh }) => {
       name: "t",
       scopes: ["conversations:read"],
       secret_hash: "abc",
+      secret_sealed: "v1.iv.tag.data",
       hint: "abcdef",
       created_at: Date.now(),
       expires_at: null,

@@ -7,7 +7,7 @@ export class SqlWebsiteStore extends SqlStore implements WebsiteStore {
   async create(w: Website): Promise<void> {
     await this.db
       .insertInto("websites")
-      .values({ ...w, last_seq: 0 })
+      .values({ ...w, last_seq: 0, widget_allowed_origins: "[]" })
       .execute();
   }
   find(id: string): Promise<Website | undefined> {
@@ -24,6 +24,22 @@ export class SqlWebsiteStore extends SqlStore implements WebsiteStore {
       .where("id", "=", id)
       .returning(columns)
       .executeTakeFirst();
+  }
+  async findWidgetOrigins(id: string): Promise<string[] | undefined> {
+    const row = await this.db
+      .selectFrom("websites")
+      .select("widget_allowed_origins")
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.widget_allowed_origins) as string[]) : undefined;
+  }
+  async setWidgetOrigins(id: string, origins: string[]): Promise<boolean> {
+    const result = await this.db
+      .updateTable("websites")
+      .set({ widget_allowed_origins: JSON.stringify(origins) })
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 }
 

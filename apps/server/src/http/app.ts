@@ -1,3 +1,4 @@
+import fastifyCookie from "@fastify/cookie";
 import fastifySwagger from "@fastify/swagger";
 import type { TokenScope } from "@hugo/protocol";
 import { buildWidgetAssets, type WidgetAssets } from "@hugo/widget";
@@ -5,7 +6,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { KnowledgeService } from "../agent/knowledge/service.ts";
 import type { AgentService } from "../agent/service.ts";
+import type { AnalyticsService } from "../core/analytics.ts";
 import type { ConversationService } from "../core/conversations.ts";
+import type { OperatorSessionService } from "../core/operator-sessions.ts";
 import type { OperatorService } from "../core/operators.ts";
 import type { Stores } from "../core/ports.ts";
 import type { TokenService } from "../core/tokens.ts";
@@ -19,11 +22,14 @@ import { apiDocsPage } from "./docs-page.ts";
 import { registerErrorHandling } from "./errors.ts";
 import { registerIdempotency } from "./idempotency.ts";
 import { agentRoutes } from "./routes/agent.ts";
+import { analyticsRoutes } from "./routes/analytics.ts";
 import { conversationSignalRoutes } from "./routes/api-conversations.ts";
 import { managementRoutes } from "./routes/api-management.ts";
+import { authRoutes } from "./routes/auth.ts";
 import { crispConversationRoutes } from "./routes/crisp-conversations.ts";
 import { demoPageRoutes, demoRoutes } from "./routes/demo.ts";
 import { knowledgeRoutes } from "./routes/knowledge.ts";
+import { snippetRoutes } from "./routes/snippets.ts";
 import { type WidgetRateLimits, widgetApiRoutes, widgetAssetRoutes } from "./routes/widget.ts";
 import { workflowRoutes } from "./routes/workflows.ts";
 
@@ -39,6 +45,9 @@ export interface HttpDeps {
   tokens: TokenService;
   conversations: ConversationService;
   operators: OperatorService;
+  analytics: AnalyticsService;
+  /** Operators' dashboard sessions; omitted, `/api/` takes API tokens only. */
+  sessions?: OperatorSessionService;
   websites: WebsiteService;
   webhooks: WebhookService;
   workflows: WorkflowService;
@@ -73,12 +82,14 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerErrorHandling(app);
 
+  // Cookies are read only for the dashboard's session (never signed: the value is a random secret).
+  await app.register(fastifyCookie);
   // Authentication runs before body parsing and validation: an anonymous caller learns nothing about the schema.
   app.addHook("onRequest", async (request) => {
     const scope = request.routeOptions.config?.scope;
     if (!scope) return;
     const websiteId = (request.params as { website_id?: string } | undefined)?.website_id;
-    await authorize(deps.tokens, request, scope, websiteId);
+    await authorize(deps.tokens, request, scope, websiteId, deps.sessions);
   });
   registerIdempotency(app, deps.stores);
   registerDrain(app);
@@ -112,10 +123,16 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     data: { status: "ok" },
   }));
   await app.register(crispConversationRoutes(deps.conversations), { prefix: "/v1" });
+  if (deps.sessions)
+    await app.register(authRoutes({ sessions: deps.sessions, publicUrl: deps.publicUrl }), {
+      prefix: "/api",
+    });
   await app.register(managementRoutes(deps), { prefix: "/api" });
   await app.register(workflowRoutes(deps.workflows), { prefix: "/api" });
   await app.register(knowledgeRoutes(deps.knowledge), { prefix: "/api" });
   await app.register(agentRoutes(deps.agent), { prefix: "/api" });
+  await app.register(analyticsRoutes(deps.analytics), { prefix: "/api" });
+  await app.register(snippetRoutes(deps), { prefix: "/api" });
   await app.register(conversationSignalRoutes(deps.conversations), { prefix: "/api" });
   await app.register(demoRoutes(deps), { prefix: "/api" });
   await app.register(demoPageRoutes(deps));

@@ -1,12 +1,39 @@
-import type { TokenScope } from "@hugo/protocol";
+import { SESSION_COOKIE, type TokenScope } from "@hugo/protocol";
 import type { FastifyRequest } from "fastify";
 import { AppError } from "../core/errors.ts";
-import { parseBearer, requireScope, type TokenPrincipal, type TokenService } from "../core/tokens.ts";
+import type { OperatorSessionService } from "../core/operator-sessions.ts";
+import {
+  type Principal,
+  parseBearer,
+  requireScope,
+  type TokenPrincipal,
+  type TokenService,
+} from "../core/tokens.ts";
 
 declare module "fastify" {
   interface FastifyRequest {
-    principal?: TokenPrincipal;
+    principal?: Principal;
   }
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * The request's principal: an `Authorization` header (API token), else the dashboard's session
+ * cookie, whose changes (any method but GET/HEAD/OPTIONS) must carry the session's CSRF token.
+ */
+export async function authenticatePrincipal(
+  tokens: TokenService,
+  sessions: OperatorSessionService | undefined,
+  request: FastifyRequest,
+): Promise<Principal> {
+  const cookie = request.cookies?.[SESSION_COOKIE];
+  if (request.headers.authorization || !cookie || !sessions) return authenticate(tokens, request);
+  const principal = await sessions.authenticate(cookie);
+  if (!SAFE_METHODS.has(request.method))
+    sessions.checkCsrf(principal, request.headers["x-csrf-token"] as string | undefined);
+  request.principal = principal;
+  return principal;
 }
 
 const TIERS = new Set(["user", "plugin"]);
@@ -54,8 +81,9 @@ export async function authorize(
   request: FastifyRequest,
   scope: TokenScope,
   websiteId?: string,
-): Promise<TokenPrincipal> {
-  const principal = await authenticate(tokens, request);
+  sessions?: OperatorSessionService,
+): Promise<Principal> {
+  const principal = await authenticatePrincipal(tokens, sessions, request);
   // Another website's id answers exactly like an unknown one: existence never leaks.
   if (websiteId !== undefined && websiteId !== principal.websiteId) {
     throw new AppError("website_not_found", `No website ${websiteId}.`);

@@ -7,6 +7,10 @@ declare module "fastify" {
   interface FastifyRequest {
     idempotency?: { scope: string; key: string };
   }
+  interface FastifyContextConfig {
+    /** `false`: the route ignores Idempotency-Key (sign-in: a replay cannot set the cookie again). */
+    idempotent?: boolean;
+  }
 }
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -27,7 +31,7 @@ export function registerIdempotency(app: FastifyInstance, stores: Stores): void 
   // Handlers must therefore return their payload (not reply.send it) so it is stored before commit.
   app.addHook("onRoute", (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (!methods.includes("POST")) return;
+    if (!methods.includes("POST") || route.config?.idempotent === false) return;
     const handler = route.handler;
     route.handler = async function idempotent(this: FastifyInstance, request, reply) {
       const idem = request.idempotency;
@@ -47,7 +51,7 @@ export function registerIdempotency(app: FastifyInstance, stores: Stores): void 
   });
 
   app.addHook("preHandler", async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== "POST") return;
+    if (request.method !== "POST" || request.routeOptions.config?.idempotent === false) return;
     const raw = request.headers["idempotency-key"];
     if (raw === undefined) return;
     if (typeof raw !== "string" || !KEY_RE.test(raw)) {

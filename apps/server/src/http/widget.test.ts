@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pickerFieldGraph } from "../../test/graphs.ts";
 import { type RunningHugo, startHugo } from "../../test/hugo.ts";
 import { Client } from "../../test/ws-client.ts";
+import { ConfigError, loadConfig } from "../config.ts";
 
 describe.each(["sqlite", "postgres"] as const)("the widget's visitor API on %s", (dialect) => {
   let server: RunningHugo;
@@ -437,6 +438,362 @@ describe.each(["sqlite", "postgres"] as const)("the widget's visitor API on %s",
     });
   });
 
+  it("marks the operator's messages read for the visitor, once, telling the operator side", async () => {
+    const visitor = await open();
+    const headers = { "x-hugo-visitor": visitor.token };
+    const path = `/v1/website/${site}/conversation/${visitor.session_id}`;
+    const operatorSays = (content: string) =>
+      fetch(`${server.url}${path}/message`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${server.seed.token.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ type: "text", from: "operator", origin: "chat", content }),
+      }).then(async (r) => (await r.json()).data.fingerprint as number);
+    const first = await operatorSays("Hi, how can I help?");
+    const second = await operatorSays("Are you there?");
+    expect((await api(path)).data.unread.visitor).toBe(2);
+    // The operator side follows the conversation live.
+    const operator = await Client.connect(server.url, { bearer: server.seed.token.token });
+    await operator.subscribe(visitor.session_id);
+    const receipts = () => operator.events().filter((e) => e.name === "message:acknowledge:read");
+
+    const read = await call("POST", `/api/widget/${site}/read`, {}, headers);
+    expect(read).toMatchObject({
+      status: 200,
+      body: { error: false, data: { fingerprints: [first, second] } },
+    });
+    const receipt = await operator.next((f) => f.type === "event" && f.name === "message:acknowledge:read");
+    expect(receipt).toMatchObject({ data: { reader: "user", fingerprints: [first, second] } });
+    expect((await api(path)).data.unread.visitor).toBe(0);
+    const messages = (await api(`${path}/messages`)).data as {
+      fingerprint: number;
+      from: string;
+      read: boolean;
+    }[];
+    expect(messages.filter((m) => m.from === "operator").map((m) => [m.fingerprint, m.read])).toEqual([
+      [first, true],
+      [second, true],
+    ]);
+    // Nothing new: nothing changes, and no event.
+    expect((await call("POST", `/api/widget/${site}/read`, {}, headers)).body.data).toEqual({
+      fingerprints: [],
+    });
+    await operatorSays("One more thing");
+    await operator.next((f) => f.type === "event" && JSON.stringify(f.data).includes("One more thing"));
+    expect(receipts()).toHaveLength(1);
+    operator.close();
+
+    // Bad input names the field; no credential, no receipt.
+    expect(await call("POST", `/api/widget/${site}/read`, { fingerprints: ["x"] }, headers)).toMatchObject({
+      status: 400,
+      body: { reason: "invalid_body", data: { field: "fingerprints.0" } },
+    });
+    expect((await call("POST", `/api/widget/${site}/read`, {})).status).toBe(401);
+  });
+
+  describe("files from the visitor", () => {
+    const png = Buffer.from(
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+      "base64",
+    );
+    const upload = (token: string | undefined, name: string, body: Buffer | string, type: string) =>
+      fetch(`${server.url}/api/widget/${site}/file?name=${encodeURIComponent(name)}`, {
+        method: "POST",
+        headers: {
+          "content-type": type,
+          origin: "https://shop.example",
+          ...(token ? { "x-hugo-visitor": token } : {}),
+        },
+        body: body as unknown as BodyInit,
+      }).then(async (r) => ({ status: r.status, headers: r.headers, body: await r.json() }));
+
+    it("stores an image and serves it inline, then the widget sends it as a file message", async () => {
+      const visitor = await open();
+      const up = await upload(visitor.token, "receipt.png", png, "image/png");
+      expect(up.status, JSON.stringify(up.body)).toBe(200);
+      expect(up.headers.get("access-control-allow-origin")).toBe("*");
+      expect(up.body.data).toMatchObject({ name: "receipt.png", type: "image/png", size: png.length });
+      expect(up.body.data.file_id).toMatch(/^file_[0-9a-f-]{36}$/);
+      expect(up.body.data.path).toBe(`/api/widget/${site}/file/${up.body.data.file_id}/receipt.png`);
+      const served = await fetch(`${server.url}${up.body.data.path}`);
+      expect(served.status).toBe(200);
+      expect(served.headers.get("content-type")).toBe("image/png");
+      expect(served.headers.get("content-disposition")).toBe(
+        `inline; filename="receipt.png"; filename*=UTF-8''receipt.png`,
+      );
+      expect(served.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(Buffer.from(await served.arrayBuffer()).equals(png)).toBe(true);
+      const url = `${server.url}${up.body.data.path}`;
+      const sent = await call(
+        "POST",
+        `/api/widget/${site}/message`,
+        { type: "file", content: { name: "receipt.png", url, type: "image/png" } },
+        { "x-hugo-visitor": visitor.token },
+      );
+      expect(sent.status).toBe(200);
+      const messages = (await api(`/v1/website/${site}/conversation/${visitor.session_id}/messages`)).data;
+      expect(messages.at(-1)).toMatchObject({ type: "file", from: "user", content: { url } });
+    });
+
+    it("serves any other file as a download that never runs, whatever type was claimed", async () => {
+      const visitor = await open();
+      for (const [name, type] of [
+        ["page.html", "text/html"],
+        ["../../etc/pic.svg", "image/svg+xml"],
+        ["data.json", "application/json"],
+        ["weird", "application/x-weird+stuff; charset=x"],
+      ] as const) {
+        const up = await upload(visitor.token, name, "<script>alert(1)</script>", type);
+        expect(up.status, name).toBe(200);
+        const served = await fetch(`${server.url}${up.body.data.path}`);
+        expect(served.headers.get("content-type"), name).toBe("application/octet-stream");
+        expect(served.headers.get("content-disposition"), name).toMatch(/^attachment; filename="/);
+        expect(served.headers.get("x-content-type-options")).toBe("nosniff");
+        expect(served.headers.get("content-security-policy")).toContain("sandbox");
+        expect(await served.text()).toBe("<script>alert(1)</script>");
+      }
+      expect((await upload(visitor.token, "bad", "x", "not a type")).body.reason).toBe(
+        "unsupported_media_type",
+      );
+      const traversal = await upload(visitor.token, "../../etc/passwd", "x", "text/plain");
+      expect(traversal.body.data.name).toBe("etc passwd");
+      const unicode = await upload(visitor.token, "facture été.pdf", "%PDF", "application/pdf");
+      expect(unicode.body.data).toMatchObject({ name: "facture été.pdf", type: "application/pdf" });
+      const served = await fetch(`${server.url}${unicode.body.data.path}`);
+      expect(served.headers.get("content-disposition")).toBe(
+        `attachment; filename="facture _t_.pdf"; filename*=UTF-8''facture%20%C3%A9t%C3%A9.pdf`,
+      );
+    });
+
+    it("refuses an empty, oversized or anonymous upload with a stable code, and an unknown file", async () => {
+      const visitor = await open();
+      expect(await upload(visitor.token, "empty.txt", "", "text/plain")).toMatchObject({
+        status: 400,
+        body: { reason: "invalid_body", data: { field: "body" } },
+      });
+      expect((await upload(visitor.token, "", "x", "text/plain")).body).toMatchObject({
+        reason: "invalid_query",
+      });
+      const big = Buffer.alloc(10 * 1024 * 1024 + 1);
+      expect(await upload(visitor.token, "big.bin", big, "application/octet-stream")).toMatchObject({
+        status: 413,
+        body: { reason: "payload_too_large" },
+      });
+      expect((await upload(undefined, "a.txt", "x", "text/plain")).status).toBe(401);
+      const missing = await fetch(
+        `${server.url}/api/widget/${site}/file/file_00000000-0000-4000-8000-000000000000/x.png`,
+      );
+      expect(missing.status).toBe(404);
+      expect((await missing.json()).reason).toBe("file_not_found");
+      // Another website's path to a file answers like an unknown one.
+      const up = await upload(visitor.token, "a.txt", "x", "text/plain");
+      const other = await server.hugo.services.websites.create({ name: "Other" });
+      const elsewhere = await fetch(`${server.url}${up.body.data.path.replace(site, other.id)}`);
+      expect(elsewhere.status).toBe(404);
+    });
+  });
+
+  describe("the visitor's language", () => {
+    it("stores the browser's language on a new conversation, and refuses a malformed one naming the field", async () => {
+      const french = await open({ locale: "fr-FR" });
+      const meta = async (sessionId: string) =>
+        (await api(`/v1/website/${site}/conversation/${sessionId}`)).data.meta as { locale: string };
+      expect((await meta(french.session_id)).locale).toBe("fr-FR");
+      for (const locale of ["not a tag!", "f", "x".repeat(40), 42]) {
+        const r = await call("POST", `/api/widget/${site}/session`, { locale });
+        expect(r, String(locale)).toMatchObject({
+          status: 400,
+          body: { reason: "invalid_body", data: { field: "locale" } },
+        });
+      }
+      // A resumed conversation without a language takes the browser's; one that has one keeps it.
+      const unknown = await open();
+      expect((await meta(unknown.session_id)).locale).toBe("");
+      expect(await open({ token: unknown.token, locale: "de" })).toMatchObject({ resumed: true });
+      expect((await meta(unknown.session_id)).locale).toBe("de");
+      await open({ token: unknown.token, locale: "it" });
+      expect((await meta(unknown.session_id)).locale).toBe("de");
+      // The REST meta takes it too (an operator or a backend who knows better), checked the same way.
+      const patch = (locale: unknown) =>
+        fetch(`${server.url}/v1/website/${site}/conversation/${unknown.session_id}/meta`, {
+          method: "PATCH",
+          headers: {
+            authorization: `Bearer ${server.seed.token.token}`,
+            "content-type": "application/json",
+          },
+          body: JSON.stringify({ locale }),
+        }).then(async (r) => ({ status: r.status, body: await r.json() }));
+      expect((await patch("pt-BR")).status).toBe(200);
+      expect((await meta(unknown.session_id)).locale).toBe("pt-BR");
+      expect(await patch("pt BR")).toMatchObject({
+        status: 400,
+        body: { reason: "invalid_body", data: { field: "locale" } },
+      });
+    });
+
+    it("answers a French visitor from French knowledge when the agent's locale is auto", async () => {
+      const shop = await server.hugo.services.websites.create({ name: "Boutique" });
+      expect((await server.hugo.services.agent.settings(shop.id)).locale).toBe("auto");
+      const knowledge = server.hugo.services.knowledge;
+      await knowledge.create(shop.id, {
+        kind: "helpdesk",
+        title: "Delivery",
+        url: "https://help.boutique.example/en/delivery",
+        locale: "en",
+        format: "markdown",
+        body: "# Delivery\n\nThe delivery time of an order is three business days, anywhere in France.",
+      });
+      await knowledge.create(shop.id, {
+        kind: "helpdesk",
+        title: "Livraison",
+        url: "https://help.boutique.example/fr/livraison",
+        locale: "fr",
+        format: "markdown",
+        body: "# Livraison\n\nLe délai de livraison d'une commande est de trois jours ouvrés, partout en France. Les commandes passées avant midi sont expédiées le jour même.",
+      });
+      const ask = async (locale: string | undefined, question: string) => {
+        const visitor = (await call("POST", `/api/widget/${shop.id}/session`, { locale })).body.data as {
+          session_id: string;
+          token: string;
+        };
+        const sent = await call(
+          "POST",
+          `/api/widget/${shop.id}/message`,
+          { type: "text", content: question },
+          { "x-hugo-visitor": visitor.token },
+        );
+        expect(sent.status).toBe(200);
+        for (let i = 0; i < 200; i++) {
+          const messages = await server.hugo.stores.conversations.listMessages(shop.id, visitor.session_id, {
+            limit: 20,
+          });
+          const answer = messages.find((m) => m.from === "operator" && m.automated && m.content);
+          if (answer) return String(answer.content);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error("the agent did not answer");
+      };
+      // Analysed in French (its stems, its stop words) and searched among the French articles.
+      const question = "Quand est-ce que ma commande sera expédiée ?";
+      const french = await ask("fr-FR", question);
+      expect(french).toContain("Les commandes passées avant midi sont expédiées le jour même.");
+      expect(french).toContain("Source: [Livraison](https://help.boutique.example/fr/livraison)");
+      // The same question from a visitor whose language is unknown is read as English: not understood.
+      expect(await ask(undefined, question)).toBe(
+        "I am handing you over to our team: someone will answer you here shortly.",
+      );
+      const english = await ask("en-GB", "What is the delivery time of my order?");
+      expect(english).toContain("The delivery time of an order is three business days");
+      expect(english).toContain("Source: [Delivery](https://help.boutique.example/en/delivery)");
+    });
+  });
+
+  describe("the website's allowed origins", () => {
+    let shop: { id: string };
+    const bearer = () => ({ authorization: `Bearer ${server.seed.token.token}` });
+    const settings = (body: unknown) => call("PATCH", "/api/website", body, bearer());
+
+    beforeAll(async () => {
+      shop = await server.hugo.services.websites.create({ name: "Guarded shop" });
+    });
+    afterAll(() => settings({ widget: { allowed_origins: [] } }));
+
+    it("validates and normalises the origins, naming the field of a bad one", async () => {
+      const r = await settings({
+        widget: {
+          allowed_origins: ["https://Shop.Example:443/", "http://localhost:3000", "https://*.Example.org"],
+        },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.data.widget).toEqual({
+        allowed_origins: ["https://shop.example", "http://localhost:3000", "https://*.example.org"],
+      });
+      expect((await call("GET", "/api/website", undefined, bearer())).body.data.widget).toEqual(
+        r.body.data.widget,
+      );
+      for (const [bad, index] of [
+        [["https://shop.example/path"], 0],
+        [["https://ok.example", "ftp://files.example"], 1],
+        [["*"], 0],
+        [["https://a.*.example"], 0],
+        [["https://user:pw@shop.example"], 0],
+      ] as const) {
+        const refused = await settings({ widget: { allowed_origins: bad } });
+        expect(refused, JSON.stringify(bad)).toMatchObject({
+          status: 400,
+          body: { reason: "invalid_body", data: { field: `widget.allowed_origins.${index}` } },
+        });
+      }
+      expect((await settings({ widget: { allowed_origins: "https://shop.example" } })).status).toBe(400);
+      await settings({ widget: { allowed_origins: [] } });
+    });
+
+    it("answers only the allowed origins, refusing the others with 403 origin_not_allowed", async () => {
+      await server.hugo.services.websites.update(shop.id, {
+        widget: { allowed_origins: ["https://shop.example", "https://*.shop.example"] },
+      });
+      const from = (origin: string | undefined, body: unknown = {}) =>
+        call("POST", `/api/widget/${shop.id}/session`, body, origin === undefined ? {} : { origin });
+      const allowed = await from("https://shop.example");
+      expect(allowed.status).toBe(200);
+      expect(allowed.headers.get("access-control-allow-origin")).toBe("https://shop.example");
+      expect(allowed.headers.get("vary")).toContain("Origin");
+      expect((await from("https://eu.shop.example")).status).toBe(200);
+      for (const origin of [
+        "https://evil.example",
+        "http://shop.example",
+        "https://shop.example:8443",
+        "null",
+      ]) {
+        const refused = await from(origin);
+        expect(refused, origin).toMatchObject({ status: 403, body: { reason: "origin_not_allowed" } });
+        expect(refused.headers.get("access-control-allow-origin")).toBeNull();
+      }
+      // A server (no Origin header) is not a browser page: allowed.
+      const visitor = (await fetch(`${server.url}/api/widget/${shop.id}/session`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      }).then((r) => r.json())) as { data: { token: string } };
+      // Every route of the visitor API checks, not only the session.
+      const message = await call(
+        "POST",
+        `/api/widget/${shop.id}/message`,
+        { type: "text", content: "hi" },
+        { origin: "https://evil.example", "x-hugo-visitor": visitor.data.token },
+      );
+      expect(message).toMatchObject({ status: 403, body: { reason: "origin_not_allowed" } });
+      const search = await call("GET", `/api/widget/${shop.id}/helpdesk/search?q=x`, undefined, {
+        origin: "https://evil.example",
+        "x-hugo-visitor": visitor.data.token,
+      });
+      expect(search.status).toBe(403);
+      // Preflights: the allowed origin gets its CORS answer, another none.
+      const preflight = (origin: string) =>
+        fetch(`${server.url}/api/widget/${shop.id}/message`, {
+          method: "OPTIONS",
+          headers: {
+            origin,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type,x-hugo-visitor",
+          },
+        });
+      const ok = await preflight("https://shop.example");
+      expect(ok.status).toBe(204);
+      expect(ok.headers.get("access-control-allow-origin")).toBe("https://shop.example");
+      const no = await preflight("https://evil.example");
+      expect(no.status).toBe(403);
+      expect(no.headers.get("access-control-allow-origin")).toBeNull();
+      // Other websites are not affected; an emptied list allows any origin again.
+      expect(
+        (await call("POST", `/api/widget/${site}/session`, {}, { origin: "https://evil.example" })).status,
+      ).toBe(200);
+      await server.hugo.services.websites.update(shop.id, { widget: { allowed_origins: [] } });
+      const any = await from("https://evil.example");
+      expect(any.status).toBe(200);
+      expect(any.headers.get("access-control-allow-origin")).toBe("*");
+    });
+  });
+
   it("serves l.js, the per-website loader and the widget bundle with ETags", async () => {
     const loader = await fetch(`${server.url}/l.js`);
     expect(loader.status).toBe(200);
@@ -452,5 +809,74 @@ describe.each(["sqlite", "postgres"] as const)("the widget's visitor API on %s",
     const widget = await fetch(`${server.url}${widgetPath}`);
     expect(widget.status).toBe(200);
     expect(widget.headers.get("cache-control")).toContain("immutable");
+  });
+});
+
+describe("the widget's rate limits from the environment", () => {
+  let server: RunningHugo;
+  beforeAll(async () => {
+    server = await startHugo("sqlite", {
+      WIDGET_SESSIONS_PER_IP_PER_MINUTE: "3",
+      WIDGET_MESSAGES_PER_VISITOR_PER_MINUTE: "2",
+      WIDGET_UPDATES_PER_VISITOR_PER_MINUTE: "0",
+    });
+  });
+  afterAll(() => server?.stop());
+  const call = async (method: string, path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${server.url}/api/widget/${server.seed.websiteId}${path}`, {
+      method,
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+    return {
+      status: response.status,
+      retryAfter: response.headers.get("retry-after"),
+      body: await response.json(),
+    };
+  };
+
+  it("refuses a limit that is not a whole number of requests, naming the variable", () => {
+    for (const value of ["lots", "-1", "2.5", "10000001"]) {
+      expect(() => loadConfig({ WIDGET_MESSAGES_PER_VISITOR_PER_MINUTE: value }), value).toThrow(ConfigError);
+      expect(() => loadConfig({ WIDGET_MESSAGES_PER_VISITOR_PER_MINUTE: value })).toThrow(
+        /WIDGET_MESSAGES_PER_VISITOR_PER_MINUTE/,
+      );
+    }
+    expect(loadConfig({}).widgetRateLimits).toEqual({
+      sessionsPerIpPerMinute: 60,
+      messagesPerVisitorPerMinute: 60,
+      updatesPerVisitorPerMinute: 120,
+      scenarioRunsPerIpPerMinute: 60,
+      scenarioRunsPerVisitorPerMinute: 10,
+      helpdeskSearchesPerIpPerMinute: 300,
+      helpdeskSearchesPerVisitorPerMinute: 60,
+      uploadsPerVisitorPerMinute: 10,
+      uploadMaxBytes: 10 * 1024 * 1024,
+    });
+    expect(() => loadConfig({ WIDGET_UPLOAD_MAX_BYTES: "10" })).toThrow(/WIDGET_UPLOAD_MAX_BYTES/);
+    expect(
+      loadConfig({ WIDGET_SEARCHES_PER_IP_PER_MINUTE: "0" }).widgetRateLimits.helpdeskSearchesPerIpPerMinute,
+    ).toBe(0);
+  });
+
+  it("applies the configured limits, and none where a limit is 0", async () => {
+    const sessions = [];
+    for (let i = 0; i < 3; i++) sessions.push(await call("POST", "/session", {}));
+    expect(sessions.map((r) => r.status)).toEqual([200, 200, 200]);
+    const fourth = await call("POST", "/session", {});
+    expect(fourth).toMatchObject({ status: 429, body: { reason: "rate_limited" } });
+    expect(Number(fourth.retryAfter)).toBeGreaterThan(0);
+
+    const visitor = { "x-hugo-visitor": sessions[0]!.body.data.token as string };
+    const say = (content: string) => call("POST", "/message", { type: "text", content }, visitor);
+    expect((await say("one")).status).toBe(200);
+    expect((await say("two")).status).toBe(200);
+    expect(await say("three")).toMatchObject({ status: 429, body: { reason: "rate_limited" } });
+
+    // Off: more visitor updates than the default budget (120 a minute) all pass.
+    const statuses = new Set<number>();
+    for (let i = 0; i < 130; i++)
+      statuses.add((await call("PATCH", "/visitor", { data: { step: i } }, visitor)).status);
+    expect([...statuses]).toEqual([200]);
   });
 });

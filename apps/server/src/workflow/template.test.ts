@@ -148,6 +148,7 @@ const conversation = (
     avatar: "",
     ip: "203.0.113.7",
     subject: "Billing",
+    locale: "",
     origin: "chat",
     segments: ["vip", "beta"],
     data: { plan: "pro", seats: 12, trial: false, nested: { a: 1 } as unknown as string },

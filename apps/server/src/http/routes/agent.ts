@@ -6,7 +6,7 @@ import {
   AgentTurn,
   AgentTurnListQuery,
   ProviderCheck,
-  TurnId,
+  TurnParams,
 } from "@hugo/protocol";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -49,7 +49,7 @@ export const agentRoutes =
         schema: {
           tags,
           summary: "Get an agent turn with its guardrails trace",
-          params: z.strictObject({ turn_id: TurnId }),
+          params: TurnParams,
           response: { 200: Envelope(AgentTurn), ...errorResponses },
         },
       },

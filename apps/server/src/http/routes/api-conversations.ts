@@ -1,11 +1,10 @@
-import { HttpUrl, SessionId } from "@hugo/protocol";
+import { ConversationEventPush, ConversationPageVisit, SessionParams } from "@hugo/protocol";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { ConversationService } from "../../core/conversations.ts";
 import { Envelope, errorResponses, ok } from "../envelope.ts";
 
 const tags = ["Conversations"];
-const Params = z.strictObject({ session_id: SessionId });
 
 /** Hugo's conversation signals that Crisp's REST API has no route for: session events and page views. */
 export const conversationSignalRoutes =
@@ -19,14 +18,8 @@ export const conversationSignalRoutes =
         schema: {
           tags,
           summary: "Push a custom session event (workflows starting on “Custom session event” react)",
-          params: Params,
-          body: z.strictObject({
-            name: z.string().trim().min(1).max(100),
-            data: z
-              .record(z.string().min(1).max(100), z.union([z.string().max(2000), z.number(), z.boolean()]))
-              .refine((d) => Object.keys(d).length <= 40, "at most 40 keys")
-              .optional(),
-          }),
+          params: SessionParams,
+          body: ConversationEventPush,
           response: { 202: Envelope(z.object({})), ...errorResponses },
         },
       },
@@ -43,11 +36,8 @@ export const conversationSignalRoutes =
         schema: {
           tags,
           summary: "Record the page the visitor is on (workflows starting on “Page URL changed” react)",
-          params: Params,
-          body: z.strictObject({
-            url: HttpUrl,
-            title: z.string().max(500).optional(),
-          }),
+          params: SessionParams,
+          body: ConversationPageVisit,
           response: { 202: Envelope(z.object({})), ...errorResponses },
         },
       },

@@ -3,13 +3,14 @@ import {
   CreatedWebhook,
   Operator,
   OperatorCreate,
-  OperatorId,
+  OperatorParams,
   OperatorUpdate,
   Token,
   TokenCreate,
-  TokenId,
+  TokenParams,
   Webhook,
   WebhookCreate,
+  WebhookParams,
   WebsiteSettings,
   WebsiteUpdate,
 } from "@hugo/protocol";
@@ -96,7 +97,7 @@ export const managementRoutes =
         schema: {
           tags: ["API tokens"],
           summary: "Revoke an API token (idempotent)",
-          params: z.strictObject({ token_id: TokenId }),
+          params: TokenParams,
           response: { 200: Envelope(z.object({})), ...errorResponses },
         },
       },
@@ -106,7 +107,6 @@ export const managementRoutes =
       },
     );
 
-    const OperatorParams = z.strictObject({ operator_id: OperatorId });
     app.get(
       "/operators",
       {
@@ -218,7 +218,7 @@ export const managementRoutes =
         schema: {
           tags: hookTags,
           summary: "Remove a web hook",
-          params: z.strictObject({ webhook_id: z.string().uuid() }),
+          params: WebhookParams,
           response: { 200: Envelope(z.object({})), ...errorResponses },
         },
       },

@@ -1,4 +1,4 @@
-import { SessionId } from "@hugo/protocol";
+import { DemoAgentCall, OrderParams } from "@hugo/protocol";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { AgentService } from "../../agent/service.ts";
@@ -46,8 +46,6 @@ function windowLimiter(max: number) {
   };
 }
 
-const DemoAgentCall = z.strictObject({ session_id: SessionId });
-
 /**
  * Hugo's own demo endpoints under `/api/demo/`:
  * - a pretend order service the seeded "Refund request" workflow calls with its HTTP block, so the
@@ -64,7 +62,7 @@ export const demoRoutes =
         schema: {
           tags: ["Demo"],
           summary: "Demo order lookup used by the seeded refund workflow",
-          params: z.strictObject({ order: z.string().max(64) }),
+          params: OrderParams,
         },
       },
       async (req, reply) => {

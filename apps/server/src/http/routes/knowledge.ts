@@ -8,10 +8,10 @@ import {
   SearchMode,
   Source,
   SourceCreate,
-  SourceId,
   SourceImport,
   SourceImportResult,
   SourceListQuery,
+  SourceParams,
   SourceUpdate,
 } from "@hugo/protocol";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -20,7 +20,6 @@ import type { KnowledgeService } from "../../agent/knowledge/service.ts";
 import { Envelope, errorResponses, ok } from "../envelope.ts";
 
 const tags = ["Knowledge"];
-const SourceParams = z.strictObject({ source_id: SourceId });
 /** A document upload travels base64-encoded in JSON: 10 MB of file is ~14 MB of body. */
 export const UPLOAD_BODY_LIMIT = 16 * 1024 * 1024;
 

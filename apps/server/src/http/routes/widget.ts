@@ -12,31 +12,44 @@ import {
   WidgetHelpdeskResults,
   WidgetMessageSend,
   WidgetMessageSent,
+  WidgetRead,
+  WidgetReadDone,
   WidgetScenarioRun,
   WidgetSession,
   WidgetSessionCreate,
+  WidgetUploaded,
+  WidgetUploadQuery,
   WidgetVisitorUpdate,
 } from "@hugo/protocol";
 import type { WidgetAssets } from "@hugo/widget";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { FastifyPluginAsyncZod, ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../../core/errors.ts";
-import type { VisitorSessionService } from "../../core/visitor-sessions.ts";
+import { originAllowed, type VisitorSessionService } from "../../core/visitor-sessions.ts";
 import { Envelope, errorResponses, ok } from "../envelope.ts";
 
 const tags = ["Widget (visitor API)"];
 const SiteParams = z.strictObject({ website_id: WebsiteId });
 
-/** Per-IP and per-visitor budgets; the widget opens one session a page view and runs few scenarios. */
+/**
+ * Per-IP and per-visitor budgets, requests a minute (0: no limit); set by the WIDGET_*_PER_MINUTE
+ * variables. The widget opens one session a page view and runs few scenarios.
+ */
 export interface WidgetRateLimits {
   sessionsPerIpPerMinute: number;
   scenarioRunsPerIpPerMinute: number;
   scenarioRunsPerVisitorPerMinute: number;
+  /** Messages, and as many picker/field answers. */
   messagesPerVisitorPerMinute: number;
+  /** `PATCH …/visitor` (the `set` rows). */
+  updatesPerVisitorPerMinute: number;
   /** Help-desk searches; the widget searches as the visitor types (debounced). */
-  helpdeskSearchesPerIpPerMinute?: number;
-  helpdeskSearchesPerVisitorPerMinute?: number;
+  helpdeskSearchesPerIpPerMinute: number;
+  helpdeskSearchesPerVisitorPerMinute: number;
+  uploadsPerVisitorPerMinute: number;
+  /** Not a rate: the largest file a visitor may send, in bytes. */
+  uploadMaxBytes: number;
 }
 
 export const DEFAULT_WIDGET_RATE_LIMITS: WidgetRateLimits = {
@@ -44,8 +57,11 @@ export const DEFAULT_WIDGET_RATE_LIMITS: WidgetRateLimits = {
   scenarioRunsPerIpPerMinute: 60,
   scenarioRunsPerVisitorPerMinute: 10,
   messagesPerVisitorPerMinute: 60,
+  updatesPerVisitorPerMinute: 120,
   helpdeskSearchesPerIpPerMinute: 300,
   helpdeskSearchesPerVisitorPerMinute: 60,
+  uploadsPerVisitorPerMinute: 10,
+  uploadMaxBytes: 10 * 1024 * 1024,
 };
 
 const visitorOf = (req: FastifyRequest) => {
@@ -53,11 +69,17 @@ const visitorOf = (req: FastifyRequest) => {
   return typeof header === "string" ? header : undefined;
 };
 
+/** The website id of a widget API path (also of the CORS preflight route, which has no params of ours). */
+const websiteOf = (req: FastifyRequest) => /^\/api\/widget\/([^/?]+)/.exec(req.url)?.[1] ?? "";
+
 /**
  * The visitor API under `/api/widget/{website_id}/` (schemas: packages/protocol/src/widget.ts).
  * Public — the widget runs on the customer's origin with no secret — so it answers CORS from any
- * origin; the credential travels in the `X-Hugo-Visitor` header, never in a cookie, so no
- * `Access-Control-Allow-Credentials`. Limits are counted per IP and per visitor credential.
+ * origin, or only from the website's `widget.allowed_origins` when it has some (a request whose
+ * `Origin` is another is refused with 403 `origin_not_allowed`, preflights included; requests
+ * without an `Origin`, from servers, are not browsers' and pass). The credential travels in the
+ * `X-Hugo-Visitor` header, never in a cookie, so no `Access-Control-Allow-Credentials`. Limits are
+ * counted per IP and per visitor credential.
  */
 export const widgetApiRoutes =
   (
@@ -65,16 +87,48 @@ export const widgetApiRoutes =
     limits: WidgetRateLimits = DEFAULT_WIDGET_RATE_LIMITS,
   ): FastifyPluginAsyncZod =>
   async (app) => {
-    await app.register(cors, {
-      origin: "*",
+    // One read of the website's allow-list per request, shared by the check and the CORS answer.
+    const origins = new WeakMap<FastifyRequest, Promise<string[] | undefined>>();
+    const allowedOf = (req: FastifyRequest) => {
+      let found = origins.get(req);
+      if (!found) {
+        const id = websiteOf(req);
+        found = WebsiteId.safeParse(id).success ? visitors.allowedOrigins(id) : Promise.resolve(undefined);
+        origins.set(req, found);
+      }
+      return found;
+    };
+    app.addHook("onRequest", async (req) => {
+      const origin = req.headers.origin;
+      if (origin === undefined) return;
+      // An unknown website has no list: its routes answer 404 themselves.
+      if (originAllowed((await allowedOf(req)) ?? [], origin)) return;
+      throw new AppError(
+        "origin_not_allowed",
+        `Pages of ${origin.slice(0, 200)} may not use this website's chat widget; add the origin to its widget.allowed_origins.`,
+      );
+    });
+    const corsOptions = {
       methods: ["GET", "POST", "PATCH"],
       allowedHeaders: ["content-type", VISITOR_HEADER, "idempotency-key"],
       exposedHeaders: ["retry-after"],
       maxAge: 600,
+    };
+    // Any origin ("*") without an allow-list; with one, the (allowed) origin itself, varying on it.
+    await app.register(cors, () => (req: FastifyRequest, done: (e: Error | null, o?: object) => void) => {
+      allowedOf(req).then(
+        (list) =>
+          done(null, {
+            ...corsOptions,
+            origin: list && list.length > 0 ? (req.headers.origin ?? false) : "*",
+          }),
+        (error: Error) => done(error),
+      );
     });
     // Only its `createRateLimit` is used: two counters (IP, visitor) on one route, failing with our envelope.
     await app.register(rateLimit, { global: false });
     const limiter = (max: number, key: (req: FastifyRequest) => string) => {
+      if (max === 0) return async () => {};
       const check = app.createRateLimit({ max, timeWindow: 60_000, keyGenerator: key });
       return async (req: FastifyRequest, reply: FastifyReply) => {
         const result = await check(req);
@@ -95,9 +149,11 @@ export const widgetApiRoutes =
     ];
     const messageLimit = limiter(limits.messagesPerVisitorPerMinute, byVisitor("message"));
     const answerLimit = limiter(limits.messagesPerVisitorPerMinute, byVisitor("answer"));
+    const updateLimit = limiter(limits.updatesPerVisitorPerMinute, byVisitor("update"));
+    const uploadLimit = limiter(limits.uploadsPerVisitorPerMinute, byVisitor("upload"));
     const searchLimits = [
-      limiter(limits.helpdeskSearchesPerIpPerMinute ?? 300, byIp("helpdesk")),
-      limiter(limits.helpdeskSearchesPerVisitorPerMinute ?? 60, byVisitor("helpdesk")),
+      limiter(limits.helpdeskSearchesPerIpPerMinute, byIp("helpdesk")),
+      limiter(limits.helpdeskSearchesPerVisitorPerMinute, byVisitor("helpdesk")),
     ];
     const visitor = (req: FastifyRequest) =>
       visitors.authenticate((req.params as { website_id: string }).website_id, visitorOf(req));
@@ -154,6 +210,91 @@ export const widgetApiRoutes =
         ok(await visitors.answer(visitor(req), req.params.fingerprint, req.body.value), "updated"),
     );
 
+    // Files: the body is the file itself, whatever its type (JSON included), so this route has its
+    // own parsers and body limit; it keeps the origin check and CORS of the rest.
+    await app.register(async (scope) => {
+      const files = scope.withTypeProvider<ZodTypeProvider>();
+      files.removeAllContentTypeParsers();
+      files.addContentTypeParser(
+        "*",
+        { parseAs: "buffer", bodyLimit: limits.uploadMaxBytes },
+        (_req, body, done) => done(null, body),
+      );
+      files.post(
+        "/:website_id/file",
+        {
+          onRequest: uploadLimit,
+          bodyLimit: limits.uploadMaxBytes,
+          schema: {
+            tags,
+            summary: "Send a file",
+            description:
+              "The request body is the file and its `Content-Type` the file's type; `name` is its name. At most WIDGET_UPLOAD_MAX_BYTES (413 `payload_too_large` beyond). Answers where it is served (`path`, no credential needed: the id is unguessable); the widget then sends a `file` message with that URL. Served inline only for raster images (PNG, JPEG, GIF, WebP, AVIF), as a download (`application/octet-stream`) otherwise, always with `X-Content-Type-Options: nosniff`.",
+            params: SiteParams,
+            querystring: WidgetUploadQuery,
+            response: { 200: Envelope(WidgetUploaded), ...errorResponses },
+          },
+        },
+        async (req) =>
+          ok(
+            await visitors.upload(visitor(req), {
+              name: req.query.name,
+              type: req.headers["content-type"],
+              data: req.body instanceof Uint8Array ? req.body : undefined,
+            }),
+            "added",
+          ),
+      );
+    });
+
+    app.get(
+      "/:website_id/file/:file_id/:name",
+      {
+        schema: {
+          tags,
+          summary: "Download a file a visitor sent",
+          description:
+            "No credential: the file id is unguessable. Raster images are served inline with their type; every other file as `application/octet-stream` with `Content-Disposition: attachment`, so a browser never runs it as a page. `X-Content-Type-Options: nosniff` and a sandboxing `Content-Security-Policy` always.",
+          params: SiteParams.extend({
+            file_id: z.string().regex(/^file_[0-9a-f-]{36}$/, "must be a file id"),
+            name: z.string().max(1024),
+          }),
+        },
+      },
+      async (req, reply) => {
+        const file = await visitors.file(req.params.website_id, req.params.file_id);
+        const ascii = file.name.replace(/[^\x20-\x7e]|["\\]/g, "_");
+        return reply
+          .header("content-type", file.type)
+          .header(
+            "content-disposition",
+            `${file.inline ? "inline" : "attachment"}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+          )
+          .header("x-content-type-options", "nosniff")
+          .header("content-security-policy", "default-src 'none'; sandbox")
+          .header("cross-origin-resource-policy", "cross-origin")
+          .header("cache-control", "private, max-age=31536000, immutable")
+          .send(Buffer.from(file.data.buffer, file.data.byteOffset, file.data.byteLength));
+      },
+    );
+
+    app.post(
+      "/:website_id/read",
+      {
+        onRequest: updateLimit,
+        schema: {
+          tags,
+          summary: "Mark the operator's messages read",
+          description:
+            "Read receipts: `do message:read`, or the visitor looking at the open chat. The operator's, bot's and agent's messages (these `fingerprints`, or all) become `read`, `unread.visitor` drops, and operators hear `message:acknowledge:read`. Answers the fingerprints that became read.",
+          params: SiteParams,
+          body: WidgetRead,
+          response: { 200: Envelope(WidgetReadDone), ...errorResponses },
+        },
+      },
+      async (req) => ok(await visitors.markRead(visitor(req), req.body), "updated"),
+    );
+
     app.get(
       "/:website_id/helpdesk/search",
       {
@@ -174,6 +315,7 @@ export const widgetApiRoutes =
     app.patch(
       "/:website_id/visitor",
       {
+        onRequest: updateLimit,
         schema: {
           tags,
           summary: "Set visitor data",

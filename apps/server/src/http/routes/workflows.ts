@@ -4,14 +4,15 @@ import {
   blockWaits,
   Run,
   RunDetail,
-  RunId,
   RunListQuery,
-  ScenarioId,
-  SessionId,
+  RunParams,
+  SessionParams,
   TriggerResult,
+  VersionParams,
   Workflow,
   WorkflowCreate,
   WorkflowExport,
+  WorkflowParams,
   WorkflowSummary,
   WorkflowTestRun,
   WorkflowTrigger,
@@ -25,8 +26,6 @@ import { Envelope, errorResponses, ok } from "../envelope.ts";
 
 const tags = ["Workflows"];
 const runTags = ["Workflow runs"];
-const WorkflowParams = z.strictObject({ workflow_id: ScenarioId });
-const VersionParams = WorkflowParams.extend({ version: z.coerce.number().int().positive() });
 
 /** The catalogue as the editor needs it: each kind's form (JSON Schema) and outputs. */
 function catalog(): BlockCatalogEntry[] {
@@ -313,7 +312,7 @@ export const workflowRoutes =
         schema: {
           tags: runTags,
           summary: "List a conversation's runs, newest first",
-          params: z.strictObject({ session_id: SessionId }),
+          params: SessionParams,
           querystring: RunListQuery,
           response: { 200: Envelope(z.array(Run)), ...errorResponses },
         },
@@ -327,7 +326,7 @@ export const workflowRoutes =
         schema: {
           tags: runTags,
           summary: "Get a run with its log: the steps taken, their outputs and messages",
-          params: z.strictObject({ run_id: RunId }),
+          params: RunParams,
           response: { 200: Envelope(RunDetail), ...errorResponses },
         },
       },
@@ -340,7 +339,7 @@ export const workflowRoutes =
         schema: {
           tags: runTags,
           summary: "Cancel an active run",
-          params: z.strictObject({ run_id: RunId }),
+          params: RunParams,
           response: { 200: Envelope(Run), ...errorResponses },
         },
       },

@@ -1,0 +1,2 @@
+export * from "./generate-snippets.ts";
+export type { Primitive } from "./literals.ts";
