@@ -131,7 +131,7 @@ export class HugoClient {
     if (this.#options.userAgent) headers["user-agent"] = this.#options.userAgent;
     let key = options.idempotencyKey;
     if (route.method === "POST" && key === undefined && this.#options.idempotencyKeys !== false) {
-      key = crypto.randomUUID();
+      key = newKey();
     }
     if (route.method === "POST" && key) headers["idempotency-key"] = key;
     // Sent again after a lost answer, a POST without a key might run twice, and a PATCH may push events.
@@ -244,4 +244,17 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", abort, { once: true });
   });
+}
+
+/**
+ * A random UUID v4 for `Idempotency-Key`. `crypto.randomUUID` exists only in secure contexts (https,
+ * localhost); a dashboard reached over plain http on a LAN still has `getRandomValues`.
+ */
+function newKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
