@@ -19,6 +19,15 @@ export async function waitFor<T>(
   }
 }
 
+export interface ClientOptions {
+  bearer?: string;
+  autoPong?: boolean;
+  /** More upgrade headers (a browser's Cookie and Origin). */
+  headers?: Record<string, string>;
+  /** A query string for the endpoint, e.g. `?auth=session`. */
+  query?: string;
+}
+
 /** A real `ws` client that records every frame. */
 export class Client {
   readonly ws: WebSocket;
@@ -26,9 +35,13 @@ export class Client {
   readonly opened: Promise<void>;
   readonly closed: Promise<{ code: number; reason: string }>;
 
-  constructor(baseUrl: string, options: { bearer?: string; autoPong?: boolean } = {}) {
-    this.ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/api/realtime`, {
-      ...(options.bearer ? { headers: { authorization: `Bearer ${options.bearer}` } } : {}),
+  constructor(baseUrl: string, options: ClientOptions = {}) {
+    const headers = {
+      ...options.headers,
+      ...(options.bearer ? { authorization: `Bearer ${options.bearer}` } : {}),
+    };
+    this.ws = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/api/realtime${options.query ?? ""}`, {
+      headers,
       autoPong: options.autoPong ?? true,
     });
     this.ws.on("message", (data) => this.frames.push(JSON.parse(String(data)) as ServerFrame));
@@ -43,7 +56,7 @@ export class Client {
     this.ws.on("error", () => {});
   }
 
-  static async connect(baseUrl: string, options: { bearer?: string; autoPong?: boolean } = {}) {
+  static async connect(baseUrl: string, options: ClientOptions = {}) {
     const client = new Client(baseUrl, options);
     await client.opened;
     return client;

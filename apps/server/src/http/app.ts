@@ -153,6 +153,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
       store: deps.stores.conversations,
       conversations: deps.conversations,
       tokens: deps.tokens,
+      sessions: deps.sessions,
     });
   }
 

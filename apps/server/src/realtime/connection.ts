@@ -4,8 +4,15 @@ import type { FastifyRequest } from "fastify";
 import { type RawData, WebSocket } from "ws";
 import type { ConversationService } from "../core/conversations.ts";
 import { AppError } from "../core/errors.ts";
+import type { OperatorSessionService } from "../core/operator-sessions.ts";
 import type { ConversationStore } from "../core/ports.ts";
-import { parseBearer, requireScope, type TokenPrincipal, type TokenService } from "../core/tokens.ts";
+import {
+  type Principal,
+  parseBearer,
+  requireScope,
+  type TokenPrincipal,
+  type TokenService,
+} from "../core/tokens.ts";
 import { type VisitorPrincipal, verifyVisitorCredential } from "../core/visitor-credentials.ts";
 import { authenticate } from "../http/auth.ts";
 import { type ComposeSignal, encodeCompose, encodeFrame } from "./frames.ts";
@@ -18,20 +25,30 @@ export interface ConnectionDeps {
   store: ConversationStore;
   conversations: ConversationService;
   tokens: TokenService;
+  /** Dashboard sessions (operators signed in with the cookie); absent, only API tokens. */
+  sessions?: OperatorSessionService | undefined;
   secret: string;
   maxBufferedBytes: number;
   authTimeoutMs: number;
   log: RealtimeLog;
 }
 
-/** An operator: an API token of one website; re-checked on every subscribe and compose, so revocation bites. */
-export interface OperatorPrincipal {
+/**
+ * An operator: an API token, or a dashboard session, of one website; re-checked on every subscribe
+ * and compose and at each heartbeat, so a revoked token, a signed-out session or a removed operator
+ * loses its sockets.
+ */
+export type OperatorPrincipal = {
   kind: "operator";
   websiteId: string;
-  tokenId: string;
-  /** The credential as an `Authorization` header value (`Bearer …` or `Basic …`), verified again each time. */
-  authorization: string;
-}
+  /** What the heartbeat verifies once for all the sockets sharing it (a token id, a session id). */
+  credentialId: string;
+} & (
+  | /** The credential as an `Authorization` header value (`Bearer …` or `Basic …`). */
+  { authorization: string; cookie?: undefined }
+  /** The dashboard's session cookie value. */
+  | { cookie: string; authorization?: undefined }
+);
 
 /**
  * The API's header authentication (`http/auth.ts`, Bearer or Basic with X-Crisp-Tier). It reads
@@ -44,8 +61,13 @@ export function authenticateHeaders(
   return authenticate(tokens, { headers } as FastifyRequest);
 }
 
-const reauthenticate = (tokens: TokenService, principal: OperatorPrincipal) =>
-  authenticateHeaders(tokens, { authorization: principal.authorization });
+/** The operator's credential verified again: its scopes now, or an AppError when it no longer holds. */
+function reauthenticate(deps: ConnectionDeps, principal: OperatorPrincipal): Promise<Principal> {
+  if (principal.authorization !== undefined)
+    return authenticateHeaders(deps.tokens, { authorization: principal.authorization });
+  if (!deps.sessions) return Promise.reject(new AppError("unauthorized", "Dashboard sessions are off."));
+  return deps.sessions.authenticate(principal.cookie);
+}
 
 /**
  * `ws`'s server-side socket with a slot for its Connection, so that the socket's listeners are
@@ -55,7 +77,7 @@ export class RealtimeSocket extends WebSocket {
   connection: Connection | undefined = undefined;
 }
 
-type Principal = OperatorPrincipal | VisitorPrincipal;
+type SocketPrincipal = OperatorPrincipal | VisitorPrincipal;
 
 export const MAX_SUBSCRIPTIONS = 50;
 // Client frames: a bucket of 60 (a dashboard resubscribing 50 conversations at once fits), refilled
@@ -78,7 +100,7 @@ export class Connection implements SubscriptionOwner {
    * holds one, so a small array rather than a Map. Created on the first subscribe.
    */
   #subs: Subscription[] | undefined;
-  #principal: Principal | undefined;
+  #principal: SocketPrincipal | undefined;
   #closed = false;
   /** Created only when a replay waits on it. */
   #gone: PromiseWithResolvers<void> | undefined;
@@ -163,7 +185,7 @@ export class Connection implements SubscriptionOwner {
    * is also checked again, so revoking it ends its sockets within one ping interval; `checks`
    * shares one verification per token among all of a tick's sockets.
    */
-  heartbeat(checks: Map<string, Promise<TokenPrincipal>>): void {
+  heartbeat(checks: Map<string, Promise<Principal>>): void {
     if (!this.alive) {
       this.#deps.log.debug({}, "realtime: no pong, terminating");
       this.#socket.terminate();
@@ -174,10 +196,10 @@ export class Connection implements SubscriptionOwner {
     this.#socket.ping();
     const principal = this.#principal;
     if (principal?.kind === "operator") {
-      let check = checks.get(principal.tokenId);
+      let check = checks.get(principal.credentialId);
       if (!check) {
-        check = reauthenticate(this.#deps.tokens, principal);
-        checks.set(principal.tokenId, check);
+        check = reauthenticate(this.#deps, principal);
+        checks.set(principal.credentialId, check);
       }
       check.catch((err) => {
         // Only a verdict on the token ends the socket; a database hiccup does not.
@@ -328,7 +350,7 @@ export class Connection implements SubscriptionOwner {
         this.#ready({
           kind: "operator",
           websiteId: token.websiteId,
-          tokenId: token.tokenId,
+          credentialId: token.tokenId,
           authorization: `Bearer ${credential}`,
         });
         return;
@@ -343,7 +365,7 @@ export class Connection implements SubscriptionOwner {
     }
   }
 
-  #ready(principal: Principal): void {
+  #ready(principal: SocketPrincipal): void {
     clearTimeout(this.#authTimer);
     this.#principal = principal;
     this.#sendFrame({
@@ -356,7 +378,7 @@ export class Connection implements SubscriptionOwner {
 
   /** Operators: any conversation of the website or the website; visitors: their conversation only. */
   async #subscribe(
-    principal: Principal,
+    principal: SocketPrincipal,
     requested: string | undefined,
     after: number | undefined,
   ): Promise<void> {
@@ -385,7 +407,7 @@ export class Connection implements SubscriptionOwner {
   }
 
   async #compose(
-    principal: Principal,
+    principal: SocketPrincipal,
     sessionId: string,
     state: "start" | "stop",
     excerpt: string | undefined,
@@ -407,9 +429,9 @@ export class Connection implements SubscriptionOwner {
     principal: OperatorPrincipal,
     scope: "conversations:read" | "conversations:write",
   ): Promise<void> {
-    let token: TokenPrincipal;
+    let token: Principal;
     try {
-      token = await reauthenticate(this.#deps.tokens, principal);
+      token = await reauthenticate(this.#deps, principal);
     } catch (err) {
       this.#error(err);
       this.close(RealtimeCloseCode.unauthorized, "unauthorized");

@@ -1,11 +1,14 @@
 import { type IncomingMessage, ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { SESSION_COOKIE } from "@hugo/protocol";
 import type { FastifyInstance } from "fastify";
 import { type Server, type WebSocket, WebSocketServer } from "ws";
 import type { ConversationService } from "../core/conversations.ts";
+import { AppError } from "../core/errors.ts";
+import type { OperatorSessionService } from "../core/operator-sessions.ts";
 import type { ConversationStore } from "../core/ports.ts";
-import { requireScope, type TokenPrincipal, type TokenService } from "../core/tokens.ts";
+import { type Principal, requireScope, type TokenService } from "../core/tokens.ts";
 import { authenticate } from "../http/auth.ts";
 import { toErrorResponse } from "../http/errors.ts";
 import {
@@ -29,6 +32,8 @@ export interface RealtimeDeps {
   store: ConversationStore;
   conversations: ConversationService;
   tokens: TokenService;
+  /** Dashboard sessions: `/api/realtime?auth=session` then authenticates with the session cookie. */
+  sessions?: OperatorSessionService | undefined;
   /** Signs visitor credentials. */
   secret: string;
   pingIntervalMs: number;
@@ -67,6 +72,7 @@ export async function registerRealtime(app: FastifyInstance, deps: RealtimeDeps)
     store: deps.store,
     conversations: deps.conversations,
     tokens: deps.tokens,
+    sessions: deps.sessions,
     secret: deps.secret,
     maxBufferedBytes: deps.maxBufferedBytes,
     authTimeoutMs: deps.authTimeoutMs ?? 5_000,
@@ -86,17 +92,30 @@ export async function registerRealtime(app: FastifyInstance, deps: RealtimeDeps)
   let closing = false;
   async function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const authorization = request.headers.authorization;
-    if (!authorization) {
+    // The dashboard asks for its session explicitly: a widget on Hugo's own origin (the demo page)
+    // also carries the cookie, and must stay a visitor's anonymous socket.
+    const wantsSession =
+      !authorization && new URL(request.url ?? "/", "http://hugo").searchParams.get("auth") === "session";
+    if (!authorization && !wantsSession) {
       wss.handleUpgrade(request, socket, head, acceptAnonymous);
       return;
     }
-    // Operators may authenticate on the upgrade request; a bad token fails it with an error envelope.
+    // Operators may authenticate on the upgrade request; a bad credential fails it with an error envelope.
     socket.on("error", destroy);
     let principal: OperatorPrincipal;
     try {
-      const token = await authenticateHeaders(deps.tokens, request.headers);
-      requireScope(token, "conversations:read");
-      principal = { kind: "operator", websiteId: token.websiteId, tokenId: token.tokenId, authorization };
+      if (authorization) {
+        const token = await authenticateHeaders(deps.tokens, request.headers);
+        requireScope(token, "conversations:read");
+        principal = {
+          kind: "operator",
+          websiteId: token.websiteId,
+          credentialId: token.tokenId,
+          authorization,
+        };
+      } else {
+        principal = await sessionPrincipal(request);
+      }
     } catch (err) {
       socket.removeListener("error", destroy);
       rejectUpgrade(socket, err, log);
@@ -104,6 +123,31 @@ export async function registerRealtime(app: FastifyInstance, deps: RealtimeDeps)
     }
     socket.removeListener("error", destroy);
     wss.handleUpgrade(request, socket, head, accept(principal));
+  }
+
+  /**
+   * A dashboard socket: the session cookie, from a page of Hugo's own origin only — browsers send
+   * cookies on cross-site WebSocket upgrades, so the Origin must name this host (no CSWSH).
+   */
+  async function sessionPrincipal(request: IncomingMessage): Promise<OperatorPrincipal> {
+    const origin = request.headers.origin;
+    let sameOrigin = false;
+    try {
+      sameOrigin = origin !== undefined && new URL(origin).host === request.headers.host;
+    } catch {
+      sameOrigin = false;
+    }
+    if (!sameOrigin)
+      throw new AppError("forbidden", "A session socket must come from a page of Hugo's own origin.", {
+        field: "Origin",
+      });
+    const cookie = request.headers.cookie
+      ? app.parseCookie(request.headers.cookie)[SESSION_COOKIE]
+      : undefined;
+    if (!cookie || !deps.sessions) throw new AppError("unauthorized", "Not signed in.");
+    const operator = await deps.sessions.authenticate(cookie);
+    requireScope(operator, "conversations:read");
+    return { kind: "operator", websiteId: operator.websiteId, credentialId: operator.sessionId, cookie };
   }
 
   function onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -120,7 +164,7 @@ export async function registerRealtime(app: FastifyInstance, deps: RealtimeDeps)
 
   // One heartbeat for all sockets; `checks` shares one token verification per token per tick.
   const heartbeat = setInterval(() => {
-    const checks = new Map<string, Promise<TokenPrincipal>>();
+    const checks = new Map<string, Promise<Principal>>();
     for (const socket of wss.clients) socket.connection?.heartbeat(checks);
   }, deps.pingIntervalMs);
   heartbeat.unref();
