@@ -106,8 +106,10 @@ export class HugoClient {
       }
       path = path.replace(`{${param}}`, encodeURIComponent(String(value)));
     });
-    const input = route.input ? args[params.length] : undefined;
-    const options = (args[params.length + (route.input ? 1 : 0)] ?? {}) as RequestOptions;
+    const file = route.upload ? args[params.length] : undefined;
+    const at = params.length + (route.upload ? 1 : 0);
+    const input = route.input ? args[at] : undefined;
+    const options = (args[at + (route.input ? 1 : 0)] ?? {}) as RequestOptions;
 
     // A relative base (`""`, `/hugo`) is the page's own origin: the dashboard served by Hugo itself.
     const url = new URL(`${this.baseUrl}${path}`, globalThis.location?.href);
@@ -118,10 +120,14 @@ export class HugoClient {
       }
     }
     const headers: Record<string, string> = { accept: "application/json" };
-    let body: string | undefined;
+    let body: BodyInit | undefined;
     if (route.input === "body") {
       headers["content-type"] = "application/json";
       body = JSON.stringify(input ?? {});
+    } else if (route.upload) {
+      const blobType = file instanceof Blob ? file.type : "";
+      headers["content-type"] = options.contentType ?? (blobType || "application/octet-stream");
+      body = file as BodyInit;
     }
     const token = this.#options.token;
     if (route.auth === "bearer" && token) headers.authorization = `Bearer ${token}`;
@@ -153,7 +159,7 @@ export class HugoClient {
   /** One HTTP exchange: the parsed success body, or the error to throw or retry on. */
   async #attempt(
     url: URL,
-    init: { method: string; headers: Record<string, string>; body: string | undefined },
+    init: { method: string; headers: Record<string, string>; body: BodyInit | undefined },
     timeoutMs: number,
     { signal }: RequestOptions,
   ): Promise<{ error?: undefined; body: unknown } | { error: HugoError; retryAfterMs?: number }> {

@@ -11,6 +11,8 @@ export type Route = {
   readonly auth: "bearer" | "session" | "visitor" | "none";
   readonly input?: "body" | "query";
   readonly returns?: "body" | "envelope";
+  /** The body is a file (its raw bytes), passed before the query: `(…path, file, query, options)`. */
+  readonly upload?: true;
 };
 
 /**
@@ -383,6 +385,23 @@ export const ROUTES = {
       input: "body",
     },
     /**
+     * Mark the operator's messages read (read receipts): these fingerprints, or all.
+     * @example await client.widget.markRead(websiteId, {}, { visitor: token });
+     */
+    markRead: { method: "POST", path: "/api/widget/{website_id}/read", auth: "visitor", input: "body" },
+    /**
+     * Upload a file from the visitor (its bytes; the Blob's type or `contentType` is sent as Content-Type).
+     * Answers where it is served; send a `file` message with that URL.
+     * @example const { path } = await client.widget.uploadFile(websiteId, blob, { name: "receipt.png" }, { visitor: token });
+     */
+    uploadFile: {
+      method: "POST",
+      path: "/api/widget/{website_id}/file",
+      auth: "visitor",
+      input: "query",
+      upload: true,
+    },
+    /**
      * Run a browser-startable workflow in the visitor's conversation (`do bot:scenario:run`).
      * @example await client.widget.runScenario(websiteId, "scenario_…", { variables: { plan: "pro" } }, { visitor: token });
      */
@@ -468,6 +487,7 @@ type FromProtocol<D> = {
   auth: D extends { auth: infer A } ? A : never;
   input: D extends { body: object } ? "body" : D extends { query: object } ? "query" : undefined;
   returns: D extends { envelope: false } ? "body" : D extends { extra: object } ? "envelope" : undefined;
+  upload: D extends { upload: true } ? true : undefined;
 };
 type FromRoute<R> = {
   method: R extends { method: infer M } ? M : never;
@@ -475,6 +495,7 @@ type FromRoute<R> = {
   auth: R extends { auth: infer A } ? A : never;
   input: R extends { input: infer I } ? I : undefined;
   returns: R extends { returns: infer O } ? O : undefined;
+  upload: R extends { upload: infer U } ? U : undefined;
 };
 type Mismatched = {
   [N in EndpointName]: Equal<FromProtocol<Endpoints[N]>, FromRoute<RouteOf<N>>> extends true ? never : N;

@@ -20,7 +20,12 @@ export interface RequestOptions {
   retries?: number;
   /** The visitor credential (`X-Hugo-Visitor`) for the widget API; default the client's `visitor`. */
   visitor?: string;
+  /** An upload's Content-Type when the file is not a Blob with a type (default application/octet-stream). */
+  contentType?: string;
 }
+
+/** A file to upload: its raw bytes. */
+export type UploadBody = Blob | ArrayBuffer | Uint8Array;
 
 type PathNames<P> = P extends `${string}{${infer K}}${infer Rest}` ? [K, ...PathNames<Rest>] : [];
 type Values<Names extends unknown[], O> = { [I in keyof Names]: O[Names[I] & keyof O] };
@@ -56,6 +61,7 @@ type InputArgs<D> =
 /** The arguments of `client.<area>.<verb>`: path parameters in path order, the body or query, options. */
 export type EndpointArgs<N extends EndpointName> = [
   ...PathArgs<Endpoints[N]>,
+  ...(Endpoints[N] extends { upload: true } ? [file: UploadBody] : []),
   ...InputArgs<Endpoints[N]>,
   options?: RequestOptions,
 ];

@@ -58,9 +58,13 @@ import {
   WidgetHelpdeskResults,
   WidgetMessageSend,
   WidgetMessageSent,
+  WidgetRead,
+  WidgetReadDone,
   WidgetScenarioRun,
   WidgetSession,
   WidgetSessionCreate,
+  WidgetUploaded,
+  WidgetUploadQuery,
   WidgetVisitorUpdate,
 } from "./widget.ts";
 import {
@@ -104,6 +108,8 @@ export type Endpoint = {
   envelope?: false;
   /** Fields the envelope carries beside `data` (the search's `mode`). */
   extra?: Record<string, z.ZodType>;
+  /** The request body is a file's raw bytes with its own Content-Type (the query names it), not JSON. */
+  upload?: true;
 } & ({ auth: "bearer"; scope: TokenScope } | { auth: "session" | "visitor" | "none"; scope?: undefined });
 
 // Path parameters: the routes take them from here; endpoints.test.ts proves table and routes agree.
@@ -661,6 +667,25 @@ export const ENDPOINTS = {
     params: SiteParams,
     body: WidgetVisitorUpdate,
     data: Empty,
+  },
+  "widget.markRead": {
+    method: "POST",
+    path: "/api/widget/{website_id}/read",
+    auth: "visitor",
+    status: 200,
+    params: SiteParams,
+    body: WidgetRead,
+    data: WidgetReadDone,
+  },
+  "widget.uploadFile": {
+    method: "POST",
+    path: "/api/widget/{website_id}/file",
+    auth: "visitor",
+    status: 200,
+    params: SiteParams,
+    query: WidgetUploadQuery,
+    upload: true,
+    data: WidgetUploaded,
   },
   "widget.runScenario": {
     method: "POST",

@@ -486,6 +486,36 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable("api_tokens").addColumn("secret_sealed", "text").execute();
       },
     },
+    // The widget: a website's allowed origins (JSON array, empty = any origin) and the visitor's
+    // language on their conversation (the browser's, or CRISP_RUNTIME_CONFIG.locale; "" = unknown).
+    "0010_widget_origins_visitor_locale": {
+      async up(db) {
+        await db.schema
+          .alterTable("websites")
+          .addColumn("widget_allowed_origins", "text", (c) => c.notNull().defaultTo("[]"))
+          .execute();
+        await db.schema
+          .alterTable("conversations")
+          .addColumn("locale", "text", (c) => c.notNull().defaultTo(""))
+          .execute();
+        // Files visitors send from the widget: in the database, so every process serves them; they
+        // go with their conversation.
+        await db.schema
+          .createTable("widget_files")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
+          .addColumn("session_id", "text", (c) =>
+            c.notNull().references("conversations.session_id").onDelete("cascade"),
+          )
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("type", "text", (c) => c.notNull())
+          .addColumn("size", big, (c) => c.notNull())
+          .addColumn("data", dialect === "postgres" ? "bytea" : "blob", (c) => c.notNull())
+          .addColumn("created_at", big, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("widget_files_session").on("widget_files").column("session_id").execute();
+      },
+    },
     // Operators' dashboard sessions: the row's id is the SHA-256 of the cookie's secret, so a copy of
     // the table signs no one in. Removing an operator or a website ends their sessions.
     "0011_operator_sessions": {
@@ -529,36 +559,6 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .on("workflow_runs")
           .columns(["website_id", "started_at"])
           .execute();
-      },
-    },
-    // The widget: a website's allowed origins (JSON array, empty = any origin) and the visitor's
-    // language on their conversation (the browser's, or CRISP_RUNTIME_CONFIG.locale; "" = unknown).
-    "0010_widget_origins_visitor_locale": {
-      async up(db) {
-        await db.schema
-          .alterTable("websites")
-          .addColumn("widget_allowed_origins", "text", (c) => c.notNull().defaultTo("[]"))
-          .execute();
-        await db.schema
-          .alterTable("conversations")
-          .addColumn("locale", "text", (c) => c.notNull().defaultTo(""))
-          .execute();
-        // Files visitors send from the widget: in the database, so every process serves them; they
-        // go with their conversation.
-        await db.schema
-          .createTable("widget_files")
-          .addColumn("id", "text", (c) => c.primaryKey())
-          .addColumn("website_id", "text", (c) => c.notNull().references("websites.id").onDelete("cascade"))
-          .addColumn("session_id", "text", (c) =>
-            c.notNull().references("conversations.session_id").onDelete("cascade"),
-          )
-          .addColumn("name", "text", (c) => c.notNull())
-          .addColumn("type", "text", (c) => c.notNull())
-          .addColumn("size", big, (c) => c.notNull())
-          .addColumn("data", dialect === "postgres" ? "bytea" : "blob", (c) => c.notNull())
-          .addColumn("created_at", big, (c) => c.notNull())
-          .execute();
-        await db.schema.createIndex("widget_files_session").on("widget_files").column("session_id").execute();
       },
     },
   };

@@ -270,6 +270,30 @@ describe.each(["sqlite", "postgres"] as const)("the typed client against Hugo on
     const noPicker = await failure(widget.widget.answer(site, sent.fingerprint, { value: "yes" }, options));
     expect(noPicker).toBeInstanceOf(BadRequestError);
 
+    // A file's raw bytes (a Blob with its type, or bytes with `contentType`), then its download.
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+    const uploaded = await widget.widget.uploadFile(
+      site,
+      new Blob([png], { type: "image/png" }),
+      { name: "receipt.png" },
+      options,
+    );
+    expect(uploaded).toMatchObject({ name: "receipt.png", type: "image/png", size: png.length });
+    const served = await fetch(`${server.url}${uploaded.path}`);
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(png);
+    const raw = await widget.widget.uploadFile(
+      site,
+      new TextEncoder().encode("a,b\n"),
+      { name: "rows.csv" },
+      {
+        ...options,
+        contentType: "text/csv",
+      },
+    );
+    expect(raw).toMatchObject({ type: "text/csv", size: 4 });
+    const read = await widget.widget.markRead(site, {}, options);
+    expect(read).toEqual(expect.any(Object));
+
     const anonymous = await failure(widget.widget.sendMessage(site, { type: "text", content: "hi" }));
     expect(anonymous).toBeInstanceOf(AuthenticationError);
     expect(anonymous).toMatchObject({ code: "unauthorized" });

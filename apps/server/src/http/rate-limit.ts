@@ -5,11 +5,12 @@ import { AppError } from "../core/errors.ts";
 /**
  * Per-route counters over a one-minute window (@fastify/rate-limit's `createRateLimit`), failing
  * with Hugo's envelope (`rate_limited`, 429, Retry-After). Several may guard one route (per IP,
- * per account); each is a preHandler. Counters are per process.
+ * per account); each is a hook. A `max` of 0 turns that limit off. Counters are per process.
  */
 export async function rateLimiters(app: FastifyInstance) {
   await app.register(rateLimit, { global: false });
   return (max: number, key: (req: FastifyRequest) => string) => {
+    if (max === 0) return async () => {};
     const check = app.createRateLimit({ max, timeWindow: 60_000, keyGenerator: key });
     return async (req: FastifyRequest, reply: FastifyReply) => {
       const result = await check(req);

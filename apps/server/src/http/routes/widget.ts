@@ -1,5 +1,4 @@
 import cors from "@fastify/cors";
-import rateLimit from "@fastify/rate-limit";
 import {
   Fingerprint,
   ScenarioId,
@@ -28,6 +27,7 @@ import { z } from "zod";
 import { AppError } from "../../core/errors.ts";
 import { originAllowed, type VisitorSessionService } from "../../core/visitor-sessions.ts";
 import { Envelope, errorResponses, ok } from "../envelope.ts";
+import { rateLimiters } from "../rate-limit.ts";
 
 const tags = ["Widget (visitor API)"];
 const SiteParams = z.strictObject({ website_id: WebsiteId });
@@ -125,19 +125,8 @@ export const widgetApiRoutes =
         (error: Error) => done(error),
       );
     });
-    // Only its `createRateLimit` is used: two counters (IP, visitor) on one route, failing with our envelope.
-    await app.register(rateLimit, { global: false });
-    const limiter = (max: number, key: (req: FastifyRequest) => string) => {
-      if (max === 0) return async () => {};
-      const check = app.createRateLimit({ max, timeWindow: 60_000, keyGenerator: key });
-      return async (req: FastifyRequest, reply: FastifyReply) => {
-        const result = await check(req);
-        if (!result.isAllowed && result.isExceeded) {
-          reply.header("retry-after", result.ttlInSeconds);
-          throw new AppError("rate_limited", `Too many requests; retry in ${result.ttlInSeconds} s.`);
-        }
-      };
-    };
+    // Two counters (IP, visitor) on one route, failing with our envelope; 0 turns a limit off.
+    const limiter = await rateLimiters(app);
     const byIp = (what: string) => (req: FastifyRequest) => `${what}:ip:${req.ip}`;
     // Keyed by the credential's session part; a forged credential fails authentication right after.
     const byVisitor = (what: string) => (req: FastifyRequest) =>
@@ -250,11 +239,11 @@ export const widgetApiRoutes =
     app.get(
       "/:website_id/file/:file_id/:name",
       {
+        // A file's URL (as in a `file` message), not an API call: out of the OpenAPI document, like
+        // the widget's own files. No credential: the file id is unguessable. Raster images inline
+        // with their type; every other file as `application/octet-stream`, `attachment`.
         schema: {
-          tags,
-          summary: "Download a file a visitor sent",
-          description:
-            "No credential: the file id is unguessable. Raster images are served inline with their type; every other file as `application/octet-stream` with `Content-Disposition: attachment`, so a browser never runs it as a page. `X-Content-Type-Options: nosniff` and a sandboxing `Content-Security-Policy` always.",
+          hide: true,
           params: SiteParams.extend({
             file_id: z.string().regex(/^file_[0-9a-f-]{36}$/, "must be a file id"),
             name: z.string().max(1024),
