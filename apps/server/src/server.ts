@@ -9,6 +9,7 @@ import { type Config, loadSecret } from "./config.ts";
 import { AnalyticsService } from "./core/analytics.ts";
 import { ConversationService } from "./core/conversations.ts";
 import { AppError } from "./core/errors.ts";
+import { InboxService } from "./core/inbox.ts";
 import { type JobLogger, type JobQueue, silentJobLogger } from "./core/jobs.ts";
 import { OperatorSessionService } from "./core/operator-sessions.ts";
 import { OperatorService } from "./core/operators.ts";
@@ -57,6 +58,7 @@ export interface Hugo {
     /** Operators' dashboard sessions (sign-in, cookie, CSRF). */
     sessions: OperatorSessionService;
     analytics: AnalyticsService;
+    inbox: InboxService;
     webhooks: WebhookService;
     workflows: WorkflowService;
     knowledge: KnowledgeService;
@@ -218,6 +220,7 @@ export async function createHugo(config: Config): Promise<Hugo> {
     websites,
     sessions: new OperatorSessionService(stores, secret, operators, websites),
     analytics: new AnalyticsService(stores),
+    inbox: new InboxService(stores, conversations),
     workflows,
     knowledge,
     agent,

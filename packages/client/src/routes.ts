@@ -207,6 +207,47 @@ export const ROUTES = {
 
   conversations: {
     /**
+     * The inbox: conversations, newest activity first, by inbox, state, assignee, segment or text;
+     * pass `next_cursor` back as `cursor` for the next page. Scope `conversations:read`.
+     * @example const { conversations, next_cursor } = await client.conversations.list({ inbox: "main", unread: true });
+     */
+    list: { method: "GET", path: "/api/conversations", auth: "bearer", input: "query" },
+    /**
+     * The inbox's badges: open conversations per inbox, resolved ones, unread ones. Scope `conversations:read`.
+     * @example const { automated, main, unread } = await client.conversations.counts();
+     */
+    counts: { method: "GET", path: "/api/conversations/counts", auth: "bearer" },
+    /**
+     * A conversation with the visitor's meta. Scope `conversations:read`.
+     * @example const conversation = await client.conversations.get("session_…");
+     */
+    get: { method: "GET", path: "/api/conversations/{session_id}", auth: "bearer" },
+    /**
+     * Change a conversation's state, inbox or assignee. Scope `conversations:write`.
+     * @example await client.conversations.update("session_…", { state: "resolved" });
+     */
+    update: { method: "PATCH", path: "/api/conversations/{session_id}", auth: "bearer", input: "body" },
+    /**
+     * A conversation's messages, oldest first: the newest `limit` before `before`. Scope `conversations:read`.
+     * @example const messages = await client.conversations.listMessages("session_…", { limit: 50 });
+     */
+    listMessages: {
+      method: "GET",
+      path: "/api/conversations/{session_id}/messages",
+      auth: "bearer",
+      input: "query",
+    },
+    /**
+     * Reply as the operator (the agent then stays out), or write a private note. Scope `conversations:write`.
+     * @example await client.conversations.reply("session_…", { type: "text", content: "Hi, I'm Ann." });
+     */
+    reply: {
+      method: "POST",
+      path: "/api/conversations/{session_id}/messages",
+      auth: "bearer",
+      input: "body",
+    },
+    /**
      * List a conversation's workflow runs, newest first. Scope `workflows:read`.
      * @example const runs = await client.conversations.listRuns("session_…", { limit: 10 });
      */

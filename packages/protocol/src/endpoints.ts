@@ -10,7 +10,7 @@ import {
 } from "./agent.ts";
 import { Analytics, AnalyticsQuery } from "./analytics.ts";
 import { AuthSession, OwnerSetup, SetupStatus, SignIn, WebsiteSwitch } from "./auth.ts";
-import { HttpUrl } from "./conversation.ts";
+import { Conversation, HttpUrl, Message } from "./conversation.ts";
 import {
   Fingerprint,
   OperatorId,
@@ -21,6 +21,15 @@ import {
   TurnId,
   WebsiteId,
 } from "./ids.ts";
+import {
+  ConversationUpdate,
+  InboxCounts,
+  InboxMessages,
+  InboxMessagesQuery,
+  InboxPage,
+  InboxQuery,
+  OperatorReply,
+} from "./inbox.ts";
 import {
   KnowledgeCrawl,
   KnowledgeCrawlResult,
@@ -438,6 +447,62 @@ export const ENDPOINTS = {
     data: Run,
   },
 
+  "conversations.list": {
+    method: "GET",
+    path: "/api/conversations",
+    auth: "bearer",
+    scope: "conversations:read",
+    status: 200,
+    query: InboxQuery,
+    data: InboxPage,
+  },
+  "conversations.counts": {
+    method: "GET",
+    path: "/api/conversations/counts",
+    auth: "bearer",
+    scope: "conversations:read",
+    status: 200,
+    data: InboxCounts,
+  },
+  "conversations.get": {
+    method: "GET",
+    path: "/api/conversations/{session_id}",
+    auth: "bearer",
+    scope: "conversations:read",
+    status: 200,
+    params: SessionParams,
+    data: Conversation,
+  },
+  "conversations.update": {
+    method: "PATCH",
+    path: "/api/conversations/{session_id}",
+    auth: "bearer",
+    scope: "conversations:write",
+    status: 200,
+    params: SessionParams,
+    body: ConversationUpdate,
+    data: Conversation,
+  },
+  "conversations.listMessages": {
+    method: "GET",
+    path: "/api/conversations/{session_id}/messages",
+    auth: "bearer",
+    scope: "conversations:read",
+    status: 200,
+    params: SessionParams,
+    query: InboxMessagesQuery,
+    data: InboxMessages,
+  },
+  "conversations.reply": {
+    method: "POST",
+    path: "/api/conversations/{session_id}/messages",
+    auth: "bearer",
+    scope: "conversations:write",
+    status: 201,
+    params: SessionParams,
+    body: OperatorReply,
+    data: Message,
+  },
   "conversations.listRuns": {
     method: "GET",
     path: "/api/conversations/{session_id}/runs",

@@ -5,6 +5,7 @@ export * from "./conversation.ts";
 export * from "./endpoints.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";
+export * from "./inbox.ts";
 export * from "./knowledge.ts";
 export * from "./management.ts";
 export * from "./realtime.ts";

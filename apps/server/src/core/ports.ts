@@ -180,10 +180,35 @@ export interface StateTransition {
   to: ConversationState;
 }
 
+/** Which of a website's conversations a list keeps; absent fields keep all. */
+export interface ConversationFilter {
+  /** An inbox id, or null for the main inbox. */
+  inbox?: string | null;
+  states?: ConversationState[];
+  notResolved?: boolean;
+  unread?: boolean;
+  /** An operator's id, or null for unassigned. */
+  assigned?: string | null;
+  segment?: string;
+  /** Words in the name, email, phone, subject or last message. */
+  text?: string;
+}
+
 export interface ConversationStore {
   create(conversation: Conversation): Promise<ConversationEvent>;
   find(websiteId: string, sessionId: string): Promise<Conversation | undefined>;
   list(websiteId: string, query: ConversationListQuery, page: number): Promise<Conversation[]>;
+  /** Newest activity first, after `after` (keyset paging). */
+  listPage(
+    websiteId: string,
+    filter: ConversationFilter,
+    after: { updated_at: number; session_id: string } | undefined,
+    limit: number,
+  ): Promise<Conversation[]>;
+  /** Open conversations per inbox, resolved ones, and open unread ones. */
+  countInboxes(
+    websiteId: string,
+  ): Promise<{ automated: number; main: number; resolved: number; unread: number }>;
   /**
    * Inserts a message, bumps counters, appends its event (`message:send` from the visitor,
    * `message:received` otherwise, as in Crisp) and — when the conversation is in `transition.from`

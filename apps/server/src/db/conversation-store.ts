@@ -4,6 +4,7 @@ import { type Kysely, sql } from "kysely";
 import type {
   ConversationChange,
   ConversationEvent,
+  ConversationFilter,
   ConversationStore,
   LogEntry,
   NewMessage,
@@ -277,44 +278,110 @@ export class SqlConversationStore extends SqlStore implements ConversationStore 
   }
 
   async list(websiteId: string, q: ConversationListQuery, page: number): Promise<Conversation[]> {
-    let query = this.db.selectFrom("conversations").selectAll().where("website_id", "=", websiteId);
-    if (q.filter_inbox_id !== undefined) {
-      query =
-        q.filter_inbox_id === "main" || q.filter_inbox_id === ""
-          ? query.where("inbox_id", "is", null)
-          : query.where("inbox_id", "=", q.filter_inbox_id);
-    }
-    if (q.filter_unread === "1") query = query.where("unread_operator", ">", 0);
-    if (q.filter_resolved === "1") query = query.where("state", "=", "resolved");
-    if (q.filter_not_resolved === "1") query = query.where("state", "!=", "resolved");
-    if (q.filter_assigned) query = query.where("assigned_user_id", "=", q.filter_assigned);
-    if (q.filter_unassigned === "1") query = query.where("assigned_user_id", "is", null);
-    if (q.search_query) {
-      if (q.search_type === "segment") {
-        query = query.where(
-          sql`lower(segments)`,
-          "like",
-          sql`${likePattern(JSON.stringify(q.search_query))} escape '\\'`,
-        );
-      } else {
-        const pattern = likePattern(q.search_query);
-        query = query.where((eb) =>
-          eb.or(
-            (["nickname", "email", "phone", "subject", "last_message"] as const).map((col) =>
-              eb(sql`lower(${sql.ref(col)})`, "like", sql`${pattern} escape '\\'`),
-            ),
-          ),
-        );
-      }
-    }
+    const inbox = q.filter_inbox_id;
+    const filter: ConversationFilter = {
+      ...(inbox !== undefined ? { inbox: inbox === "main" || inbox === "" ? null : inbox } : {}),
+      ...(q.filter_unread === "1" ? { unread: true } : {}),
+      ...(q.filter_resolved === "1" ? { states: ["resolved"] } : {}),
+      ...(q.filter_not_resolved === "1" ? { notResolved: true } : {}),
+      ...(q.filter_assigned ? { assigned: q.filter_assigned } : {}),
+      ...(q.filter_unassigned === "1" ? { assigned: null } : {}),
+      ...(q.search_query
+        ? q.search_type === "segment"
+          ? { segment: q.search_query }
+          : { text: q.search_query }
+        : {}),
+    };
     const order = q.order_date_created === "1" ? "created_at" : "updated_at";
-    const rows = await query
+    const rows = await this.#filtered(websiteId, filter)
+      .selectAll()
       .orderBy(order, "desc")
       .orderBy("session_id", "desc")
       .limit(q.per_page)
       .offset((page - 1) * q.per_page)
       .execute();
     return rows.map(toConversation);
+  }
+
+  async listPage(
+    websiteId: string,
+    filter: ConversationFilter,
+    after: { updated_at: number; session_id: string } | undefined,
+    limit: number,
+  ): Promise<Conversation[]> {
+    let query = this.#filtered(websiteId, filter).selectAll();
+    // Keyset paging on (updated_at, session_id): every page costs the same, however deep.
+    if (after)
+      query = query.where((eb) =>
+        eb.or([
+          eb("updated_at", "<", after.updated_at),
+          eb.and([eb("updated_at", "=", after.updated_at), eb("session_id", "<", after.session_id)]),
+        ]),
+      );
+    const rows = await query
+      .orderBy("updated_at", "desc")
+      .orderBy("session_id", "desc")
+      .limit(limit)
+      .execute();
+    return rows.map(toConversation);
+  }
+
+  async countInboxes(
+    websiteId: string,
+  ): Promise<{ automated: number; main: number; resolved: number; unread: number }> {
+    const row = await this.db
+      .selectFrom("conversations")
+      .select([
+        sql<number>`sum(case when state != 'resolved' and inbox_id = 'automated' then 1 else 0 end)`.as(
+          "automated",
+        ),
+        sql<number>`sum(case when state != 'resolved' and inbox_id is null then 1 else 0 end)`.as("main"),
+        sql<number>`sum(case when state = 'resolved' then 1 else 0 end)`.as("resolved"),
+        sql<number>`sum(case when state != 'resolved' and unread_operator > 0 then 1 else 0 end)`.as(
+          "unread",
+        ),
+      ])
+      .where("website_id", "=", websiteId)
+      .executeTakeFirstOrThrow();
+    return {
+      automated: Number(row.automated ?? 0),
+      main: Number(row.main ?? 0),
+      resolved: Number(row.resolved ?? 0),
+      unread: Number(row.unread ?? 0),
+    };
+  }
+
+  /** A website's conversations narrowed by `f` (the Crisp list and the dashboard's inbox share it). */
+  #filtered(websiteId: string, f: ConversationFilter) {
+    let query = this.db.selectFrom("conversations").where("website_id", "=", websiteId);
+    if (f.inbox !== undefined)
+      query = f.inbox === null ? query.where("inbox_id", "is", null) : query.where("inbox_id", "=", f.inbox);
+    if (f.states) query = query.where("state", "in", f.states);
+    if (f.notResolved) query = query.where("state", "!=", "resolved");
+    if (f.unread === true) query = query.where("unread_operator", ">", 0);
+    if (f.unread === false) query = query.where("unread_operator", "=", 0);
+    if (f.assigned !== undefined)
+      query =
+        f.assigned === null
+          ? query.where("assigned_user_id", "is", null)
+          : query.where("assigned_user_id", "=", f.assigned);
+    if (f.segment)
+      query = query.where(
+        sql`lower(segments)`,
+        "like",
+        sql`${likePattern(JSON.stringify(f.segment))} escape '\\'`,
+      );
+    if (f.text) {
+      const pattern = likePattern(f.text);
+      query = query.where((eb) =>
+        eb.or(
+          (["nickname", "email", "phone", "subject", "last_message"] as const).map((col) =>
+            eb(sql`lower(${sql.ref(col)})`, "like", sql`${pattern} escape '\\'`),
+          ),
+        ),
+      );
+    }
+    return query;
   }
 
   async appendMessage(

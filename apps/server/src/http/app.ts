@@ -8,6 +8,7 @@ import type { KnowledgeService } from "../agent/knowledge/service.ts";
 import type { AgentService } from "../agent/service.ts";
 import type { AnalyticsService } from "../core/analytics.ts";
 import type { ConversationService } from "../core/conversations.ts";
+import type { InboxService } from "../core/inbox.ts";
 import type { OperatorSessionService } from "../core/operator-sessions.ts";
 import type { OperatorService } from "../core/operators.ts";
 import type { Stores } from "../core/ports.ts";
@@ -28,6 +29,7 @@ import { managementRoutes } from "./routes/api-management.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { crispConversationRoutes } from "./routes/crisp-conversations.ts";
 import { demoPageRoutes, demoRoutes } from "./routes/demo.ts";
+import { inboxRoutes } from "./routes/inbox.ts";
 import { knowledgeRoutes } from "./routes/knowledge.ts";
 import { snippetRoutes } from "./routes/snippets.ts";
 import { type WidgetRateLimits, widgetApiRoutes, widgetAssetRoutes } from "./routes/widget.ts";
@@ -46,6 +48,7 @@ export interface HttpDeps {
   conversations: ConversationService;
   operators: OperatorService;
   analytics: AnalyticsService;
+  inbox: InboxService;
   /** Operators' dashboard sessions; omitted, `/api/` takes API tokens only. */
   sessions?: OperatorSessionService;
   websites: WebsiteService;
@@ -132,6 +135,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(knowledgeRoutes(deps.knowledge), { prefix: "/api" });
   await app.register(agentRoutes(deps.agent), { prefix: "/api" });
   await app.register(analyticsRoutes(deps.analytics), { prefix: "/api" });
+  await app.register(inboxRoutes(deps.inbox), { prefix: "/api" });
   await app.register(snippetRoutes(deps), { prefix: "/api" });
   await app.register(conversationSignalRoutes(deps.conversations), { prefix: "/api" });
   await app.register(demoRoutes(deps), { prefix: "/api" });
