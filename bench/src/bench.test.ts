@@ -166,6 +166,7 @@ describe("bench harness", () => {
       "widget_loader_size",
       "widget_bundle_size",
       "widget_session_loaded",
+      "dashboard_inbox_js",
     ]);
     for (const t of r.targets) expect(["PASS", "MISS", "NOT MEASURED"]).toContain(t.status);
     const report = formatReport(r);
@@ -177,5 +178,11 @@ describe("bench harness", () => {
     expect(report).toContain("LLM answers");
     expect(report).toContain("What Hugo adds to the AI SDK alone");
     expect(report).toContain("Chat widget");
+    // The dashboard: the inbox route's JS as served, and the lazy routes beside it.
+    positive(r.dashboard.inbox?.gzip);
+    expect(r.dashboard.lazy?.map((l) => l.name)).toEqual(
+      expect.arrayContaining(["src/pages/analytics.tsx", "src/pages/settings.tsx"]),
+    );
+    expect(report).toContain("Operator dashboard");
   });
 });

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { type DashboardResults, runDashboardBench } from "./dashboard.ts";
 import { type DeliveryResult, measureDelivery, postMessage } from "./delivery.ts";
 import {
   createConversations,
@@ -93,6 +94,7 @@ export interface BenchResults {
   knowledge: KnowledgeResults;
   llm: LlmResults;
   widget: WidgetResults;
+  dashboard: DashboardResults;
   memory: { b4?: IdleSocketsResult; hugo?: IdleSocketsResult | Skipped };
   idle: { hugo?: IdleResult; b0?: IdleResult };
   profile?: ProfileSummary | Skipped;
@@ -303,6 +305,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     knowledge: {},
     llm: {},
     widget: {},
+    dashboard: {},
     targets: [],
   };
   delete (results.meta.options as { log?: unknown }).log;
@@ -491,6 +494,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   // The widget: loader and bundle sizes as served, and loader start → session:loaded in Chromium.
   if (only.has("widget")) results.widget = await runWidgetBench(options);
+
+  // The dashboard: the gzipped JS of the inbox route (what /app/ loads) and of each lazy route.
+  if (only.has("dashboard")) results.dashboard = await runDashboardBench(options);
 
   // Optional: where Hugo's send-message time goes (a separate run, so profiling cost skews nothing above).
   if (options.profile) {

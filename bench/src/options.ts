@@ -13,6 +13,7 @@ export const PHASES = [
   "knowledge",
   "llm",
   "widget",
+  "dashboard",
 ] as const;
 export type Phase = (typeof PHASES)[number];
 export const DIALECTS = ["sqlite", "postgres"] as const;

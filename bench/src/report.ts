@@ -1,4 +1,5 @@
 import type { BenchResults, IdleSocketsResult, Skipped } from "./bench.ts";
+import { type DashboardResults, INBOX_JS_GZ_LIMIT } from "./dashboard.ts";
 import type { DeliveryResult } from "./delivery.ts";
 import { INGEST_IN_FLIGHT, type KnowledgeDialectResult } from "./knowledge.ts";
 import { EARLY_MS, LLM_WARMUP } from "./llm.ts";
@@ -29,7 +30,8 @@ export interface TargetResult {
     | `agent_turn_${(typeof DIALECTS)[number]}`
     | "widget_loader_size"
     | "widget_bundle_size"
-    | "widget_session_loaded";
+    | "widget_session_loaded"
+    | "dashboard_inbox_js";
   label: string;
   status: Status;
   /** The measured ratio or value the limit applies to. */
@@ -317,6 +319,7 @@ export function evaluateTargets(
   }
 
   targets.push(...widgetTargets(r.widget, options.widgetLoads));
+  targets.push(dashboardTarget(r.dashboard));
   return targets;
 }
 
@@ -373,6 +376,25 @@ function widgetTargets(w: WidgetResults | undefined, loads: number): TargetResul
       notMeasured("widget_session_loaded", label, limit, h ? (h as Skipped).skipped : "phase not run"),
     );
   return out;
+}
+
+/** 12. The dashboard's budget: the inbox route's JavaScript, gzipped, as Hugo serves it. */
+function dashboardTarget(d: DashboardResults | undefined): TargetResult {
+  const label = "dashboard JS of the inbox route (/app/), gzipped";
+  const limit = `≤ ${INBOX_JS_GZ_LIMIT / 1024} KB gz`;
+  const inbox = d?.inbox;
+  if (!inbox) return notMeasured("dashboard_inbox_js", label, limit, "phase not run");
+  return {
+    id: "dashboard_inbox_js",
+    label,
+    unit: "KB",
+    status: inbox.gzip <= INBOX_JS_GZ_LIMIT ? "PASS" : "MISS",
+    value: inbox.gzip / 1024,
+    limit,
+    detail:
+      `${inbox.files.length} file(s), ${fmtInt(inbox.bytes)} B as served; lazy routes add ` +
+      (d.lazy ?? []).map((l) => `${l.name.replace(/^src\/pages\//, "")} ${fmtKB(l.gzip)}`).join(", "),
+  };
 }
 
 const notMeasured = (id: TargetResult["id"], label: string, limit: string, why: string): TargetResult => ({
@@ -827,6 +849,18 @@ export function formatReport(r: BenchResults): string {
     if (wg.coldMs !== undefined)
       out.push(`  (first load after Hugo started, which builds the bundle: ${fmt(wg.coldMs, 0)} ms)`);
     out.push("");
+  }
+
+  const db = r.dashboard;
+  if (db?.inbox) {
+    out.push(
+      "Operator dashboard: JavaScript by route, files as Hugo serves them at /app/ (gzip level 6)" +
+        (db.build === "built" ? " — built by this run (dist was missing or stale)" : ""),
+    );
+    const rows = [["route", "files", "bytes", "gzipped"]];
+    for (const g of [db.inbox, ...(db.lazy ?? []).map((l) => ({ ...l, name: `+ ${l.name} (lazy)` })), db.css])
+      if (g) rows.push([g.name, fmtInt(g.files.length), fmtInt(g.bytes), fmtInt(g.gzip)]);
+    out.push(table(rows), "");
   }
 
   out.push("Targets");

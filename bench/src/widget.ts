@@ -51,7 +51,8 @@ export interface WidgetResults {
 
 const gz = (body: Buffer) => gzipSync(body, { level: 6 }).length;
 
-async function fetchAsset(base: string, path: string): Promise<{ body: Buffer; size: AssetSize }> {
+/** A file as Hugo serves it, with its size raw and gzipped (level 6). */
+export async function fetchAsset(base: string, path: string): Promise<{ body: Buffer; size: AssetSize }> {
   const res = await fetch(`${base}${path}`);
   if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
   const body = Buffer.from(await res.arrayBuffer());

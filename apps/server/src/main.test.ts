@@ -32,6 +32,7 @@ describe.each(["sqlite", "postgres"] as const)("hugo serve on %s", (dialect) => 
     const session = /Demo session:\s+(\S+)/.exec(banner)?.[1];
     expect(banner).toMatch(/Owner login:\s+owner@hugo\.local \/ \S+/);
     expect(banner).toContain(`Demo page:     ${first.url}/demo`);
+    expect(banner).toContain(`Dashboard:     ${first.url}/app/`);
     expect(websiteId && token && session).toBeTruthy();
     if (dialect === "sqlite") expect(fs.existsSync(path.join(dataDir, "hugo.sqlite"))).toBe(true);
 

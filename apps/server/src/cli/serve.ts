@@ -2,6 +2,7 @@ import { loadConfig } from "../config.ts";
 import { DEMO_WEBSITE_KEY } from "../core/seed.ts";
 import { openDatabase } from "../db/database.ts";
 import { migrateToLatest } from "../db/migrations.ts";
+import { dashboardBuilt } from "../http/routes/dashboard.ts";
 import { type Command, UsageError } from "./command.ts";
 
 async function startServer() {
@@ -30,7 +31,18 @@ async function startServer() {
   // With PORT=0 the OS picks the port: print the real one.
   const base = config.port === 0 ? address.replace("0.0.0.0", "127.0.0.1") : config.publicUrl;
   const db = config.databaseUrl ? "PostgreSQL" : `SQLite (${config.sqliteFile})`;
-  const lines = [`Hugo is running at ${base}  (database: ${db})`, `  API reference: ${base}/api/docs`];
+  const dashboard = !dashboardBuilt()
+    ? "  (not built: npm run build -w @hugo/dashboard)"
+    : hugo.seed
+      ? "  (sign in with the owner login below)"
+      : (await hugo.services.sessions.setupNeeded())
+        ? "  (first run: create the owner account there)"
+        : "";
+  const lines = [
+    `Hugo is running at ${base}  (database: ${db})`,
+    `  Dashboard:     ${base}/app/${dashboard}`,
+    `  API reference: ${base}/api/docs`,
+  ];
   if (hugo.seed || (await hugo.stores.kv.get(DEMO_WEBSITE_KEY)))
     lines.push(
       `  Demo page:     ${base}/demo  (chat widget, a workflow button, the agent trigger from a backend)`,

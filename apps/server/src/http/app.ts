@@ -28,6 +28,7 @@ import { conversationSignalRoutes } from "./routes/api-conversations.ts";
 import { managementRoutes } from "./routes/api-management.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { crispConversationRoutes } from "./routes/crisp-conversations.ts";
+import { dashboardRoutes } from "./routes/dashboard.ts";
 import { demoPageRoutes, demoRoutes } from "./routes/demo.ts";
 import { inboxRoutes } from "./routes/inbox.ts";
 import { knowledgeRoutes } from "./routes/knowledge.ts";
@@ -140,6 +141,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(conversationSignalRoutes(deps.conversations), { prefix: "/api" });
   await app.register(demoRoutes(deps), { prefix: "/api" });
   await app.register(demoPageRoutes(deps));
+  await app.register(dashboardRoutes());
   await app.register(widgetApiRoutes(deps.visitors, deps.widgetRateLimits), { prefix: "/api/widget" });
   // Built on first request (~100 ms, once): processes that never serve a page pay nothing.
   let assets: Promise<WidgetAssets> | undefined;
