@@ -48,6 +48,7 @@ describe("bench harness", () => {
         "--agent-turns=5",
         "--llm-turns=3",
         "--widget-loads=2",
+        "--inbox-conversations=150",
       ],
       {},
     ) as BenchOptions;
@@ -167,6 +168,8 @@ describe("bench harness", () => {
       "widget_bundle_size",
       "widget_session_loaded",
       "dashboard_inbox_js",
+      "inbox_page_sqlite",
+      "inbox_page_postgres",
     ]);
     for (const t of r.targets) expect(["PASS", "MISS", "NOT MEASURED"]).toContain(t.status);
     const report = formatReport(r);
@@ -184,5 +187,14 @@ describe("bench harness", () => {
       expect.arrayContaining(["src/pages/analytics.tsx", "src/pages/settings.tsx"]),
     );
     expect(report).toContain("Operator dashboard");
+    // The inbox API: the cursor walk saw every conversation on both databases.
+    for (const dialect of ["sqlite", "postgres"] as const) {
+      const i = r.inbox[dialect];
+      if (!i || "skipped" in i) throw new Error(`inbox on ${dialect}: ${JSON.stringify(i)}`);
+      expect(i.walk.seen).toBeGreaterThanOrEqual(150);
+      expect(i.walk.pages).toBe(Math.ceil(i.walk.seen / 100));
+      finitePositive(i.firstPage.p99);
+      finitePositive(i.counts.p99);
+    }
   });
 });

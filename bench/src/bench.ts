@@ -12,6 +12,7 @@ import {
   realtimeUrl,
   startHugo,
 } from "./hugo.ts";
+import { type InboxResults, runInboxBench } from "./inbox.ts";
 import { type KnowledgeResults, runKnowledgeBench } from "./knowledge.ts";
 import { type LlmResults, runLlmBench } from "./llm.ts";
 import { buildPost, type ClosedLoopResult, closedLoop, type OpenLoopResult, openLoop } from "./load.ts";
@@ -95,6 +96,7 @@ export interface BenchResults {
   llm: LlmResults;
   widget: WidgetResults;
   dashboard: DashboardResults;
+  inbox: InboxResults;
   memory: { b4?: IdleSocketsResult; hugo?: IdleSocketsResult | Skipped };
   idle: { hugo?: IdleResult; b0?: IdleResult };
   profile?: ProfileSummary | Skipped;
@@ -306,6 +308,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     llm: {},
     widget: {},
     dashboard: {},
+    inbox: {},
     targets: [],
   };
   delete (results.meta.options as { log?: unknown }).log;
@@ -497,6 +500,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   // The dashboard: the gzipped JS of the inbox route (what /app/ loads) and of each lazy route.
   if (only.has("dashboard")) results.dashboard = await runDashboardBench(options);
+  // The inbox API at 10,000 conversations: the first page, every page by cursor, search, badges.
+  if (only.has("inbox")) results.inbox = await runInboxBench(options);
 
   // Optional: where Hugo's send-message time goes (a separate run, so profiling cost skews nothing above).
   if (options.profile) {

@@ -14,6 +14,7 @@ export const PHASES = [
   "llm",
   "widget",
   "dashboard",
+  "inbox",
 ] as const;
 export type Phase = (typeof PHASES)[number];
 export const DIALECTS = ["sqlite", "postgres"] as const;
@@ -57,6 +58,8 @@ export interface BenchOptions {
   llmTurns: number;
   /** Page loads in Chromium for the widget's loader → session:loaded timing (fresh context each). */
   widgetLoads: number;
+  /** Conversations the inbox phase creates before paging through them. */
+  inboxConversations: number;
   /** Also profile Hugo's send-message under load (`--cpu-prof`) and summarise self time. */
   profile: boolean;
   /** Hugo's entry point (`main.ts`); another checkout's can be benched against this harness. */
@@ -86,7 +89,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --agent-turns <n>       AI agent answer turns, one at a time   (BENCH_AGENT_TURNS, default 200; quick 20)
   --llm-turns <n>         LLM answer turns and AI SDK calls      (BENCH_LLM_TURNS, default 100; quick 20)
   --widget-loads <n>      widget page loads in Chromium          (BENCH_WIDGET_LOADS, default 40; quick 10; at most 50)
-  --dialects <list>       databases for workflows/knowledge/llm  (BENCH_DIALECTS, default sqlite,postgres)
+  --inbox-conversations <n> conversations for the inbox phase  (BENCH_INBOX_CONVERSATIONS, default 10000; quick 1000)
+  --dialects <list>       databases for workflows/knowledge/llm/inbox (BENCH_DIALECTS, default sqlite,postgres)
   --pg-url <url>          PostgreSQL server                      (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test)
   --only <list>           comma list of ${PHASES.join(", ")}   (BENCH_ONLY)
   --profile               also CPU-profile Hugo's send-message (BENCH_PROFILE=1)
@@ -154,6 +158,7 @@ export function parseOptions(
       "agent-turns": { type: "string" },
       "llm-turns": { type: "string" },
       "widget-loads": { type: "string" },
+      "inbox-conversations": { type: "string" },
       dialects: { type: "string" },
       "pg-url": { type: "string" },
       profile: { type: "boolean" },
@@ -198,6 +203,16 @@ export function parseOptions(
     llmTurns: Math.round(pick("llm-turns", values["llm-turns"], "BENCH_LLM_TURNS", 1, 100, 20)),
     widgetLoads: widgetLoads(
       Math.round(pick("widget-loads", values["widget-loads"], "BENCH_WIDGET_LOADS", 1, 40, 10)),
+    ),
+    inboxConversations: Math.round(
+      pick(
+        "inbox-conversations",
+        values["inbox-conversations"],
+        "BENCH_INBOX_CONVERSATIONS",
+        1,
+        10_000,
+        1_000,
+      ),
     ),
     profile: values.profile ?? flag(env.BENCH_PROFILE),
     hugoMain: path.resolve(values.hugo ?? env.BENCH_HUGO_MAIN ?? HUGO_MAIN),

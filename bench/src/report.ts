@@ -1,6 +1,7 @@
 import type { BenchResults, IdleSocketsResult, Skipped } from "./bench.ts";
 import { type DashboardResults, INBOX_JS_GZ_LIMIT } from "./dashboard.ts";
 import type { DeliveryResult } from "./delivery.ts";
+import { INBOX_PAGE_P99_LIMIT_MS, type InboxResults } from "./inbox.ts";
 import { INGEST_IN_FLIGHT, type KnowledgeDialectResult } from "./knowledge.ts";
 import { EARLY_MS, LLM_WARMUP } from "./llm.ts";
 import { type BenchOptions, DIALECTS } from "./options.ts";
@@ -31,7 +32,8 @@ export interface TargetResult {
     | "widget_loader_size"
     | "widget_bundle_size"
     | "widget_session_loaded"
-    | "dashboard_inbox_js";
+    | "dashboard_inbox_js"
+    | `inbox_page_${(typeof DIALECTS)[number]}`;
   label: string;
   status: Status;
   /** The measured ratio or value the limit applies to. */
@@ -80,6 +82,7 @@ export function evaluateTargets(
     | "kbQueries"
     | "agentTurns"
     | "widgetLoads"
+    | "inboxConversations"
   >,
 ): TargetResult[] {
   const targets: TargetResult[] = [];
@@ -320,7 +323,41 @@ export function evaluateTargets(
 
   targets.push(...widgetTargets(r.widget, options.widgetLoads));
   targets.push(dashboardTarget(r.dashboard));
+  targets.push(...inboxTargets(r.inbox, options));
   return targets;
+}
+
+/** 13. The inbox API at `--inbox-conversations`: p99 of every page (first, and each by cursor). */
+function inboxTargets(
+  inbox: InboxResults | undefined,
+  options: Pick<BenchOptions, "dialects" | "inboxConversations">,
+): TargetResult[] {
+  return DIALECTS.map((dialect) => {
+    const result = inbox?.[dialect];
+    const label = `inbox page (first and by cursor), ${fmtInt(options.inboxConversations)} conversations (${dialect})`;
+    const limit = `p99 ≤ ${INBOX_PAGE_P99_LIMIT_MS} ms`;
+    if (!result || isSkipped(result)) {
+      const why = isSkipped(result)
+        ? result.skipped
+        : options.dialects.includes(dialect)
+          ? "phase not run"
+          : "database not selected";
+      return notMeasured(`inbox_page_${dialect}`, label, limit, why);
+    }
+    const worst = Math.max(result.firstPage.p99, result.walk.latency.p99);
+    return {
+      id: `inbox_page_${dialect}`,
+      label,
+      unit: "ms",
+      status: worst <= INBOX_PAGE_P99_LIMIT_MS ? "PASS" : "MISS",
+      value: worst,
+      limit,
+      detail:
+        `first page p50 ${fmt(result.firstPage.p50, 1)} / p99 ${fmt(result.firstPage.p99, 1)} ms; ` +
+        `${fmtInt(result.walk.pages)} pages by cursor p50 ${fmt(result.walk.latency.p50, 1)} / p99 ${fmt(result.walk.latency.p99, 1)} ms; ` +
+        `search p99 ${fmt(result.search.p99, 1)} ms; counts p99 ${fmt(result.counts.p99, 1)} ms`,
+    };
+  });
 }
 
 /** 11. The widget's budgets: gzipped sizes as served, and loader start → session:loaded in Chromium. */
