@@ -189,7 +189,6 @@ describe.skipIf(!hasChromium)("the operator dashboard in Chromium", () => {
     await signIn(page, hugo.seed.ownerEmail, hugo.seed.ownerPassword);
     await shown(heading(page, "Inbox"));
     expect(new URL(page.url()).pathname).toBe("/app/inbox");
-    await shown(page.getByText("Coming in a later version"));
     const operator = page.getByRole("region", { name: "Signed in as" });
     await text(operator).toContain("Demo owner");
     await text(operator).toContain(hugo.seed.ownerEmail);

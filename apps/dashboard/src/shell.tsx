@@ -6,11 +6,13 @@ import { client } from "./client.ts";
 import { errorMessage } from "./errors.ts";
 import { Icon, type IconName, Logo } from "./icons.tsx";
 import { ComingSoon, NotFound } from "./pages/coming-soon.tsx";
+import { InboxPage } from "./pages/inbox.tsx";
 import { ROLE_LABELS } from "./roles.ts";
 import { endSession, startSession } from "./session.ts";
 import { Alert, Spinner } from "./ui.tsx";
 
-// Each section is its own chunk: the inbox never downloads the charts or, later, the flow editor.
+// The inbox is where operators land, so it is in the entry (no second round trip before the list);
+// every other section is its own chunk: the inbox never downloads the charts or, later, the flow editor.
 const AnalyticsPage = lazy(() => import("./pages/analytics.tsx"));
 const SettingsPage = lazy(() => import("./pages/settings.tsx"));
 
@@ -25,6 +27,8 @@ const NAV: { path: string; label: string; icon: IconName }[] = [
 
 /** The signed-in app: navigation, the operator and their website, and the open section. */
 export function Shell({ session }: { session: AuthSession }) {
+  // The inbox fills the window (its columns scroll on their own); other pages scroll as a whole.
+  const [inbox] = useRoute("/inbox/*?");
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -45,7 +49,7 @@ export function Shell({ session }: { session: AuthSession }) {
         </nav>
         <OperatorCard session={session} />
       </aside>
-      <main id="main" className="main" tabIndex={-1}>
+      <main id="main" className={inbox ? "main main-flush" : "main"} tabIndex={-1}>
         <Suspense fallback={<Spinner label="Loading…" />}>
           <Sections session={session} />
         </Suspense>
@@ -60,17 +64,8 @@ function Sections({ session }: { session: AuthSession }) {
       <Route path="/">
         <Redirect to="/inbox" replace />
       </Route>
-      <Route path="/inbox">
-        <ComingSoon
-          title="Inbox"
-          summary="Conversations by inbox with live updates, replies, private notes, assignment and the visitor's details."
-          meanwhile={
-            <>
-              Conversations are in the API (<code>/v1/website/…/conversations</code>) and the widget works on
-              your site; try it on the <a href="/demo">demo page</a>.
-            </>
-          }
-        />
+      <Route path="/inbox/:session_id?">
+        {(params) => <InboxPage session={session} sessionId={params.session_id} />}
       </Route>
       <Route path="/workflows">
         <ComingSoon

@@ -13,7 +13,7 @@ export function ComingSoon(props: { title: string; summary: string; meanwhile?: 
         <p>{props.summary}</p>
         {props.meanwhile && <p className="muted">Meanwhile: {props.meanwhile}</p>}
         <p className="muted">
-          Already here: <Link href="/analytics">Analytics</Link> and{" "}
+          Already here: <Link href="/inbox">Inbox</Link>, <Link href="/analytics">Analytics</Link> and{" "}
           <Link href="/settings/tokens">Settings → API tokens</Link>.
         </p>
       </section>
