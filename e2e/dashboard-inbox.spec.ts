@@ -1,11 +1,10 @@
-import fs from "node:fs";
 import path from "node:path";
-import { HugoClient } from "@hugo/client";
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { HugoClient } from "@hugo/client";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureDashboardBuilt } from "../apps/dashboard/build.ts";
-import { type RunningHugo, startHugo } from "../apps/server/test/hugo.ts";
-import { CHROMIUM, conversationPath, demoApi, hasChromium, SHOTS } from "./harness.ts";
+import type { RunningHugo } from "../apps/server/test/hugo.ts";
+import { closeDashboardSuite, type DashboardSuite, openDashboardSuite } from "./dashboard-harness.ts";
+import { conversationPath, demoApi, hasChromium, SHOTS } from "./harness.ts";
 
 /**
  * The dashboard's inbox in real Chromium against a real Hugo: the demo conversation listed, a
@@ -19,25 +18,17 @@ const shown = (l: Locator) => l.first().waitFor({ timeout: 10_000 });
 const text = (l: Locator) => poll(() => l.first().textContent());
 
 describe.skipIf(!hasChromium)("the dashboard's inbox in Chromium", () => {
+  let suite: DashboardSuite;
   let hugo: RunningHugo;
   let browser: Browser;
   let api: HugoClient;
-  const contexts: BrowserContext[] = [];
+  let contexts: BrowserContext[];
 
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await ensureDashboardBuilt();
-    [hugo, browser] = await Promise.all([
-      startHugo("sqlite"),
-      chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] }),
-    ]);
-    api = new HugoClient({ baseUrl: hugo.url, token: hugo.seed.token.token });
+    suite = await openDashboardSuite();
+    ({ hugo, browser, api, contexts } = suite);
   }, 120_000);
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await hugo?.stop();
-  });
+  afterAll(() => closeDashboardSuite(suite));
 
   async function openSignedIn(url: string, email = hugo.seed.ownerEmail, password = hugo.seed.ownerPassword) {
     const context = await browser.newContext({ viewport: VIEWPORT, locale: "en-US" });

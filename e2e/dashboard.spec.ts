@@ -3,13 +3,13 @@ import os from "node:os";
 import path from "node:path";
 import { HugoClient } from "@hugo/client";
 import type { Analytics } from "@hugo/protocol";
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureDashboardBuilt } from "../apps/dashboard/build.ts";
 import { loadConfig } from "../apps/server/src/config.ts";
 import { createHugo, type Hugo } from "../apps/server/src/server.ts";
-import { type RunningHugo, startHugo } from "../apps/server/test/hugo.ts";
-import { CHROMIUM, demoApi, hasChromium, SHOTS } from "./harness.ts";
+import type { RunningHugo } from "../apps/server/test/hugo.ts";
+import { closeDashboardSuite, type DashboardSuite, openDashboardSuite } from "./dashboard-harness.ts";
+import { demoApi, hasChromium, SHOTS } from "./harness.ts";
 
 /**
  * The operator dashboard (apps/dashboard) as Hugo serves it at /app/, in real Chromium against a
@@ -122,25 +122,17 @@ async function startBareHugo(): Promise<{ hugo: Hugo; url: string; stop(): Promi
 }
 
 describe.skipIf(!hasChromium)("the operator dashboard in Chromium", () => {
+  let suite: DashboardSuite;
   let hugo: RunningHugo;
   let browser: Browser;
   let api: HugoClient;
-  const contexts: BrowserContext[] = [];
+  let contexts: BrowserContext[];
 
   beforeAll(async () => {
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await ensureDashboardBuilt();
-    [hugo, browser] = await Promise.all([
-      startHugo("sqlite"),
-      chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] }),
-    ]);
-    api = new HugoClient({ baseUrl: hugo.url, token: hugo.seed.token.token });
+    suite = await openDashboardSuite();
+    ({ hugo, browser, api, contexts } = suite);
   }, 120_000);
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    await hugo?.stop();
-  });
+  afterAll(() => closeDashboardSuite(suite));
 
   /** A new browser profile (its own cookies) on a page of Hugo; console errors are collected. */
   async function open(url: string, options: { clipboard?: boolean } = {}) {
