@@ -14,8 +14,9 @@ import { demoApi, hasChromium, SHOTS } from "./harness.ts";
 /**
  * The operator dashboard (apps/dashboard) as Hugo serves it at /app/, in real Chromium against a
  * real Hugo: first-run setup, sign-in and the session across reloads, analytics equal to the API's,
- * API tokens (secret shown once, copied, revoked), an agent refused the tokens, the website switcher,
- * sign-out. The build is the one `npm ci` made (rebuilt first if a source is newer).
+ * API tokens (secret shown once, copied, revoked), the widget snippet and allowed origins, operators
+ * (invite, sign in as them, role change, the last owner kept, removal), an agent refused the tokens,
+ * the website switcher, sign-out. The build is the one `npm ci` made (rebuilt first if a source is newer).
  */
 
 const VIEWPORT = { width: 1360, height: 860 };
@@ -325,6 +326,111 @@ describe.skipIf(!hasChromium)("the operator dashboard in Chromium", () => {
     await shown(page.getByRole("status").filter({ hasText: "is revoked" }));
     await count(row.getByRole("button", { name: /Revoke/ })).toBe(0);
     await expect(asToken.analytics.get()).rejects.toMatchObject({ status: 401, code: "token_revoked" });
+    expect(errors).toEqual([]);
+  });
+
+  it("copies the widget's install snippet and adds and removes an allowed origin", async () => {
+    const { page, errors } = await open(`${hugo.url}/app/settings/widget`, { clipboard: true });
+    await signIn(page, hugo.seed.ownerEmail, hugo.seed.ownerPassword);
+    await shown(heading(page, "Chat widget"));
+
+    await page.getByRole("button", { name: "Copy snippet" }).click();
+    await shown(page.getByText("Copied to the clipboard."));
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toContain(`window.CRISP_WEBSITE_ID = "${hugo.seed.websiteId}"`);
+    expect(copied).toContain(`s.src="${hugo.url}/l.js"`);
+    expect(await page.getByRole("textbox", { name: "Install snippet" }).inputValue()).toBe(copied);
+
+    // The server's rule, under the field; then a valid origin is saved (normalised by Hugo).
+    const field = page.getByLabel("Add an origin");
+    await field.fill("https://shop.example.com/checkout");
+    await page.getByRole("button", { name: "Add origin" }).click();
+    await poll(() => description(field)).toContain("Must be an origin such as https://shop.example.com");
+    await focused(field);
+    await field.fill("https://Shop.Example.com:443");
+    await page.getByRole("button", { name: "Add origin" }).click();
+    await shown(page.getByRole("button", { name: "Remove https://shop.example.com" }));
+    await field.fill("https://*.acme.example");
+    await page.getByRole("button", { name: "Add origin" }).click();
+    await shown(page.getByRole("button", { name: "Remove https://*.acme.example" }));
+    expect((await api.website.get()).widget.allowed_origins).toEqual([
+      "https://shop.example.com",
+      "https://*.acme.example",
+    ]);
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-settings-widget.png"), fullPage: true });
+
+    await page.getByRole("button", { name: "Remove https://*.acme.example" }).click();
+    await count(page.getByRole("button", { name: "Remove https://*.acme.example" })).toBe(0);
+    expect((await api.website.get()).widget.allowed_origins).toEqual(["https://shop.example.com"]);
+    await api.website.update({ widget: { allowed_origins: [] } });
+    expect(errors).toEqual([]);
+  });
+
+  it("invites an operator who signs in, changes their role, keeps the last owner and removes them", async () => {
+    const { page, errors } = await open(`${hugo.url}/app/settings/operators`);
+    await signIn(page, hugo.seed.ownerEmail, hugo.seed.ownerPassword);
+    await shown(heading(page, "Operators"));
+    await text(page.getByRole("row", { name: /Demo owner/ })).toContain(hugo.seed.ownerEmail);
+
+    // Missing fields are named before sending; then the server's rules under their fields.
+    await page.getByRole("button", { name: "Invite operator" }).click();
+    const form = page.getByRole("region", { name: "Invite an operator" });
+    await form.getByRole("button", { name: "Invite", exact: true }).click();
+    await shown(page.getByText("Enter their name."));
+    await focused(form.getByLabel("Name"));
+    await form.getByLabel("Name").fill("Olga Ops");
+    await form.getByLabel("Email").fill(hugo.seed.ownerEmail);
+    await form.getByLabel("Password").fill("short");
+    await form.getByRole("button", { name: "Invite", exact: true }).click();
+    await poll(() => description(form.getByLabel("Password"))).toContain("Must be at least 10 characters.");
+    await form.getByLabel("Password").fill("olga's long password");
+    await form.getByRole("button", { name: "Invite", exact: true }).click();
+    await poll(() => description(form.getByLabel("Email"))).toContain("already exists");
+    await form.getByLabel("Email").fill("olga@acme.example");
+    await form.getByLabel("Role").selectOption("agent");
+    await form.getByRole("button", { name: "Invite", exact: true }).click();
+    const row = page.getByRole("row", { name: /Olga Ops/ });
+    await text(row).toContain("olga@acme.example");
+    await text(row).toContain("Never");
+    await poll(() => row.getByLabel("Role of Olga Ops").inputValue()).toBe("agent");
+    await shown(page.getByRole("status").filter({ hasText: "Olga Ops can sign in now" }));
+
+    // Olga signs in elsewhere as an agent: operators are not hers to manage.
+    const olga = await open(`${hugo.url}/app/settings/operators`);
+    await signIn(olga.page, "olga@acme.example", "olga's long password");
+    await shown(olga.page.getByRole("heading", { name: "You don't have access to operators" }));
+    await shown(olga.page.getByText("insufficient_scope"));
+    await olga.page.goto(`${hugo.url}/app/settings/widget`);
+    await shown(
+      olga.page.getByRole("heading", { name: "You don't have access to the chat widget's settings" }),
+    );
+    expect(olga.errors).toEqual([]);
+
+    await page.reload();
+    await text(row).not.toContain("Never");
+    await row.getByLabel("Role of Olga Ops").selectOption("admin");
+    await shown(page.getByRole("status").filter({ hasText: "Olga Ops is admin now." }));
+    expect((await api.operators.list()).find((o) => o.email === "olga@acme.example")?.role).toBe("admin");
+
+    // The last owner stays: Hugo refuses, and says why.
+    await page.getByLabel("Role of Demo owner").selectOption("agent");
+    await text(page.getByRole("alert")).toContain("A website must keep at least one owner.");
+    await poll(() => page.getByLabel("Role of Demo owner").inputValue()).toBe("owner");
+    await page.screenshot({ path: path.join(SHOTS, "dashboard-settings-operators.png"), fullPage: true });
+    await page.getByRole("button", { name: "Remove Demo owner" }).click();
+    const ownerDialog = page.getByRole("dialog", { name: "Remove Demo owner?" });
+    await ownerDialog.getByRole("button", { name: "Remove operator" }).click();
+    await text(ownerDialog.getByRole("alert")).toContain("A website must keep at least one owner.");
+    await ownerDialog.getByRole("button", { name: "Cancel" }).click();
+    await count(ownerDialog).toBe(0);
+
+    await page.getByRole("button", { name: "Remove Olga Ops" }).click();
+    const dialog = page.getByRole("dialog", { name: "Remove Olga Ops?" });
+    await focused(dialog.getByRole("button", { name: "Cancel" }));
+    await dialog.getByRole("button", { name: "Remove operator" }).click();
+    await count(dialog).toBe(0);
+    await count(row).toBe(0);
+    expect((await api.operators.list()).some((o) => o.email === "olga@acme.example")).toBe(false);
     expect(errors).toEqual([]);
   });
 

@@ -1,8 +1,9 @@
 import type { AuthSession } from "@hugo/protocol";
 import { Link } from "wouter";
 import { PageHeader } from "../ui.tsx";
-import { ComingSoon } from "./coming-soon.tsx";
+import { OperatorsSection } from "./operators.tsx";
 import { TokensSection } from "./tokens.tsx";
+import { WidgetSection } from "./widget.tsx";
 
 const SECTIONS = [
   { id: "tokens", label: "API tokens" },
@@ -34,27 +35,9 @@ export default function SettingsPage({ session, section }: { session: AuthSessio
         {section === "tokens" ? (
           <TokensSection session={session} />
         ) : section === "widget" ? (
-          <ComingSoon
-            title="Chat widget"
-            summary="The install snippet for your website, with its id filled in, and the widget's appearance."
-            meanwhile={
-              <>
-                Add the standard Crisp snippet with its script URL pointed at <code>/l.js</code> on this Hugo
-                (see the <a href="/demo">demo page</a>); your website id is <code>{session.website_id}</code>.
-              </>
-            }
-          />
+          <WidgetSection session={session} />
         ) : section === "operators" ? (
-          <ComingSoon
-            title="Operators"
-            summary="Invite your team and choose each person's role (owner, admin, agent)."
-            meanwhile={
-              <>
-                Operators are managed through <code>/api/operators</code> (see the{" "}
-                <a href="/api/docs">API reference</a>).
-              </>
-            }
-          />
+          <OperatorsSection session={session} />
         ) : (
           <PageHeader title={current?.label ?? "Settings"} description="There is no such settings page." />
         )}

@@ -5,10 +5,9 @@ import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { client } from "../client.ts";
 import { errorMessage } from "../errors.ts";
 import { formatDate, formatDateTime, formatRelative } from "../format.ts";
-import { Icon } from "../icons.tsx";
-import { ROLE_LABELS } from "../roles.ts";
 import { ALL_SCOPES, DEFAULT_SCOPES, SCOPES } from "../scopes.ts";
 import { Alert, Field, formText, PageHeader, Spinner, useFormCheck } from "../ui.tsx";
+import { NoAccess } from "./no-access.tsx";
 
 const EXPIRIES = [
   { label: "Never", seconds: 0 },
@@ -43,7 +42,9 @@ export function TokensSection({ session }: { session: AuthSession }) {
     return (
       <>
         <PageHeader title="API tokens" />
-        <NoAccess session={session} error={tokens.error} />
+        <NoAccess session={session} error={tokens.error} what="API tokens">
+          Agents work conversations; owners and admins manage API tokens. Ask one of them if you need a token.
+        </NoAccess>
       </>
     );
 
@@ -114,25 +115,6 @@ export function TokensSection({ session }: { session: AuthSession }) {
         />
       )}
     </>
-  );
-}
-
-function NoAccess({ session, error }: { session: AuthSession; error: PermissionError }) {
-  const website = session.websites.find((w) => w.id === session.website_id)?.name ?? "this website";
-  return (
-    <section className="card empty-state no-access" aria-labelledby="no-access-title">
-      <span className="empty-icon">
-        <Icon name="lock" size={28} />
-      </span>
-      <h2 id="no-access-title">You don't have access to API tokens</h2>
-      <p>
-        Your role on {website} is <strong>{ROLE_LABELS[session.role]}</strong>. Agents work conversations;
-        owners and admins manage API tokens. Ask one of them if you need a token.
-      </p>
-      <p className="muted small">
-        Hugo answered: {error.message} ({error.code})
-      </p>
-    </section>
   );
 }
 
