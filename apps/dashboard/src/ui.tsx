@@ -128,3 +128,57 @@ export function AuthCard(props: { title: string; lead?: string; wide?: boolean; 
     </main>
   );
 }
+
+/**
+ * A modal confirmation for something that cannot be undone (revoke a token, remove an operator):
+ * `showModal()` focuses the first control, Cancel, the safe choice; Esc cancels; the server's
+ * refusal shows inside.
+ */
+export function ConfirmDialog(props: {
+  title: ReactNode;
+  children: ReactNode;
+  /** The confirm button's label, and its label while the change is on its way. */
+  confirm: string;
+  confirming: string;
+  pending: boolean;
+  error: string | undefined;
+  onCancel: () => void;
+  onConfirm: () => void;
+}) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const id = useId();
+  useEffect(() => {
+    const d = dialog.current;
+    if (d && !d.open) d.showModal();
+    return () => d?.close();
+  }, []);
+  return (
+    <dialog
+      ref={dialog}
+      className="dialog"
+      aria-labelledby={`${id}-title`}
+      aria-describedby={`${id}-text`}
+      onCancel={(event) => {
+        event.preventDefault();
+        props.onCancel();
+      }}
+    >
+      <h2 id={`${id}-title`}>{props.title}</h2>
+      <p id={`${id}-text`}>{props.children}</p>
+      {props.error && <Alert>{props.error}</Alert>}
+      <div className="form-actions">
+        <button type="button" className="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          className="button button-danger"
+          onClick={props.onConfirm}
+          disabled={props.pending}
+        >
+          {props.pending ? props.confirming : props.confirm}
+        </button>
+      </div>
+    </dialog>
+  );
+}

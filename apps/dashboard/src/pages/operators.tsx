@@ -6,7 +6,7 @@ import { client } from "../client.ts";
 import { errorMessage } from "../errors.ts";
 import { formatDateTime, formatRelative } from "../format.ts";
 import { ROLE_LABELS } from "../roles.ts";
-import { Alert, Field, formText, PageHeader, Spinner, useFormCheck } from "../ui.tsx";
+import { Alert, ConfirmDialog, Field, formText, PageHeader, Spinner, useFormCheck } from "../ui.tsx";
 import { NoAccess } from "./no-access.tsx";
 
 const ROLES: { role: OperatorRole; note: string }[] = [
@@ -180,8 +180,10 @@ export function OperatorsSection({ session }: { session: AuthSession }) {
         )}
       </section>
       {removing && (
-        <ConfirmRemove
-          operator={removing}
+        <ConfirmDialog
+          title={`Remove ${removing.name}?`}
+          confirm="Remove operator"
+          confirming="Removing…"
           pending={remove.isPending}
           error={remove.isError ? errorMessage(remove.error) : undefined}
           onCancel={() => {
@@ -189,7 +191,10 @@ export function OperatorsSection({ session }: { session: AuthSession }) {
             setRemoving(null);
           }}
           onConfirm={() => remove.mutate(removing)}
-        />
+        >
+          {removing.email} can no longer sign in to this website. Their messages and notes stay in the
+          conversations.
+        </ConfirmDialog>
       )}
     </>
   );
@@ -279,54 +284,5 @@ function InviteOperator(props: {
         </div>
       </form>
     </section>
-  );
-}
-
-function ConfirmRemove(props: {
-  operator: Operator;
-  pending: boolean;
-  error: string | undefined;
-  onCancel: () => void;
-  onConfirm: () => void;
-}) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const id = useId();
-  useEffect(() => {
-    const d = dialog.current;
-    if (d && !d.open) d.showModal();
-    return () => d?.close();
-  }, []);
-  return (
-    <dialog
-      ref={dialog}
-      className="dialog"
-      aria-labelledby={`${id}-title`}
-      aria-describedby={`${id}-text`}
-      onCancel={(event) => {
-        event.preventDefault();
-        props.onCancel();
-      }}
-    >
-      <h2 id={`${id}-title`}>Remove {props.operator.name}?</h2>
-      <p id={`${id}-text`}>
-        {props.operator.email} can no longer sign in to this website. Their messages and notes stay in the
-        conversations.
-      </p>
-      {props.error && <Alert>{props.error}</Alert>}
-      <div className="form-actions">
-        {/* showModal() focuses the first control: Cancel, the safe choice. */}
-        <button type="button" className="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="button button-danger"
-          onClick={props.onConfirm}
-          disabled={props.pending}
-        >
-          {props.pending ? "Removing…" : "Remove operator"}
-        </button>
-      </div>
-    </dialog>
   );
 }

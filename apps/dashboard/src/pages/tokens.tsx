@@ -6,7 +6,7 @@ import { client } from "../client.ts";
 import { errorMessage } from "../errors.ts";
 import { formatDate, formatDateTime, formatRelative } from "../format.ts";
 import { ALL_SCOPES, DEFAULT_SCOPES, SCOPES } from "../scopes.ts";
-import { Alert, Field, formText, PageHeader, Spinner, useFormCheck } from "../ui.tsx";
+import { Alert, ConfirmDialog, Field, formText, PageHeader, Spinner, useFormCheck } from "../ui.tsx";
 import { NoAccess } from "./no-access.tsx";
 
 const EXPIRIES = [
@@ -103,8 +103,10 @@ export function TokensSection({ session }: { session: AuthSession }) {
         )}
       </section>
       {revoking && (
-        <ConfirmRevoke
-          token={revoking}
+        <ConfirmDialog
+          title={`Revoke “${revoking.name}”?`}
+          confirm="Revoke token"
+          confirming="Revoking…"
           pending={revoke.isPending}
           error={revoke.isError ? errorMessage(revoke.error) : undefined}
           onCancel={() => {
@@ -112,7 +114,10 @@ export function TokensSection({ session }: { session: AuthSession }) {
             setRevoking(null);
           }}
           onConfirm={() => revoke.mutate(revoking)}
-        />
+        >
+          Anything using this token (<code>{revoking.hint}…</code>) is refused from the next request. This
+          can't be undone.
+        </ConfirmDialog>
       )}
     </>
   );
@@ -378,54 +383,5 @@ function NewSecret({ token, onDone }: { token: CreatedToken; onDone: () => void 
         </button>
       </div>
     </section>
-  );
-}
-
-function ConfirmRevoke(props: {
-  token: Token;
-  pending: boolean;
-  error: string | undefined;
-  onCancel: () => void;
-  onConfirm: () => void;
-}) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const id = useId();
-  useEffect(() => {
-    const d = dialog.current;
-    if (d && !d.open) d.showModal();
-    return () => d?.close();
-  }, []);
-  return (
-    <dialog
-      ref={dialog}
-      className="dialog"
-      aria-labelledby={`${id}-title`}
-      aria-describedby={`${id}-text`}
-      onCancel={(event) => {
-        event.preventDefault();
-        props.onCancel();
-      }}
-    >
-      <h2 id={`${id}-title`}>Revoke “{props.token.name}”?</h2>
-      <p id={`${id}-text`}>
-        Anything using this token (<code>{props.token.hint}…</code>) is refused from the next request. This
-        can't be undone.
-      </p>
-      {props.error && <Alert>{props.error}</Alert>}
-      <div className="form-actions">
-        {/* showModal() focuses the first control: Cancel, the safe choice. */}
-        <button type="button" className="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          className="button button-danger"
-          onClick={props.onConfirm}
-          disabled={props.pending}
-        >
-          {props.pending ? "Revoking…" : "Revoke token"}
-        </button>
-      </div>
-    </dialog>
   );
 }
