@@ -182,3 +182,24 @@ export function ConfirmDialog(props: {
     </dialog>
   );
 }
+
+/**
+ * A page's status line (a live region): `say` shows a sentence and, by default, moves the focus
+ * there (after a form or a dialog closes, so keyboard and screen-reader users hear what happened).
+ */
+export function useNotice() {
+  const [text, setText] = useState("");
+  const ref = useRef<HTMLParagraphElement>(null);
+  return {
+    say(sentence: string, focus = true) {
+      setText(sentence);
+      if (focus) requestAnimationFrame(() => ref.current?.focus());
+    },
+    clear: () => setText(""),
+    element: (
+      <p ref={ref} tabIndex={-1} className={text ? "notice" : "visually-hidden"} role="status">
+        {text}
+      </p>
+    ),
+  };
+}

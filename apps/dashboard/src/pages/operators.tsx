@@ -1,12 +1,21 @@
 import { PermissionError } from "@hugo/client";
 import type { AuthSession, Operator, OperatorCreate, OperatorRole } from "@hugo/protocol";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useEffect, useId, useRef, useState } from "react";
+import { type FormEvent, useEffect, useId, useState } from "react";
 import { client } from "../client.ts";
 import { errorMessage } from "../errors.ts";
 import { formatDateTime, formatRelative } from "../format.ts";
 import { ROLE_LABELS } from "../roles.ts";
-import { Alert, ConfirmDialog, Field, formText, PageHeader, Spinner, useFormCheck } from "../ui.tsx";
+import {
+  Alert,
+  ConfirmDialog,
+  Field,
+  formText,
+  PageHeader,
+  Spinner,
+  useFormCheck,
+  useNotice,
+} from "../ui.tsx";
 import { NoAccess } from "./no-access.tsx";
 
 const ROLES: { role: OperatorRole; note: string }[] = [
@@ -22,20 +31,15 @@ export function OperatorsSection({ session }: { session: AuthSession }) {
   const operators = useQuery({ queryKey: key, queryFn: () => client.operators.list() });
   const [inviting, setInviting] = useState(false);
   const [removing, setRemoving] = useState<Operator | null>(null);
-  const [notice, setNotice] = useState("");
-  const noticeRef = useRef<HTMLParagraphElement>(null);
+  const notice = useNotice();
   const formId = useId();
-  const announce = (text: string) => {
-    setNotice(text);
-    requestAnimationFrame(() => noticeRef.current?.focus());
-  };
 
   const changeRole = useMutation({
     mutationFn: (v: { operator: Operator; role: OperatorRole }) =>
       client.operators.update(v.operator.id, { role: v.role }),
     onSuccess: async (updated) => {
       await queryClient.invalidateQueries({ queryKey: key });
-      setNotice(`${updated.name} is ${ROLE_LABELS[updated.role].toLowerCase()} now.`);
+      notice.say(`${updated.name} is ${ROLE_LABELS[updated.role].toLowerCase()} now.`, false);
     },
   });
   const remove = useMutation({
@@ -43,7 +47,7 @@ export function OperatorsSection({ session }: { session: AuthSession }) {
     onSuccess: async (_data, operator) => {
       await queryClient.invalidateQueries({ queryKey: key });
       setRemoving(null);
-      announce(`${operator.name} is removed: they can no longer sign in to this website.`);
+      notice.say(`${operator.name} is removed: they can no longer sign in to this website.`);
     },
   });
 
@@ -70,7 +74,7 @@ export function OperatorsSection({ session }: { session: AuthSession }) {
               aria-expanded={false}
               aria-controls={formId}
               onClick={() => {
-                setNotice("");
+                notice.clear();
                 setInviting(true);
               }}
             >
@@ -79,9 +83,7 @@ export function OperatorsSection({ session }: { session: AuthSession }) {
           )
         }
       />
-      <p ref={noticeRef} tabIndex={-1} className={notice ? "notice" : "visually-hidden"} role="status">
-        {notice}
-      </p>
+      {notice.element}
       {inviting && (
         <InviteOperator
           id={formId}
@@ -89,7 +91,7 @@ export function OperatorsSection({ session }: { session: AuthSession }) {
           onCreated={(operator) => {
             setInviting(false);
             void queryClient.invalidateQueries({ queryKey: key });
-            announce(`${operator.name} can sign in now with ${operator.email} and the password you chose.`);
+            notice.say(`${operator.name} can sign in now with ${operator.email} and the password you chose.`);
           }}
         />
       )}
@@ -138,7 +140,7 @@ export function OperatorsSection({ session }: { session: AuthSession }) {
                           value={pending ? changeRole.variables.role : o.role}
                           disabled={pending}
                           onChange={(e) => {
-                            setNotice("");
+                            notice.clear();
                             changeRole.mutate({ operator: o, role: e.currentTarget.value as OperatorRole });
                           }}
                         >
@@ -164,7 +166,7 @@ export function OperatorsSection({ session }: { session: AuthSession }) {
                           className="button button-small button-danger-ghost"
                           aria-label={`Remove ${o.name}`}
                           onClick={() => {
-                            setNotice("");
+                            notice.clear();
                             setRemoving(o);
                           }}
                         >

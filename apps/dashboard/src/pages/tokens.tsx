@@ -6,7 +6,16 @@ import { client } from "../client.ts";
 import { errorMessage } from "../errors.ts";
 import { formatDate, formatDateTime, formatRelative } from "../format.ts";
 import { ALL_SCOPES, DEFAULT_SCOPES, SCOPES } from "../scopes.ts";
-import { Alert, ConfirmDialog, Field, formText, PageHeader, Spinner, useFormCheck } from "../ui.tsx";
+import {
+  Alert,
+  ConfirmDialog,
+  Field,
+  formText,
+  PageHeader,
+  Spinner,
+  useFormCheck,
+  useNotice,
+} from "../ui.tsx";
 import { NoAccess } from "./no-access.tsx";
 
 const EXPIRIES = [
@@ -24,8 +33,7 @@ export function TokensSection({ session }: { session: AuthSession }) {
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<CreatedToken | null>(null);
   const [revoking, setRevoking] = useState<Token | null>(null);
-  const [notice, setNotice] = useState("");
-  const noticeRef = useRef<HTMLParagraphElement>(null);
+  const notice = useNotice();
   const formId = useId();
 
   const revoke = useMutation({
@@ -33,8 +41,7 @@ export function TokensSection({ session }: { session: AuthSession }) {
     onSuccess: async (_data, token) => {
       await queryClient.invalidateQueries({ queryKey: key });
       setRevoking(null);
-      setNotice(`“${token.name}” is revoked: requests with it are refused from now on.`);
-      requestAnimationFrame(() => noticeRef.current?.focus());
+      notice.say(`“${token.name}” is revoked: requests with it are refused from now on.`);
     },
   });
 
@@ -62,7 +69,7 @@ export function TokensSection({ session }: { session: AuthSession }) {
               aria-expanded={false}
               aria-controls={formId}
               onClick={() => {
-                setNotice("");
+                notice.clear();
                 setCreating(true);
               }}
             >
@@ -71,9 +78,7 @@ export function TokensSection({ session }: { session: AuthSession }) {
           )
         }
       />
-      <p ref={noticeRef} tabIndex={-1} className={notice ? "notice" : "visually-hidden"} role="status">
-        {notice}
-      </p>
+      {notice.element}
       {creating && (
         <CreateToken
           id={formId}

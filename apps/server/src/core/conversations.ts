@@ -155,10 +155,13 @@ export class ConversationService {
   async listMessages(
     websiteId: string,
     sessionId: string,
-    window: { before?: number | undefined; after?: number | undefined },
+    window: { before?: number | undefined; after?: number | undefined; limit?: number | undefined },
   ): Promise<Message[]> {
     await this.get(websiteId, sessionId);
-    return this.#stores.conversations.listMessages(websiteId, sessionId, { ...window, limit: 50 });
+    return this.#stores.conversations.listMessages(websiteId, sessionId, {
+      ...window,
+      limit: window.limit ?? 50,
+    });
   }
 
   async getMessage(websiteId: string, sessionId: string, fingerprint: number): Promise<Message> {

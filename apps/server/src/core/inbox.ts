@@ -71,8 +71,7 @@ export class InboxService {
     sessionId: string,
     window: { before?: number | undefined; limit: number },
   ): Promise<Message[]> {
-    await this.#conversations.get(websiteId, sessionId);
-    return this.#stores.conversations.listMessages(websiteId, sessionId, window);
+    return this.#conversations.listMessages(websiteId, sessionId, window);
   }
 
   /** A reply or a note as the signed-in operator (by name), or as the API for a token. */

@@ -1,7 +1,7 @@
 import { SESSION_COOKIE, type TokenScope } from "@hugo/protocol";
 import type { FastifyRequest } from "fastify";
 import { AppError } from "../core/errors.ts";
-import type { OperatorSessionService } from "../core/operator-sessions.ts";
+import type { OperatorPrincipal, OperatorSessionService } from "../core/operator-sessions.ts";
 import {
   type Principal,
   parseBearer,
@@ -27,8 +27,18 @@ export async function authenticatePrincipal(
   sessions: OperatorSessionService | undefined,
   request: FastifyRequest,
 ): Promise<Principal> {
+  if (request.headers.authorization || !request.cookies?.[SESSION_COOKIE] || !sessions)
+    return authenticate(tokens, request);
+  return signedInOperator(sessions, request);
+}
+
+/** The dashboard session's operator; `unauthorized` without one, `csrf_failed` for a change without its token. */
+export async function signedInOperator(
+  sessions: OperatorSessionService,
+  request: FastifyRequest,
+): Promise<OperatorPrincipal> {
   const cookie = request.cookies?.[SESSION_COOKIE];
-  if (request.headers.authorization || !cookie || !sessions) return authenticate(tokens, request);
+  if (!cookie) throw new AppError("unauthorized", "Not signed in.");
   const principal = await sessions.authenticate(cookie);
   if (!SAFE_METHODS.has(request.method))
     sessions.checkCsrf(principal, request.headers["x-csrf-token"] as string | undefined);

@@ -8,6 +8,7 @@ import {
   type OperatorSessionService,
   SESSION_TTL_MS,
 } from "../../core/operator-sessions.ts";
+import { signedInOperator } from "../auth.ts";
 import { Envelope, errorResponses, ok } from "../envelope.ts";
 import { rateLimiters } from "../rate-limit.ts";
 
@@ -49,14 +50,7 @@ export const authRoutes =
     const clearCookie = (reply: FastifyReply) =>
       reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: "lax", secure, path: "/" });
     /** The signed-in operator; for a change, also checks the CSRF header. */
-    const signedIn = async (req: FastifyRequest) => {
-      const cookie = req.cookies[SESSION_COOKIE];
-      if (!cookie) throw new AppError("unauthorized", "Not signed in.");
-      const principal = await sessions.authenticate(cookie);
-      if (req.method !== "GET")
-        sessions.checkCsrf(principal, req.headers["x-csrf-token"] as string | undefined);
-      return principal;
-    };
+    const signedIn = (req: FastifyRequest) => signedInOperator(sessions, req);
 
     app.get(
       "/auth/setup",
